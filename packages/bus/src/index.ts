@@ -1,1 +1,15 @@
-export {};
+export { type ConnectOptions, connectNats, natsAnswers } from './connect.js';
+export {
+  type EmbeddedNatsServer,
+  findNatsServerBinary,
+  natsMissingError,
+  startEmbeddedNatsServer,
+} from './embedded-server.js';
+export { decodeEventMessage, eventPublishRequest } from './event-message.js';
+export {
+  JetStreamPublisher,
+  type PublishAck,
+  type PublisherOptions,
+  type PublishRequest,
+} from './publisher.js';
+export { desiredStreams, ensureTopology } from './topology.js';

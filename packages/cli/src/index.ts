@@ -1,1 +1,2 @@
-export {};
+export { buildProgram } from './program.js';
+export { serviceModules } from './service-registry.js';

@@ -1,1 +1,16 @@
-export {};
+export type { CloudEventInput, CloudEventRecord } from './cloudevent/cloud-event.js';
+export { contextAttributes } from './cloudevent/cloud-event.js';
+export { eventMessageId } from './cloudevent/event-identity.js';
+export {
+  assertValidCloudEvent,
+  cloudEventSchema,
+  createAjv,
+  describeAjvError,
+  type EventProblem,
+} from './cloudevent/validate-event.js';
+export * from './config/index.js';
+export { formatDuration, parseDuration } from './duration.js';
+export * from './errors/index.js';
+export { createLogger, type Logger } from './logger.js';
+export * from './naming.js';
+export { partitionFor } from './partition.js';

@@ -1,1 +1,9 @@
-export {};
+export { type Infrastructure, startInfrastructure } from './infrastructure.js';
+export {
+  type RunningService,
+  type ServiceContext,
+  type ServiceModule,
+  type ServiceName,
+  serviceNames,
+} from './service-module.js';
+export { type RunningFuze, startFuze } from './start-fuze.js';

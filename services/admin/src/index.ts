@@ -1,1 +1,2 @@
-export {};
+export { type AdminDeps, buildAdminApp } from './build-admin-app.js';
+export { adminModule } from './module.js';

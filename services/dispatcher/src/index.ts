@@ -1,1 +1,1 @@
-export {};
+export { dispatcherModule } from './module.js';

@@ -1,1 +1,1 @@
-export {};
+export { routerModule } from './module.js';

@@ -1,1 +1,1 @@
-export {};
+export { schedulerModule } from './module.js';

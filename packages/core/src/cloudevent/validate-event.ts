@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
+import { FuzeError } from '../errors/index.js';
+import type { CloudEventRecord } from './cloud-event.js';
+
+// ajv-formats is CommonJS; its default export arrives wrapped under ESM interop.
+const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ??
+  addFormatsModule) as unknown as FormatsPlugin;
+
+export const cloudEventSchema: Record<string, unknown> = JSON.parse(
+  readFileSync(new URL('../../../../schemas/cloudevent.schema.json', import.meta.url), 'utf8'),
+);
+
+export function createAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, messages: true });
+  addFormats(ajv);
+  return ajv;
+}
+
+const validateEnvelope = createAjv().compile<CloudEventRecord>(cloudEventSchema);
+
+/** One problem with an event, pointing at the attribute or JSON path that is wrong. */
+export interface EventProblem {
+  /** The attribute (`source`) or JSON pointer into the event (`/data/total`). */
+  pointer: string;
+  message: string;
+}
+
+/**
+ * Validates a structured CloudEvent against schemas/cloudevent.schema.json.
+ * Throws FUZE_INVALID_EVENT listing every problem, each naming its attribute.
+ */
+export function assertValidCloudEvent(candidate: unknown): asserts candidate is CloudEventRecord {
+  if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
+    throw new FuzeError('FUZE_INVALID_EVENT', 'a CloudEvent must be a JSON object', {
+      details: { problems: [{ pointer: '', message: 'must be a JSON object' }] },
+    });
+  }
+  if (validateEnvelope(candidate)) return;
+  const problems = (validateEnvelope.errors ?? [])
+    // propertyNames reports each bad name twice: once as itself, once as its inner `pattern`.
+    .filter((e) => e.propertyName === undefined || e.keyword === 'propertyNames')
+    .map(describeAjvError)
+    .filter(uniqueProblem());
+  throw new FuzeError(
+    'FUZE_INVALID_EVENT',
+    problems.map((p) => `${p.pointer || 'event'}: ${p.message}`).join('; '),
+    {
+      details: { problems },
+    },
+  );
+}
+
+export function describeAjvError(error: ErrorObject): EventProblem {
+  const at = error.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  switch (error.keyword) {
+    case 'required': {
+      const missing = String(error.params.missingProperty);
+      return { pointer: join(at, missing), message: `required attribute "${missing}" is missing` };
+    }
+    case 'propertyNames': {
+      const name = String(error.params.propertyName);
+      return {
+        pointer: join(at, name),
+        message: `invalid extension attribute name "${name}": use 1-20 lower-case letters and digits only`,
+      };
+    }
+    case 'const':
+      return { pointer: at, message: `must be "${String(error.params.allowedValue)}"` };
+    case 'not':
+      return { pointer: 'data', message: 'an event carries either data or data_base64, not both' };
+    case 'additionalProperties':
+      return { pointer: join(at, String(error.params.additionalProperty)), message: 'is not allowed here' };
+    default:
+      return { pointer: at, message: error.message ?? error.keyword };
+  }
+}
+
+function join(base: string, name: string): string {
+  return base === '' ? name : `${base}.${name}`;
+}
+
+function uniqueProblem() {
+  const seen = new Set<string>();
+  return (p: EventProblem) => {
+    const key = `${p.pointer}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+}

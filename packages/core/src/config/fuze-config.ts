@@ -1,0 +1,35 @@
+/** The resolved, validated and frozen configuration of one Fuze process. */
+export interface FuzeConfig {
+  readonly dataDir: string;
+  readonly nats: {
+    readonly url: string;
+    /** True when FUZE_NATS_URL was not set: only then may Fuze start an embedded nats-server. */
+    readonly urlIsDefault: boolean;
+    readonly embedded: 'auto' | 'never';
+  };
+  /** Without a URL, Fuze runs embedded PGlite under `${dataDir}/pg`. */
+  readonly database: { readonly url: string | undefined };
+  readonly http: {
+    readonly host: string;
+    readonly gatewayPort: number;
+    readonly adminPort: number;
+    readonly metricsPort: number;
+  };
+  readonly auth: { readonly adminToken: string | undefined };
+  readonly streams: {
+    readonly prefix: string;
+    readonly replicas: number;
+    readonly eventsMaxAgeMs: number;
+    readonly dlqMaxAgeMs: number;
+    readonly dedupeWindowMs: number;
+  };
+  readonly gateway: {
+    readonly maxEventBytes: number;
+    readonly maxBatchEvents: number;
+    readonly schemasDir: string;
+  };
+  readonly log: { readonly level: LogLevel };
+}
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];

@@ -1,0 +1,3 @@
+export type { FuzeConfig, LogLevel } from './fuze-config.js';
+export { logLevels } from './fuze-config.js';
+export { defaultNatsUrl, loadConfig, redactConfig } from './load-config.js';

@@ -1,0 +1,69 @@
+/**
+ * The registry of Fuze error codes. docs/errors.md documents each one; a test keeps the two in sync.
+ * Retired codes stay here with `retired: true` so they are never reused.
+ */
+export const errorCodes = {
+  FUZE_CONFIG_INVALID: { name: 'ConfigError', status: 500, summary: 'Start-up configuration is invalid' },
+  FUZE_NATS_UNAVAILABLE: { name: 'NatsUnavailableError', status: 503, summary: 'NATS cannot be reached' },
+  FUZE_TOPOLOGY_CONFLICT: {
+    name: 'TopologyConflictError',
+    status: 500,
+    summary: 'An existing stream has a setting Fuze needs but JetStream cannot change in place',
+  },
+  FUZE_DATABASE_UNAVAILABLE: {
+    name: 'DatabaseUnavailableError',
+    status: 503,
+    summary: 'Postgres cannot be reached',
+  },
+  FUZE_PUBLISH_FAILED: {
+    name: 'PublishError',
+    status: 503,
+    summary: 'JetStream did not acknowledge a publish',
+  },
+  FUZE_PUBLISH_TIMEOUT: {
+    name: 'PublishTimeoutError',
+    status: 504,
+    summary: 'JetStream did not answer in time',
+  },
+  FUZE_INVALID_EVENT: {
+    name: 'InvalidEventError',
+    status: 400,
+    summary: 'The CloudEvent is malformed or invalid',
+  },
+  FUZE_INVALID_DATA: {
+    name: 'InvalidDataError',
+    status: 400,
+    summary: "The event's data fails its JSON Schema",
+  },
+  FUZE_MALFORMED_JSON: {
+    name: 'MalformedJsonError',
+    status: 400,
+    summary: 'The request body is not valid JSON',
+  },
+  FUZE_EVENT_TOO_LARGE: {
+    name: 'EventTooLargeError',
+    status: 413,
+    summary: 'The event is over the size limit',
+  },
+  FUZE_BATCH_TOO_LARGE: { name: 'BatchTooLargeError', status: 413, summary: 'The batch has too many events' },
+  FUZE_UNSUPPORTED_MEDIA_TYPE: {
+    name: 'UnsupportedMediaTypeError',
+    status: 415,
+    summary: 'The request content type is not a CloudEvents mode Fuze accepts',
+  },
+  FUZE_UNAUTHORIZED: { name: 'UnauthorizedError', status: 401, summary: 'A bearer token is required' },
+  FUZE_FORBIDDEN: {
+    name: 'ForbiddenError',
+    status: 403,
+    summary: 'The token lacks the scope this call needs',
+  },
+  FUZE_NOT_FOUND: { name: 'NotFoundError', status: 404, summary: 'No such resource' },
+  FUZE_INVALID_REQUEST: { name: 'InvalidRequestError', status: 400, summary: 'The request fails validation' },
+  FUZE_SCHEMA_INVALID: {
+    name: 'InvalidSchemaError',
+    status: 400,
+    summary: 'A registered event JSON Schema does not compile',
+  },
+} as const satisfies Record<string, { name: string; status: number; summary: string; retired?: boolean }>;
+
+export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,2 @@
+export { type ErrorCode, errorCodes } from './codes.js';
+export { FuzeError, isFuzeError } from './fuze-error.js';

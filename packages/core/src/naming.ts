@@ -1,0 +1,61 @@
+/**
+ * Every JetStream stream, subject and consumer name Fuze uses, in one place.
+ * Stream names are upper-case `<PREFIX>_<ROLE>`; subjects start with the lower-cased prefix.
+ */
+export interface StreamNames {
+  events: string;
+  delivery: string;
+  dlq: string;
+}
+
+export function streamNames(prefix: string): StreamNames {
+  return { events: `${prefix}_EVENTS`, delivery: `${prefix}_DELIVERY`, dlq: `${prefix}_DLQ` };
+}
+
+export const busNamePattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export const defaultBus = 'default';
+
+export function subjectRoot(prefix: string): string {
+  return prefix.toLowerCase();
+}
+
+/** `<p>.events.<bus>.<type tokens>`: a CloudEvent type such as com.shop.order.placed becomes four tokens. */
+export function eventSubject(prefix: string, bus: string, type: string): string {
+  return `${subjectRoot(prefix)}.events.${bus}.${subjectTokens(type)}`;
+}
+
+export function eventsSubjectFilter(prefix: string, bus?: string): string {
+  return `${subjectRoot(prefix)}.events.${bus ?? '*'}.>`;
+}
+
+/** The bus an events-stream subject belongs to. */
+export function busOfEventSubject(prefix: string, subject: string): string | undefined {
+  const root = `${subjectRoot(prefix)}.events.`;
+  if (!subject.startsWith(root)) return undefined;
+  const rest = subject.slice(root.length);
+  const dot = rest.indexOf('.');
+  return dot < 0 ? undefined : rest.slice(0, dot);
+}
+
+export function deliverySubject(prefix: string, target: string, partition: number | 'unordered'): string {
+  return `${subjectRoot(prefix)}.deliver.${target}.${partition}`;
+}
+
+export function dlqSubject(prefix: string, target: string): string {
+  return `${subjectRoot(prefix)}.dlq.${target}`;
+}
+
+export function controlSubject(prefix: string, topic: string): string {
+  return `${subjectRoot(prefix)}.control.${topic}`;
+}
+
+/**
+ * Makes arbitrary text safe as subject tokens: dots stay separators, anything NATS reserves
+ * (whitespace, `*`, `>`) or that would make an empty token becomes `_`.
+ */
+export function subjectTokens(text: string): string {
+  return text
+    .split('.')
+    .map((token) => token.replace(/[^A-Za-z0-9_\-:]/g, '_') || '_')
+    .join('.');
+}

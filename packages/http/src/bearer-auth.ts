@@ -1,0 +1,60 @@
+import { FuzeError } from '@fuze/core';
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Authenticator } from './authenticator.js';
+import { hasScope, type Principal, type Scope } from './scopes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+  interface FastifyInstance {
+    authenticator: Authenticator;
+  }
+}
+
+const anonymous: Principal = { id: 'anonymous', scopes: 'all' };
+
+/** Decorates the app with the authenticator; routes opt in with `requireScope(scope)`. */
+export const bearerAuth = fp(
+  async (app: FastifyInstance, options: { authenticator: Authenticator }) => {
+    app.decorate('authenticator', options.authenticator);
+    app.decorateRequest('principal', undefined);
+  },
+  { name: 'fuze-bearer-auth' },
+);
+
+/** A preHandler: 401 without a valid token, 403 when the token lacks `scope`. */
+export function requireScope(scope: Scope): preHandlerAsyncHookHandler {
+  return async function checkScope(this: FastifyInstance, request: FastifyRequest) {
+    const authenticator = this.authenticator;
+    if (!authenticator.required) {
+      request.principal = anonymous;
+      return;
+    }
+    const header = request.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    if (!token) {
+      throw new FuzeError(
+        'FUZE_UNAUTHORIZED',
+        'send `Authorization: Bearer <token>` (FUZE_ADMIN_TOKEN or an API key)',
+      );
+    }
+    const principal = await authenticator.authenticate(token);
+    if (!principal)
+      throw new FuzeError(
+        'FUZE_UNAUTHORIZED',
+        'the bearer token is not valid (unknown, revoked or mistyped)',
+      );
+    if (!hasScope(principal, scope)) {
+      throw new FuzeError(
+        'FUZE_FORBIDDEN',
+        `this token lacks the "${scope}" scope needed here; use a key that has it`,
+        {
+          details: { requiredScope: scope },
+        },
+      );
+    }
+    request.principal = principal;
+  };
+}

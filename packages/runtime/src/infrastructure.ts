@@ -1,0 +1,90 @@
+import {
+  connectNats,
+  type EmbeddedNatsServer,
+  ensureTopology,
+  findNatsServerBinary,
+  JetStreamPublisher,
+  natsAnswers,
+  natsMissingError,
+  startEmbeddedNatsServer,
+} from '@fuze/bus';
+import type { FuzeConfig, Logger } from '@fuze/core';
+import { findApiKey, openDatabase } from '@fuze/db';
+import { createTokenAuthenticator } from '@fuze/http';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { ServiceContext } from './service-module.js';
+
+export type Infrastructure = Omit<ServiceContext, 'logger'> & { stop(): Promise<void> };
+
+/**
+ * NATS (starting an embedded nats-server on a laptop when nothing answers at the default URL),
+ * the JetStream topology, the shared publisher and the database, in that order.
+ */
+export async function startInfrastructure(
+  config: FuzeConfig,
+  logger: Logger,
+  name: string,
+): Promise<Infrastructure> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err) => logger.error({ err }, 'error while stopping'));
+  };
+  try {
+    let embedded: EmbeddedNatsServer | undefined;
+    if (config.nats.urlIsDefault && !(await natsAnswers(config.nats.url))) {
+      const binary = config.nats.embedded === 'auto' ? findNatsServerBinary() : undefined;
+      if (!binary) throw natsMissingError(config.nats.url);
+      embedded = await startEmbeddedNatsServer({
+        binary,
+        url: config.nats.url,
+        dataDir: config.dataDir,
+        logger,
+      });
+      stops.push(() => embedded!.stop());
+    }
+    const nats = await connectNats({ url: config.nats.url, name, logger });
+    stops.push(async () => {
+      if (!nats.isClosed()) await nats.drain();
+    });
+    const jsm = await jetstreamManager(nats);
+    const streams = await ensureTopology(jsm, config.streams, logger);
+    const publisher = new JetStreamPublisher(nats);
+    stops.push(() => publisher.close());
+
+    const database = await openDatabase({ url: config.database.url, dataDir: config.dataDir });
+    stops.push(() => database.close());
+    logger.info({ driver: database.driver, nats: config.nats.url }, 'infrastructure ready');
+
+    const authenticator = createTokenAuthenticator({
+      adminToken: config.auth.adminToken,
+      findApiKey: (id) => findApiKey(database.db, id),
+    });
+    const readiness = async () => ({
+      nats:
+        !nats.isClosed() &&
+        (await nats.flush().then(
+          () => true,
+          () => false,
+        )),
+      postgres: await database.ping().then(
+        () => true,
+        () => false,
+      ),
+    });
+    return {
+      config,
+      nats,
+      js: jetstream(nats),
+      jsm,
+      streams,
+      publisher,
+      database,
+      authenticator,
+      readiness,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,41 @@
+import type { JetStreamPublisher } from '@fuze/bus';
+import type { FuzeConfig, Logger, StreamNames } from '@fuze/core';
+import type { Database } from '@fuze/db';
+import type { Authenticator, ReadinessProbe } from '@fuze/http';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+export const serviceNames = ['gateway', 'router', 'dispatcher', 'scheduler', 'admin'] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+/** What a service may use. Started once per process and shared by every service in it. */
+export interface ServiceContext {
+  readonly config: FuzeConfig;
+  /** Bound to `service: <name>`. */
+  readonly logger: Logger;
+  readonly nats: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly streams: StreamNames;
+  readonly publisher: JetStreamPublisher;
+  readonly database: Database;
+  readonly authenticator: Authenticator;
+  readonly readiness: ReadinessProbe;
+}
+
+/** A running service: `stop()` drains in-flight work (nothing acked is lost) and resolves. */
+export interface RunningService {
+  stop(): Promise<void>;
+}
+
+/**
+ * One Fuze service (Loki's "module"): a name, what it depends on, and a start function.
+ * `fuze serve` starts the selected modules in the order of `serviceNames` reversed
+ * (downstream first) and stops them in the opposite order.
+ */
+export interface ServiceModule {
+  readonly name: ServiceName;
+  /** Infrastructure this service uses; `fuze serve --services` starts only what is needed. */
+  readonly needs: ReadonlyArray<'nats' | 'database'>;
+  start(context: ServiceContext): Promise<RunningService>;
+}

@@ -1,0 +1,41 @@
+import type { Logger } from '@fuze/core';
+import type { FuzeDb } from '@fuze/db';
+import { type Authenticator, bearerAuth, createHttpApp, healthRoutes, type ReadinessProbe } from '@fuze/http';
+import type { FastifyInstance } from 'fastify';
+import { keysRoutes } from './keys-routes.js';
+import { openapi } from './openapi.js';
+import { schemasRoutes } from './schemas-routes.js';
+
+export interface AdminDeps {
+  logger: Logger;
+  db: FuzeDb;
+  authenticator: Authenticator;
+  readiness: ReadinessProbe;
+}
+
+/** The admin API, not listening (tests `inject()` into it). */
+export function buildAdminApp(deps: AdminDeps): FastifyInstance {
+  const app = createHttpApp({ logger: deps.logger });
+  app.addSchema({
+    $id: 'problem',
+    type: 'object',
+    description: 'RFC 9457 problem details',
+    properties: {
+      type: { type: 'string' },
+      title: { type: 'string' },
+      status: { type: 'integer' },
+      detail: { type: 'string' },
+      code: { type: 'string' },
+      errors: {
+        type: 'array',
+        items: { type: 'object', properties: { pointer: { type: 'string' }, message: { type: 'string' } } },
+      },
+    },
+  });
+  app.register(openapi);
+  app.register(bearerAuth, { authenticator: deps.authenticator });
+  app.register(healthRoutes, { readiness: deps.readiness });
+  app.register(schemasRoutes, { db: deps.db });
+  app.register(keysRoutes, { db: deps.db });
+  return app;
+}

@@ -1,0 +1,54 @@
+import { FuzeError } from '@fuze/core';
+import { type FuzeDb, insertApiKey, revokeApiKey } from '@fuze/db';
+import { issueApiKey, requireScope, scopes } from '@fuze/http';
+import type { FastifyInstance } from 'fastify';
+
+/** API keys with chosen scopes. The token is returned once, at creation; only its hash is kept. */
+export async function keysRoutes(app: FastifyInstance, options: { db: FuzeDb }): Promise<void> {
+  app.post<{ Body: { name: string; scopes: string[] } }>(
+    '/v1/keys',
+    {
+      preHandler: requireScope('keys:admin'),
+      schema: {
+        tags: ['keys'],
+        summary: 'Create an API key',
+        body: {
+          type: 'object',
+          required: ['name', 'scopes'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 100 },
+            scopes: {
+              type: 'array',
+              items: { type: 'string', enum: [...scopes] },
+              minItems: 1,
+              uniqueItems: true,
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const key = issueApiKey();
+      await insertApiKey(options.db, {
+        id: key.id,
+        name: request.body.name,
+        secretHash: key.secretHash,
+        scopes: request.body.scopes,
+      });
+      return reply
+        .code(201)
+        .send({ id: key.id, name: request.body.name, scopes: request.body.scopes, token: key.token });
+    },
+  );
+  app.delete<{ Params: { id: string } }>(
+    '/v1/keys/:id',
+    { preHandler: requireScope('keys:admin'), schema: { tags: ['keys'], summary: 'Revoke an API key' } },
+    async (request, reply) => {
+      if (!(await revokeApiKey(options.db, request.params.id))) {
+        throw new FuzeError('FUZE_NOT_FOUND', `no API key ${request.params.id}`);
+      }
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,18 @@
+import type { ServiceModule } from '@fuze/runtime';
+import { buildAdminApp } from './build-admin-app.js';
+
+/** The admin API: control plane over HTTP (OpenAPI at /docs). */
+export const adminModule: ServiceModule = {
+  name: 'admin',
+  needs: ['nats', 'database'],
+  async start(context) {
+    const app = buildAdminApp({ ...context, db: context.database.db });
+    const address = await app.listen({ host: context.config.http.host, port: context.config.http.adminPort });
+    context.logger.info({ address }, 'admin API listening');
+    return {
+      async stop() {
+        await app.close();
+      },
+    };
+  },
+};
