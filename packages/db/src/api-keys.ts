@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { FuzeDb } from './database.js';
-import { apiKeys } from './schema.js';
+import { apiKeys } from './schema/index.js';
 
 export interface ApiKeyRow {
   id: string;

@@ -1,5 +1,5 @@
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import type * as schema from './schema.js';
+import type * as schema from './schema/index.js';
 
 /** The drizzle API both drivers share; code above this package never knows which one runs. */
 export type FuzeDb = PgDatabase<PgQueryResultHKT, typeof schema>;

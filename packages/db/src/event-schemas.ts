@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { FuzeDb } from './database.js';
-import { eventSchemas } from './schema.js';
+import { eventSchemas } from './schema/index.js';
 
 export async function listEventSchemas(
   db: FuzeDb,

@@ -2,4 +2,4 @@ export { type ApiKeyRow, findApiKey, insertApiKey, revokeApiKey } from './api-ke
 export type { Database, FuzeDb } from './database.js';
 export { listEventSchemas, putEventSchema } from './event-schemas.js';
 export { openDatabase } from './open-database.js';
-export * as tables from './schema.js';
+export * as tables from './schema/index.js';

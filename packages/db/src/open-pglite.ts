@@ -4,7 +4,7 @@ import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { Database } from './database.js';
 import { migrationsFolder } from './migrations.js';
-import * as schema from './schema.js';
+import * as schema from './schema/index.js';
 
 /**
  * Embedded Postgres (PGlite, WASM) in `dir`, or in memory when `dir` is undefined.

@@ -4,7 +4,7 @@ import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { Database } from './database.js';
 import { migrationLockKey, migrationsFolder } from './migrations.js';
-import * as schema from './schema.js';
+import * as schema from './schema/index.js';
 
 /** Connects with postgres.js and applies pending migrations (one instance at a time). */
 export async function openPostgres(url: string): Promise<Database> {

@@ -1,0 +1,4 @@
+// One file per concern; drizzle-kit reads them all through this index.
+export * from './api-keys.js';
+export * from './event-schemas.js';
+export * from './rules.js';
