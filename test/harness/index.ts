@@ -6,3 +6,4 @@ export {
   type TestDatabase,
 } from './postgres.js';
 export { type WaitForOptions, waitFor } from './wait.js';
+export { type FuzeProcess, fuzeBin, spawnFuze } from './fuze-process.js';
