@@ -44,7 +44,9 @@ export function spawnFuze(args: string[], env: Record<string, string>): FuzeProc
         };
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`fuze did not log "${text}" within ${timeoutMs} ms. Output:\n${output.slice(-4000)}`));
+          reject(
+            new Error(`fuze did not log "${text}" within ${timeoutMs} ms. Output:\n${output.slice(-4000)}`),
+          );
         }, timeoutMs);
         listeners.add(check);
         void exited.then(() => {

@@ -1,9 +1,12 @@
+export { type FuzeProcess, fuzeBin, spawnFuze } from './fuze-process.js';
 export { type NatsServerHandle, type StartNatsServerOptions, startNatsServer } from './nats-server.js';
+export { freePort } from './ports.js';
 export {
   createTestDatabase,
   type PostgresServerHandle,
   startPostgresServer,
   type TestDatabase,
 } from './postgres.js';
+export { makeTempDir, removeTempDir } from './processes.js';
+export { readStream, type StoredMessage } from './stream-contents.js';
 export { type WaitForOptions, waitFor } from './wait.js';
-export { type FuzeProcess, fuzeBin, spawnFuze } from './fuze-process.js';

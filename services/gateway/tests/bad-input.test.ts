@@ -1,0 +1,167 @@
+import { readStream } from '@fuze/test/harness';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type GatewayFixture, startGatewayFixture } from './gateway-fixture.js';
+
+let fx: GatewayFixture;
+beforeAll(async () => {
+  fx = await startGatewayFixture();
+});
+afterAll(async () => {
+  await fx?.close();
+});
+
+const valid = { specversion: '1.0', id: 'e-1', source: '/bad-input', type: 'com.example.x' };
+
+async function post(body: string | Buffer, contentType: string | undefined, path = '/v1/events') {
+  const headers: Record<string, string> = contentType ? { 'content-type': contentType } : {};
+  const res = await fetch(`${fx.gatewayUrl}${path}`, { method: 'POST', headers, body });
+  return { status: res.status, contentType: res.headers.get('content-type'), body: await res.json() };
+}
+
+function structured(event: unknown) {
+  return post(JSON.stringify(event), 'application/cloudevents+json');
+}
+
+describe('bad input gets a clear problem+json and loses nothing else', () => {
+  test('malformed JSON -> 400 FUZE_MALFORMED_JSON', async () => {
+    const res = await post('{"specversion": "1.0", "id": ', 'application/cloudevents+json');
+    expect(res).toMatchObject({ status: 400, body: { code: 'FUZE_MALFORMED_JSON' } });
+    expect(res.contentType).toMatch(/^application\/problem\+json/);
+  });
+
+  test.each([
+    ['id', { ...valid, id: undefined }],
+    ['source', { ...valid, source: undefined }],
+    ['type', { ...valid, type: undefined }],
+    ['specversion', { ...valid, specversion: undefined }],
+  ])('missing %s -> 400 naming it', async (attribute, event) => {
+    const res = await structured(event);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('FUZE_INVALID_EVENT');
+    expect(res.body.errors).toContainEqual({
+      pointer: attribute,
+      message: `required attribute "${attribute}" is missing`,
+    });
+    expect(res.body.detail).toContain(attribute);
+  });
+
+  test('wrong specversion -> 400 naming specversion', async () => {
+    const res = await structured({ ...valid, specversion: '0.3' });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ pointer: 'specversion', message: 'must be "1.0"' }]);
+  });
+
+  test('invalid extension names -> 400 naming each', async () => {
+    const res = await structured({ ...valid, 'Bad-Name': 'x', waytoolongextensionname: 'y' });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual([
+      'Bad-Name',
+      'waytoolongextensionname',
+    ]);
+  });
+
+  test('binary mode: invalid extension header -> 400', async () => {
+    const res = await fetch(`${fx.gatewayUrl}/v1/events`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'ce-specversion': '1.0',
+        'ce-id': 'x',
+        'ce-source': '/b',
+        'ce-type': 't',
+        'ce-my_ext': 'v',
+      },
+      body: '{}',
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors[0].pointer).toBe('my_ext');
+  });
+
+  test('bad attribute types and formats -> 400 naming the attribute', async () => {
+    const res = await structured({ ...valid, time: 'yesterday', dataschema: 'not a uri', subject: 5 });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual([
+      'dataschema',
+      'subject',
+      'time',
+    ]);
+  });
+
+  test('data failing its registered schema -> 400 FUZE_INVALID_DATA naming the JSON path', async () => {
+    const res = await structured({
+      ...valid,
+      type: 'com.example.order.placed',
+      data: { orderId: 'o', total: -1 },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('FUZE_INVALID_DATA');
+    expect(res.body.errors).toEqual([{ pointer: 'data.total', message: 'must be >= 0' }]);
+  });
+
+  test('an event over 256 KiB -> 413, in every mode', async () => {
+    const big = 'x'.repeat(256 * 1024);
+    const structuredRes = await structured({ ...valid, id: 'big-1', data: { big } });
+    expect(structuredRes).toMatchObject({ status: 413, body: { code: 'FUZE_EVENT_TOO_LARGE' } });
+    const binary = await fetch(`${fx.gatewayUrl}/v1/events`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'text/plain',
+        'ce-specversion': '1.0',
+        'ce-id': 'big-2',
+        'ce-source': '/b',
+        'ce-type': 't',
+      },
+      body: big,
+    });
+    expect(binary.status).toBe(413);
+    // in a batch the big entry is rejected alone
+    const batch = await post(
+      JSON.stringify([
+        { ...valid, id: 'big-3', data: { big } },
+        { ...valid, id: 'small-3' },
+      ]),
+      'application/cloudevents-batch+json',
+    );
+    expect(batch.status).toBe(207);
+    expect(batch.body.results.map((r: { status: string }) => r.status)).toEqual(['rejected', 'accepted']);
+    expect(batch.body.results[0].error.status).toBe(413);
+  });
+
+  test('a batch over 100 events -> 413 FUZE_BATCH_TOO_LARGE', async () => {
+    const events = Array.from({ length: 101 }, (_, i) => ({ ...valid, id: `many-${i}` }));
+    const res = await post(JSON.stringify(events), 'application/cloudevents-batch+json');
+    expect(res).toMatchObject({ status: 413, body: { code: 'FUZE_BATCH_TOO_LARGE' } });
+  });
+
+  test('a batch that is not an array -> 400', async () => {
+    const res = await post(JSON.stringify(valid), 'application/cloudevents-batch+json');
+    expect(res).toMatchObject({ status: 400, body: { code: 'FUZE_INVALID_EVENT' } });
+  });
+
+  test.each([['application/json'], ['text/plain'], ['application/cloudevents+avro'], [undefined]])(
+    'content type %s without ce-* headers -> 415',
+    async (contentType) => {
+      const res = await post(JSON.stringify(valid), contentType);
+      expect(res.status).toBe(415);
+      expect(res.body.code).toBe('FUZE_UNSUPPORTED_MEDIA_TYPE');
+    },
+  );
+
+  test('an invalid bus name -> 404', async () => {
+    const res = await post(
+      JSON.stringify(valid),
+      'application/cloudevents+json',
+      '/v1/buses/Not_A_Bus/events',
+    );
+    expect(res.status).toBe(404);
+  });
+
+  test('none of the bad requests stored anything, and good traffic still flows', async () => {
+    const ok = await structured({ ...valid, id: 'after-bad-input' });
+    expect(ok.status).toBe(202);
+    const ids = (await readStream(fx.nc, fx.eventsStream)).map((m) => m.json<{ id: string }>().id);
+    expect(ids).toContain('after-bad-input');
+    expect(ids).toContain('small-3');
+    expect(ids.filter((id) => id.startsWith('big-') || id.startsWith('many-') || id === 'x')).toEqual([]);
+  });
+});
