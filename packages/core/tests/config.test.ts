@@ -1,0 +1,73 @@
+import { describe, expect, test } from 'vitest';
+import { FuzeError, loadConfig, redactConfig } from '../src/index.js';
+
+describe('loadConfig', () => {
+  test('defaults match the documented ones', () => {
+    const config = loadConfig({});
+    expect(config.nats).toEqual({ url: 'nats://127.0.0.1:4222', urlIsDefault: true, embedded: 'auto' });
+    expect(config.database.url).toBeUndefined();
+    expect(config.http).toEqual({ host: '127.0.0.1', gatewayPort: 8080, adminPort: 8081, metricsPort: 9464 });
+    expect(config.streams).toEqual({
+      prefix: 'FUZE',
+      replicas: 1,
+      eventsMaxAgeMs: 7 * 86_400_000,
+      dlqMaxAgeMs: 30 * 86_400_000,
+      dedupeWindowMs: 120_000,
+    });
+    expect(config.gateway.maxEventBytes).toBe(262_144);
+    expect(config.log.level).toBe('info');
+    expect(config.dataDir).toMatch(/\.fuze$/);
+  });
+
+  test('reports every problem at once, each naming its variable', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        FUZE_NATS_URL: 'http://nats:4222',
+        FUZE_DATABASE_URL: 'mysql://x',
+        FUZE_GATEWAY_PORT: '99999',
+        FUZE_ADMIN_PORT: 'eighty',
+        FUZE_STREAM_PREFIX: 'fuze-prod',
+        FUZE_LOG_LEVEL: 'loud',
+        FUZE_ADMIN_TOKEN: 'short',
+        FUZE_EVENTS_MAX_AGE: 'forever',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(FuzeError);
+    const problems = (error as FuzeError).details.problems as string[];
+    const named = problems.map((p) => p.split(/[ =]/)[0]).sort();
+    expect(named).toEqual([
+      'FUZE_ADMIN_PORT',
+      'FUZE_ADMIN_TOKEN',
+      'FUZE_DATABASE_URL',
+      'FUZE_EVENTS_MAX_AGE',
+      'FUZE_GATEWAY_PORT',
+      'FUZE_LOG_LEVEL',
+      'FUZE_NATS_URL',
+      'FUZE_STREAM_PREFIX',
+    ]);
+    expect((error as FuzeError).code).toBe('FUZE_CONFIG_INVALID');
+    expect((error as FuzeError).message).toContain('8 problems');
+  });
+
+  test('two services on one port is a problem', () => {
+    expect(() => loadConfig({ FUZE_GATEWAY_PORT: '9000', FUZE_ADMIN_PORT: '9000' })).toThrow(
+      /FUZE_GATEWAY_PORT and FUZE_ADMIN_PORT/,
+    );
+  });
+
+  test('accepts a NATS seed list and explicit values; the result is frozen', () => {
+    const config = loadConfig({
+      FUZE_NATS_URL: 'nats://a:4222,nats://b:4222',
+      FUZE_DATABASE_URL: 'postgres://fuze:secret@db:5432/fuze',
+      FUZE_DEDUPE_WINDOW: '10m',
+      FUZE_STREAM_REPLICAS: '3',
+    });
+    expect(config.nats.urlIsDefault).toBe(false);
+    expect(config.streams.dedupeWindowMs).toBe(600_000);
+    expect(Object.isFrozen(config.streams)).toBe(true);
+    expect(JSON.stringify(redactConfig(config))).not.toContain('secret');
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, test } from 'vitest';
+import {
+  busOfEventSubject,
+  eventMessageId,
+  eventSubject,
+  parseDuration,
+  partitionFor,
+  subjectTokens,
+} from '../src/index.js';
+
+describe('subjects', () => {
+  test('event types become subject tokens; reserved characters are replaced', () => {
+    expect(eventSubject('FUZE', 'default', 'com.shop.order.placed')).toBe(
+      'fuze.events.default.com.shop.order.placed',
+    );
+    expect(subjectTokens('a b.*.>..x')).toBe('a_b._._._.x');
+    expect(busOfEventSubject('FUZE', 'fuze.events.payments.com.x')).toBe('payments');
+  });
+});
+
+describe('eventMessageId', () => {
+  test('is stable per source+id and separates the two', () => {
+    expect(eventMessageId('/a', '1')).toBe(eventMessageId('/a', '1'));
+    expect(eventMessageId('/a', '1')).not.toBe(eventMessageId('/a1', ''));
+    expect(eventMessageId('/a', '1')).toMatch(/^[A-Za-z0-9_-]{32}$/);
+  });
+});
+
+describe('partitionFor', () => {
+  test('is FNV-1a 32-bit mod n, as nats-server partition() computes it', () => {
+    // FNV-1a("a") = 0xe40c292c; FNV-1a("foobar") = 0xbf9cf968 (reference vectors)
+    expect(partitionFor('a', 2 ** 31)).toBe(0xe40c292c % 2 ** 31);
+    expect(partitionFor('foobar', 1000)).toBe(0xbf9cf968 % 1000);
+    expect(partitionFor('', 7)).toBe(0x811c9dc5 % 7);
+  });
+
+  test('spreads keys over partitions', () => {
+    const counts = new Array(16).fill(0);
+    for (let i = 0; i < 16_000; i++) counts[partitionFor(`customer-${i}`, 16)]++;
+    for (const c of counts) expect(c).toBeGreaterThan(800);
+  });
+});
+
+describe('parseDuration', () => {
+  test.each([
+    ['10ms', 10],
+    ['5s', 5_000],
+    ['5m', 300_000],
+    ['24h', 86_400_000],
+    ['7d', 604_800_000],
+    ['1h30m', 5_400_000],
+    ['1.5s', 1_500],
+  ])('%s = %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  test.each([['5'], ['5 minutes'], [''], ['-1s'], ['1w']])('rejects %j', (text) => {
+    expect(() => parseDuration(text)).toThrow(/duration/);
+  });
+});
