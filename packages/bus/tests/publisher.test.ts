@@ -1,0 +1,95 @@
+import { createLogger, FuzeError, loadConfig } from '@fuze/core';
+import { type NatsServerHandle, startNatsServer } from '@fuze/test/harness';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ensureTopology, JetStreamPublisher } from '../src/index.js';
+
+let server: NatsServerHandle;
+let nc: NatsConnection;
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connect({ servers: server.url, noAsyncTraces: true });
+  await ensureTopology(
+    await jetstreamManager(nc),
+    loadConfig({ FUZE_STREAM_PREFIX: 'P' }).streams,
+    createLogger('silent'),
+  );
+});
+afterAll(async () => {
+  await nc?.close();
+  await server?.[Symbol.asyncDispose]();
+});
+
+describe('JetStreamPublisher', () => {
+  test('pipelines thousands of publishes; each resolves with its own stored sequence', async () => {
+    const publisher = new JetStreamPublisher(nc, { maxInFlight: 500 });
+    const acks = await Promise.all(
+      Array.from({ length: 5_000 }, (_, i) =>
+        publisher.publish({ subject: 'p.events.default.load', payload: bytes(`m${i}`), msgId: `load-${i}` }),
+      ),
+    );
+    expect(new Set(acks.map((a) => a.seq)).size).toBe(5_000);
+    expect(acks.every((a) => a.stream === 'P_EVENTS' && !a.duplicate)).toBe(true);
+    const jsm = await jetstreamManager(nc);
+    expect((await jsm.streams.info('P_EVENTS')).state.messages).toBeGreaterThanOrEqual(5_000);
+    await publisher.close();
+  });
+
+  test('the same msgId inside the duplicate window is reported as a duplicate', async () => {
+    const publisher = new JetStreamPublisher(nc);
+    const first = await publisher.publish({
+      subject: 'p.events.default.d',
+      payload: bytes('a'),
+      msgId: 'same',
+    });
+    const second = await publisher.publish({
+      subject: 'p.events.default.d',
+      payload: bytes('a'),
+      msgId: 'same',
+    });
+    expect(first.duplicate).toBe(false);
+    expect(second).toEqual({ ...first, duplicate: true });
+    await publisher.close();
+  });
+
+  test('headers travel with the message', async () => {
+    const publisher = new JetStreamPublisher(nc);
+    const ack = await publisher.publish({
+      subject: 'p.events.default.h',
+      payload: bytes('h'),
+      msgId: 'with-headers',
+      headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+    });
+    const jsm = await jetstreamManager(nc);
+    const stored = await jsm.streams.getMessage('P_EVENTS', { seq: ack.seq });
+    expect(stored?.header.get('traceparent')).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    expect(stored?.header.get('Nats-Msg-Id')).toBe('with-headers');
+    await publisher.close();
+  });
+
+  test('no stream for the subject: retried, then a timeout error that says why', async () => {
+    const publisher = new JetStreamPublisher(nc, { ackTimeoutMs: 200, giveUpAfterMs: 1_000 });
+    const error = await publisher
+      .publish({ subject: 'nowhere.at.all', payload: bytes('x'), msgId: 'lost' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FuzeError);
+    expect((error as FuzeError).code).toBe('FUZE_PUBLISH_TIMEOUT');
+    expect((error as FuzeError).message).toMatch(/503|no responders/i);
+    await publisher.close();
+  });
+
+  test('a permanent JetStream refusal fails at once with its reason', async () => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'TINY', subjects: ['tiny.>'], max_msg_size: 16 });
+    const publisher = new JetStreamPublisher(nc, { giveUpAfterMs: 60_000 });
+    const error = await publisher
+      .publish({ subject: 'tiny.x', payload: bytes('x'.repeat(100)), msgId: 'too-big' })
+      .catch((e: unknown) => e);
+    expect((error as FuzeError).code).toBe('FUZE_PUBLISH_FAILED');
+    expect((error as FuzeError).message).toMatch(/message size exceeds maximum/i);
+    await publisher.close();
+  });
+});
