@@ -167,6 +167,9 @@ describe('fuze serve as a process', { timeout: 120_000 }, () => {
     await second.waitForLog('fuze is running', 90_000);
     expect(second.output()).toContain('updated stream settings to match the configuration');
     for (let i = 0; i < 100; i++) expect(await postEvent(env.FUZE_GATEWAY_PORT!, `keep-b-${i}`)).toBe(202);
+    // the ops port answers health checks for every service in the process
+    const ready = await fetch(`http://127.0.0.1:${env.FUZE_METRICS_PORT}/readyz`);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { nats: true, postgres: true } });
     // a retried event from before the restart is still recognised as a duplicate
     expect(await postEvent(env.FUZE_GATEWAY_PORT!, 'keep-a-7')).toBe(202);
     second.child.kill('SIGINT');

@@ -1,5 +1,6 @@
 import type { FuzeConfig, Logger } from '@fuze/core';
 import { startInfrastructure } from './infrastructure.js';
+import { startOpsServer } from './ops-server.js';
 import { type RunningService, type ServiceModule, serviceNames } from './service-module.js';
 
 export interface RunningFuze {
@@ -23,6 +24,7 @@ export async function startFuze(options: {
   const names = modules.map((m) => m.name);
   const infrastructure = await startInfrastructure(options.config, options.logger, `fuze-${names.join('-')}`);
   const running: Array<{ name: string; service: RunningService }> = [];
+  let ops: { stop(): Promise<void> } | undefined;
   const stop = async () => {
     for (const { name, service } of running.reverse()) {
       options.logger.info({ service: name }, 'stopping');
@@ -30,10 +32,17 @@ export async function startFuze(options: {
         .stop()
         .catch((err) => options.logger.error({ err, service: name }, 'error while stopping'));
     }
+    await ops?.stop();
     await infrastructure.stop();
     options.logger.info('stopped');
   };
   try {
+    ops = await startOpsServer({
+      host: options.config.http.host,
+      port: options.config.http.metricsPort,
+      logger: options.logger.child({ service: 'ops' }),
+      readiness: infrastructure.readiness,
+    });
     for (const module of modules) {
       const logger = options.logger.child({ service: module.name });
       running.push({ name: module.name, service: await module.start({ ...infrastructure, logger }) });

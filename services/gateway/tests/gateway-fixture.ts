@@ -42,6 +42,7 @@ export async function startGatewayFixture(env: Record<string, string> = {}): Pro
     FUZE_SCHEMAS_DIR: schemasDir,
     FUZE_GATEWAY_PORT: String(gatewayPort),
     FUZE_ADMIN_PORT: String(adminPort),
+    FUZE_METRICS_PORT: '0',
     FUZE_STREAM_PREFIX: prefix,
     FUZE_LOG_LEVEL: 'warn',
     ...env,
