@@ -1,20 +1,48 @@
-import { type CloudEventRecord, eventMessageId, eventSubject } from '@fuze/core';
+import {
+  type CloudEventRecord,
+  delayedSubject,
+  deliverAtHeader,
+  eventMessageId,
+  eventSubject,
+  FuzeError,
+  parseDuration,
+} from '@fuze/core';
 import type { PublishRequest } from './publisher.js';
 
 const utf8 = new TextEncoder();
 
+/** RFC 3339 with an explicit offset: a bare local time would depend on the publisher's zone. */
+const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
 /**
- * The events-stream message for an accepted CloudEvent: structured JSON body, subject by bus
- * and type, Nats-Msg-Id from source+id (dedupe), and W3C trace context lifted into headers so
+ * The JetStream message for an accepted CloudEvent: structured JSON body, subject by bus and
+ * type, Nats-Msg-Id from source+id (dedupe), and W3C trace context lifted into headers so
  * consumers can continue the trace without parsing the body.
+ *
+ * Delayed delivery: an event with a `deliverat` (RFC 3339) or `delay` (duration such as `30s`,
+ * `5m`, `1h30m`) extension that lies in the future goes to the delayed stream
+ * (`<p>.delayed.<bus>.<type>`) with its due time in the `Fuze-Deliver-At` header; the scheduler
+ * holds it and publishes it into the events stream at that time. The two extensions are removed
+ * from the body either way, so no event in the events stream carries them; a due time already
+ * past (or a zero delay) publishes straight into the events stream. `delay` counts from `nowMs`,
+ * the publisher's clock. Throws FUZE_INVALID_EVENT for an unreadable `deliverat`/`delay`.
  */
-export function eventPublishRequest(prefix: string, bus: string, event: CloudEventRecord): PublishRequest {
+export function eventPublishRequest(
+  prefix: string,
+  bus: string,
+  event: CloudEventRecord,
+  nowMs: number = Date.now(),
+): PublishRequest {
+  const deliverAtMs = requestedDeliveryTime(event, nowMs);
+  const body = deliverAtMs === undefined ? event : withoutDeliveryExtensions(event);
   const headers: Record<string, string> = {};
   if (typeof event.traceparent === 'string') headers.traceparent = event.traceparent;
   if (typeof event.tracestate === 'string') headers.tracestate = event.tracestate;
+  const held = deliverAtMs !== undefined && deliverAtMs > nowMs;
+  if (held) headers[deliverAtHeader] = new Date(deliverAtMs).toISOString();
   return {
-    subject: eventSubject(prefix, bus, event.type),
-    payload: utf8.encode(JSON.stringify(event)),
+    subject: held ? delayedSubject(prefix, bus, event.type) : eventSubject(prefix, bus, event.type),
+    payload: utf8.encode(JSON.stringify(body)),
     msgId: eventMessageId(event.source, event.id),
     headers,
   };
@@ -23,4 +51,39 @@ export function eventPublishRequest(prefix: string, bus: string, event: CloudEve
 /** Reads an events-stream message body back into a CloudEvent. */
 export function decodeEventMessage(payload: Uint8Array): CloudEventRecord {
   return JSON.parse(new TextDecoder().decode(payload)) as CloudEventRecord;
+}
+
+/** The due time (epoch ms) `deliverat` or `delay` asks for, or undefined when neither is set. */
+function requestedDeliveryTime(event: CloudEventRecord, nowMs: number): number | undefined {
+  const { deliverat, delay } = event;
+  if (deliverat === undefined && delay === undefined) return undefined;
+  if (deliverat !== undefined && delay !== undefined) {
+    throw invalid('deliverat', 'set either deliverat or delay, not both');
+  }
+  if (deliverat !== undefined) {
+    const at = typeof deliverat === 'string' && rfc3339.test(deliverat) ? Date.parse(deliverat) : Number.NaN;
+    if (Number.isNaN(at)) {
+      throw invalid('deliverat', 'must be an RFC 3339 timestamp with a zone, e.g. 2030-01-01T09:00:00Z');
+    }
+    return at;
+  }
+  if (typeof delay !== 'string') throw invalid('delay', 'must be a duration string such as 30s, 5m or 1h30m');
+  let ms: number;
+  try {
+    ms = parseDuration(delay);
+  } catch (err) {
+    throw invalid('delay', (err as Error).message);
+  }
+  return nowMs + ms;
+}
+
+function withoutDeliveryExtensions(event: CloudEventRecord): CloudEventRecord {
+  const { deliverat: _deliverat, delay: _delay, ...rest } = event;
+  return rest as CloudEventRecord;
+}
+
+function invalid(pointer: string, message: string): FuzeError {
+  return new FuzeError('FUZE_INVALID_EVENT', `${pointer}: ${message}`, {
+    details: { problems: [{ pointer, message }] },
+  });
 }

@@ -7,6 +7,12 @@ export {
 } from './embedded-server.js';
 export { decodeEventMessage, eventPublishRequest } from './event-message.js';
 export {
+  openLeaseBucket,
+  PartitionLeases,
+  type PartitionLeasesOptions,
+  type PartitionOwner,
+} from './partition-leases.js';
+export {
   JetStreamPublisher,
   type PublishAck,
   type PublisherOptions,

@@ -61,6 +61,8 @@ export class JetStreamPublisher {
   private readonly maxInFlight: number;
   private nextToken = 0;
   private closed = false;
+  private outbox: Array<[token: string, request: PublishRequest]> = [];
+  private outboxScheduled = false;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -81,7 +83,9 @@ export class JetStreamPublisher {
 
   async publish(request: PublishRequest): Promise<PublishAck> {
     if (this.closed) throw new FuzeError('FUZE_PUBLISH_FAILED', 'publisher is closed');
-    while (this.pending.size >= this.maxInFlight) {
+    // FIFO: a new caller queues behind waiting ones, so publishes leave in call order
+    // (the router relies on it to keep per-key order).
+    if (this.pending.size >= this.maxInFlight || this.waitingForRoom.length > 0) {
       await new Promise<void>((resolve) => this.waitingForRoom.push(resolve));
     }
     return new Promise<PublishAck>((resolve, reject) => {
@@ -105,6 +109,23 @@ export class JetStreamPublisher {
     while (this.pending.size > 0) await new Promise((r) => setTimeout(r, 10));
     clearInterval(this.sweepTimer);
     this.subscription.unsubscribe();
+  }
+
+  /**
+   * Sends queued publishes together once per event-loop turn: each nats.js publish made in its
+   * own turn costs a socket write, which dominated the one-event-per-request HTTP path.
+   * Order is kept: the outbox is FIFO.
+   */
+  private enqueue(token: string, request: PublishRequest): void {
+    this.outbox.push([token, request]);
+    if (this.outboxScheduled) return;
+    this.outboxScheduled = true;
+    setImmediate(() => {
+      const batch = this.outbox;
+      this.outbox = [];
+      this.outboxScheduled = false;
+      for (const [t, r] of batch) this.send(t, r);
+    });
   }
 
   private send(token: string, request: PublishRequest): void {
@@ -191,6 +212,6 @@ export class JetStreamPublisher {
 
   private settle(token: string, _pending: Pending): void {
     this.pending.delete(token);
-    this.waitingForRoom.shift()?.();
+    if (this.pending.size < this.maxInFlight) this.waitingForRoom.shift()?.();
   }
 }

@@ -79,6 +79,14 @@ export function desiredStreams(streams: FuzeConfig['streams']): DesiredStream[] 
       retention: RetentionPolicy.Limits,
       max_age: nanos(streams.dlqMaxAgeMs),
     },
+    {
+      ...common,
+      name: names.delayed,
+      description: 'Fuze: events held for delayed delivery until the scheduler stores them as timers',
+      subjects: [`${root}.delayed.>`],
+      retention: RetentionPolicy.Workqueue,
+      max_age: 0,
+    },
   ];
 }
 

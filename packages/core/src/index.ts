@@ -9,6 +9,23 @@ export {
   type EventProblem,
 } from './cloudevent/validate-event.js';
 export * from './config/index.js';
+export {
+  type DeadLetterRecord,
+  type DeliveryFailure,
+  deadLetterId,
+  maxResponseExcerptBytes,
+} from './delivery/dead-letter.js';
+export {
+  cloudEventsJson,
+  type DeliveryEnvelope,
+  decodeDelivery,
+  deliveredCloudEvent,
+  deliveryHeaders,
+  deliveryMessageId,
+  encodeDeliveryHeaders,
+  eventAttributes,
+  type HeaderReader,
+} from './delivery/delivery-message.js';
 export { formatDuration, parseDuration } from './duration.js';
 export * from './errors/index.js';
 export { createLogger, type Logger } from './logger.js';

@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import type { CloudEventRecord } from '../cloudevent/cloud-event.js';
+
+/**
+ * A matched event on its way to one target: what the router publishes to
+ * `<p>.deliver.<target>.<partition>` and what dispatchers and SDK consumers read.
+ *
+ * The body is exactly what the target receives (the structured CloudEvent for `input: whole`,
+ * else the transformer's output); the event's attributes travel as `ce-*` headers, as in the
+ * CloudEvents HTTP binary mode, so a binary-mode webhook is a header copy.
+ */
+export interface DeliveryEnvelope {
+  /** The matched event's context attributes and extensions (never `data`), as strings. */
+  attributes: Record<string, string>;
+  body: Uint8Array;
+  /** Content type of `body`: `application/cloudevents+json` when it is the whole event. */
+  contentType: string;
+  bus: string;
+  rule: string;
+  target: string;
+  /** The ordering key, when the delivery is ordered. */
+  partitionKey?: string;
+  /** When the bus accepted the event (epoch ms): the start of the delivery-latency clock. */
+  acceptedAt: number;
+  /** The event's sequence in the events stream (the archive). */
+  eventSeq?: number;
+  /** Set on deliveries an operator replayed from the dead-letter stream. */
+  replay?: { jobId: string; deadLetterId: string };
+}
+
+export const deliveryHeaders = {
+  bus: 'Fuze-Bus',
+  rule: 'Fuze-Rule',
+  target: 'Fuze-Target',
+  partitionKey: 'Fuze-Partition-Key',
+  contentType: 'Fuze-Content-Type',
+  acceptedAt: 'Fuze-Accepted-At',
+  eventSeq: 'Fuze-Event-Seq',
+  replayJob: 'Fuze-Replay-Job',
+  replayOf: 'Fuze-Replay-Of',
+} as const;
+
+export const cloudEventsJson = 'application/cloudevents+json';
+const attributePrefix = 'ce-';
+
+/** A header map as both nats.js `MsgHdrs` and plain objects can provide it. */
+export interface HeaderReader {
+  get(name: string): string;
+  keys(): string[];
+}
+
+/** The `Nats-Msg-Id` of a delivery: one per event, rule and target (and replay job). */
+export function deliveryMessageId(
+  event: { source: string; id: string },
+  rule: string,
+  target: string,
+  replayJob?: string,
+): string {
+  const hash = createHash('sha256').update(event.source).update('\u0000').update(event.id);
+  hash.update('\u0000').update(rule).update('\u0000').update(target);
+  if (replayJob) hash.update('\u0000').update(replayJob);
+  return hash.digest('base64url').slice(0, 32);
+}
+
+/** The string attributes of an event (everything but data), as binary mode carries them. */
+export function eventAttributes(event: CloudEventRecord): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event)) {
+    if (name === 'data' || name === 'data_base64' || value === undefined || value === null) continue;
+    attributes[name] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return attributes;
+}
+
+export function encodeDeliveryHeaders(envelope: DeliveryEnvelope): Record<string, string> {
+  const headers: Record<string, string> = {
+    [deliveryHeaders.bus]: envelope.bus,
+    [deliveryHeaders.rule]: envelope.rule,
+    [deliveryHeaders.target]: envelope.target,
+    [deliveryHeaders.contentType]: envelope.contentType,
+    [deliveryHeaders.acceptedAt]: String(envelope.acceptedAt),
+  };
+  if (envelope.eventSeq !== undefined) headers[deliveryHeaders.eventSeq] = String(envelope.eventSeq);
+  if (envelope.partitionKey !== undefined)
+    headers[deliveryHeaders.partitionKey] = encodeURIComponent(envelope.partitionKey);
+  if (envelope.replay) {
+    headers[deliveryHeaders.replayJob] = envelope.replay.jobId;
+    headers[deliveryHeaders.replayOf] = envelope.replay.deadLetterId;
+  }
+  for (const [name, value] of Object.entries(envelope.attributes)) {
+    headers[attributePrefix + name] = encodeURIComponent(value);
+  }
+  // Trace context also travels under its W3C names so any consumer can continue the trace.
+  if (envelope.attributes.traceparent) headers.traceparent = envelope.attributes.traceparent;
+  if (envelope.attributes.tracestate) headers.tracestate = envelope.attributes.tracestate;
+  return headers;
+}
+
+export function decodeDelivery(headers: HeaderReader, body: Uint8Array): DeliveryEnvelope {
+  const attributes: Record<string, string> = {};
+  for (const name of headers.keys()) {
+    const lower = name.toLowerCase();
+    if (lower.startsWith(attributePrefix))
+      attributes[lower.slice(attributePrefix.length)] = decodeURIComponent(headers.get(name));
+  }
+  const partitionKey = headers.get(deliveryHeaders.partitionKey);
+  const replayJob = headers.get(deliveryHeaders.replayJob);
+  const eventSeq = Number(headers.get(deliveryHeaders.eventSeq));
+  return {
+    attributes,
+    body,
+    contentType: headers.get(deliveryHeaders.contentType) || cloudEventsJson,
+    bus: headers.get(deliveryHeaders.bus),
+    rule: headers.get(deliveryHeaders.rule),
+    target: headers.get(deliveryHeaders.target),
+    ...(partitionKey ? { partitionKey: decodeURIComponent(partitionKey) } : {}),
+    acceptedAt: Number(headers.get(deliveryHeaders.acceptedAt)) || 0,
+    ...(eventSeq > 0 ? { eventSeq } : {}),
+    ...(replayJob
+      ? { replay: { jobId: replayJob, deadLetterId: headers.get(deliveryHeaders.replayOf) } }
+      : {}),
+  };
+}
+
+/**
+ * The CloudEvent a consumer sees: the stored event for whole-event deliveries; otherwise the
+ * event's attributes with the transformed body as `data` (JSON when it is JSON).
+ */
+export function deliveredCloudEvent(envelope: DeliveryEnvelope): CloudEventRecord {
+  const text = new TextDecoder().decode(envelope.body);
+  if (envelope.contentType === cloudEventsJson) return JSON.parse(text) as CloudEventRecord;
+  const event = {
+    ...envelope.attributes,
+    datacontenttype: envelope.contentType,
+  } as unknown as CloudEventRecord;
+  event.data = /json/.test(envelope.contentType) ? JSON.parse(text) : text;
+  return event;
+}

@@ -1,0 +1,155 @@
+import { connectNats, eventPublishRequest, JetStreamPublisher, type PublishRequest } from '@fuze/bus';
+import { assertValidCloudEvent, createLogger, FuzeError, isFuzeError } from '@fuze/core';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { completeEvent, idOf } from './complete-event.js';
+import { asFuzeError, PublishRejectedError } from './errors.js';
+import type { NatsTransportOptions } from './options.js';
+import type { BatchEntryResult, BatchResult, Publisher, PublishInput, PublishResult } from './publisher.js';
+
+interface Connected {
+  nc: NatsConnection;
+  publisher: JetStreamPublisher;
+}
+
+/**
+ * The direct path: validates the envelope here, then publishes to the events stream with
+ * @fuze/bus's JetStreamPublisher (acks matched by hand, retries with the same Nats-Msg-Id).
+ * Connects on first use. Data schemas are the gateway's: they are not checked on this path.
+ */
+export class NatsPublisher implements Publisher {
+  readonly transport = 'nats';
+  private connected: Connected | undefined;
+  private connecting: Promise<Connected> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: NatsTransportOptions) {}
+
+  async publish<T>(input: PublishInput<T>): Promise<PublishResult> {
+    const { id, request } = this.prepare(input);
+    const { publisher } = this.connected ?? (await this.connect());
+    const ack = await publisher.publish(request);
+    return { id, status: ack.duplicate ? 'duplicate' : 'accepted' };
+  }
+
+  async publishBatch<T>(events: ReadonlyArray<PublishInput<T>>): Promise<BatchResult> {
+    const prepared = events.map((input) => {
+      try {
+        return this.prepare(input);
+      } catch (err) {
+        if (err instanceof PublishRejectedError) return { id: idOf(input), error: err };
+        throw err;
+      }
+    });
+    let connected: Connected | FuzeError;
+    try {
+      connected = this.connected ?? (await this.connect());
+    } catch (err) {
+      connected = asFuzeError(err);
+    }
+    // Every valid entry goes out at once: JetStreamPublisher pipelines them up to maxInFlight.
+    const results = await Promise.all(
+      prepared.map(async (entry): Promise<BatchEntryResult> => {
+        if ('error' in entry) return { id: entry.id, status: 'rejected', error: entry.error };
+        if (connected instanceof FuzeError) return { id: entry.id, status: 'failed', error: connected };
+        try {
+          const ack = await connected.publisher.publish(entry.request);
+          return { id: entry.id, status: ack.duplicate ? 'duplicate' : 'accepted' };
+        } catch (err) {
+          return { id: entry.id, status: 'failed', error: asFuzeError(err) };
+        }
+      }),
+    );
+    const failedCount = results.filter((r) => r.status === 'rejected' || r.status === 'failed').length;
+    return { failedCount, results };
+  }
+
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.connected = undefined; // publishes from now on are refused
+      this.closing = this.shutDown();
+    }
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** The stream message for one event; throws PublishRejectedError when the event is bad. */
+  private prepare(input: PublishInput): { id: string; request: PublishRequest } {
+    const event = completeEvent(input);
+    try {
+      assertValidCloudEvent(event);
+    } catch (err) {
+      throw isFuzeError(err) ? PublishRejectedError.from(err) : err;
+    }
+    let request: PublishRequest;
+    try {
+      request = eventPublishRequest(this.options.streamPrefix, this.options.bus, event);
+    } catch (err) {
+      // A bad delivery extension (deliverat, delay) is a FuzeError naming it.
+      if (isFuzeError(err)) throw PublishRejectedError.from(err);
+      // JSON.stringify: a BigInt or a cycle in data.
+      throw new PublishRejectedError(
+        'FUZE_INVALID_EVENT',
+        `the event cannot be serialized as JSON: ${(err as Error).message}`,
+        {
+          problems: [{ pointer: 'data', message: 'is not JSON-serializable' }],
+          cause: err,
+        },
+      );
+    }
+    if (request.payload.length > this.options.maxEventBytes) {
+      throw new PublishRejectedError(
+        'FUZE_EVENT_TOO_LARGE',
+        `the event is ${request.payload.length} bytes; the limit is ${this.options.maxEventBytes} (maxEventBytes). Store large payloads elsewhere and send a reference.`,
+        {
+          problems: [
+            { pointer: 'data', message: `makes the event larger than ${this.options.maxEventBytes} bytes` },
+          ],
+        },
+      );
+    }
+    return { id: event.id, request };
+  }
+
+  private connect(): Promise<Connected> {
+    if (this.closing) return Promise.reject(new FuzeError('FUZE_PUBLISH_FAILED', 'the publisher is closed'));
+    this.connecting ??= this.open().then(
+      (connected) => {
+        this.connected = connected;
+        return connected;
+      },
+      (err) => {
+        this.connecting = undefined; // the next publish tries again
+        throw err;
+      },
+    );
+    return this.connecting;
+  }
+
+  private async open(): Promise<Connected> {
+    const { options } = this;
+    const nc =
+      options.connection ??
+      (await connectNats({
+        url: options.natsUrl,
+        name: options.name,
+        logger: options.logger ?? createLogger('warn', { component: 'fuze-sdk' }),
+      }));
+    const publisher = new JetStreamPublisher(nc, {
+      ackTimeoutMs: options.ackTimeoutMs,
+      giveUpAfterMs: options.giveUpAfterMs,
+      maxInFlight: options.maxInFlight,
+    });
+    return { nc, publisher };
+  }
+
+  private async shutDown(): Promise<void> {
+    const connected = await this.connecting?.catch(() => undefined);
+    this.connected = undefined;
+    if (!connected) return;
+    await connected.publisher.close();
+    if (connected.nc !== this.options.connection && !connected.nc.isClosed()) await connected.nc.close();
+  }
+}

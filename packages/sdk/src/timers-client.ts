@@ -1,0 +1,200 @@
+import { type ErrorCode, errorCodes, FuzeError } from '@fuze/core';
+
+/** The CloudEvent a timer publishes, without id/specversion/time (set at each firing). */
+export interface TimerEvent {
+  type: string;
+  source: string;
+  subject?: string;
+  datacontenttype?: string;
+  dataschema?: string;
+  data?: unknown;
+  /** Extension attributes (1-20 lower-case letters and digits) beside the context attributes. */
+  [extension: string]: unknown;
+}
+
+/** After an outage longer than `misfireGrace`: fire the first missed time once, all of them, or none. */
+export type MisfirePolicy = 'fire-once' | 'fire-all' | 'skip';
+
+/** When a timer fires: exactly one of these. */
+export type TimerTiming =
+  | { at: string | Date }
+  | { delay: string }
+  | { cron: string; timezone?: string }
+  | { rate: string };
+
+export type PutTimerInput = TimerTiming & {
+  event: TimerEvent;
+  /** Default `fire-once`. */
+  misfire?: MisfirePolicy;
+  /** How late a firing may be before it counts as a misfire, e.g. `5m`; default `60s`. */
+  misfireGrace?: string;
+  /** Default `default`. */
+  bus?: string;
+};
+
+export type TimerState = 'scheduled' | 'completed' | 'cancelled' | 'paused' | 'failed';
+
+/** A timer as the admin API returns it. Times are RFC 3339 strings. */
+export interface Timer {
+  key: string;
+  bus: string;
+  origin: 'api' | 'schedule' | 'delayed';
+  state: TimerState;
+  event: TimerEvent;
+  schedule:
+    | { kind: 'at'; at: string; delay?: string }
+    | { kind: 'cron'; cron: string; timezone: string }
+    | { kind: 'rate'; rate: string };
+  misfire: MisfirePolicy;
+  misfireGrace: string;
+  /** Null when nothing is due (fired one-shot, cancelled, paused). */
+  nextFireAt: string | null;
+  /** Due time of the last firing: the `time` of its event. */
+  lastDueAt: string | null;
+  lastFiredAt: string | null;
+  fireCount: number;
+  /** Bumped by every replace and cancel; part of each firing's event id. */
+  generation: number;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TimerListQuery {
+  /** Keys starting with this. */
+  prefix?: string;
+  /** Next fire time at or after. */
+  dueFrom?: string | Date;
+  /** Next fire time at or before. */
+  dueTo?: string | Date;
+  state?: TimerState;
+  /** From the previous page's `nextCursor`. */
+  cursor?: string;
+  /** 1..1000, default 100. */
+  limit?: number;
+}
+
+export interface TimersClientOptions {
+  /** The admin API's base URL. `FUZE_ADMIN_URL`; default http://127.0.0.1:8081. */
+  adminUrl?: string;
+  /** Bearer token with `timers:read`/`timers:write` (FUZE_ADMIN_TOKEN or an API key). `FUZE_ADMIN_TOKEN`. */
+  token?: string;
+  /** Where the variables above are read from; default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Default: the global fetch. */
+  fetch?: typeof fetch;
+}
+
+export interface TimersClient {
+  /** Creates the timer, or replaces it atomically (re-arming it). */
+  put(key: string, input: PutTimerInput): Promise<{ timer: Timer; created: boolean }>;
+  /** The timer, or undefined when no timer has this key. */
+  get(key: string): Promise<Timer | undefined>;
+  /** One page of timers in key order; pass `nextCursor` back as `cursor` for the next. */
+  list(query?: TimerListQuery): Promise<{ items: Timer[]; nextCursor?: string }>;
+  /** Every timer matching the query, page after page. */
+  listAll(query?: Omit<TimerListQuery, 'cursor'>): AsyncIterable<Timer>;
+  /** Cancels the timer (its record stays, state `cancelled`); false when no timer has this key. */
+  cancel(key: string): Promise<boolean>;
+}
+
+/**
+ * A typed client of the admin API's timers. Errors are FuzeErrors with the API's code
+ * (FUZE_INVALID_TIMER with `details.problems` naming each field, FUZE_UNAUTHORIZED, ...).
+ */
+export function createTimersClient(options: TimersClientOptions = {}): TimersClient {
+  const env = options.env ?? process.env;
+  const base = (options.adminUrl ?? env.FUZE_ADMIN_URL ?? 'http://127.0.0.1:8081').replace(/\/+$/, '');
+  const token = options.token ?? env.FUZE_ADMIN_TOKEN;
+  const doFetch = options.fetch ?? fetch;
+
+  const call = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> => {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await doFetch(`${base}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (err) {
+      throw new Error(`cannot reach the admin API at ${base}: ${(err as Error).message}`, { cause: err });
+    }
+    const text = await response.text();
+    const parsed = text === '' ? undefined : (JSON.parse(text) as unknown);
+    if (response.status >= 400) throw errorFromProblem(response.status, parsed);
+    return { status: response.status, body: parsed as T };
+  };
+  const path = (key: string) => `/v1/timers/${encodeURIComponent(key)}`;
+
+  const client: TimersClient = {
+    async put(key, input) {
+      const body: Record<string, unknown> = { ...input };
+      if ('at' in input && input.at instanceof Date) body.at = input.at.toISOString();
+      const { status, body: timer } = await call<Timer>('PUT', path(key), body);
+      return { timer, created: status === 201 };
+    },
+    async get(key) {
+      try {
+        return (await call<Timer>('GET', path(key))).body;
+      } catch (err) {
+        if (err instanceof FuzeError && err.code === 'FUZE_TIMER_NOT_FOUND') return undefined;
+        throw err;
+      }
+    },
+    async list(query = {}) {
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(query)) {
+        if (value === undefined) continue;
+        params.set(name, value instanceof Date ? value.toISOString() : String(value));
+      }
+      const qs = params.toString();
+      return (await call<{ items: Timer[]; nextCursor?: string }>('GET', `/v1/timers${qs ? `?${qs}` : ''}`))
+        .body;
+    },
+    async *listAll(query = {}) {
+      let cursor: string | undefined;
+      do {
+        const page = await client.list({ ...query, ...(cursor === undefined ? {} : { cursor }) });
+        yield* page.items;
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+    },
+    async cancel(key) {
+      try {
+        await call('DELETE', path(key));
+        return true;
+      } catch (err) {
+        if (err instanceof FuzeError && err.code === 'FUZE_TIMER_NOT_FOUND') return false;
+        throw err;
+      }
+    },
+  };
+  return client;
+}
+
+function errorFromProblem(status: number, body: unknown): FuzeError {
+  const problem = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const code: ErrorCode =
+    typeof problem.code === 'string' && Object.hasOwn(errorCodes, problem.code)
+      ? (problem.code as ErrorCode)
+      : status === 401
+        ? 'FUZE_UNAUTHORIZED'
+        : status === 403
+          ? 'FUZE_FORBIDDEN'
+          : status === 404
+            ? 'FUZE_NOT_FOUND'
+            : status < 500
+              ? 'FUZE_INVALID_REQUEST'
+              : 'FUZE_DATABASE_UNAVAILABLE';
+  const detail = typeof problem.detail === 'string' ? problem.detail : `the admin API answered ${status}`;
+  return new FuzeError(code, detail, {
+    details: { status, ...(Array.isArray(problem.errors) ? { problems: problem.errors } : {}) },
+  });
+}
