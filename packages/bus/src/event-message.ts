@@ -6,6 +6,7 @@ import {
   eventSubject,
   FuzeError,
   parseDuration,
+  routingShardOf,
 } from '@fuze/core';
 import type { PublishRequest } from './publisher.js';
 
@@ -41,7 +42,9 @@ export function eventPublishRequest(
   const held = deliverAtMs !== undefined && deliverAtMs > nowMs;
   if (held) headers[deliverAtHeader] = new Date(deliverAtMs).toISOString();
   return {
-    subject: held ? delayedSubject(prefix, bus, event.type) : eventSubject(prefix, bus, event.type),
+    subject: held
+      ? delayedSubject(prefix, bus, event.type)
+      : eventSubject(prefix, bus, routingShardOf(event), event.type),
     payload: utf8.encode(JSON.stringify(body)),
     msgId: eventMessageId(event.source, event.id),
     headers,

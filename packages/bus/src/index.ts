@@ -18,4 +18,5 @@ export {
   type PublisherOptions,
   type PublishRequest,
 } from './publisher.js';
+export { openResumableDurable, type ResumableDurableOptions } from './resumable-durable.js';
 export { desiredStreams, ensureTopology } from './topology.js';

@@ -1,5 +1,8 @@
 import { Command } from 'commander';
+import { registerApply } from './commands/apply.js';
+import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
+import { registerTimers } from './commands/timers.js';
 
 /** The `fuze` command line; each command registers itself from commands/. */
 export function buildProgram(): Command {
@@ -7,5 +10,8 @@ export function buildProgram(): Command {
     .description('Fuze: an EventBridge-style event bus on NATS JetStream and Postgres')
     .version('0.1.0');
   registerServe(program);
+  registerApply(program);
+  registerRules(program);
+  registerTimers(program);
   return program;
 }

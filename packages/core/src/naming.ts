@@ -6,10 +6,17 @@ export interface StreamNames {
   events: string;
   delivery: string;
   dlq: string;
+  /** Events held for delayed delivery (`deliverat`/`delay`) until the scheduler takes them. */
+  delayed: string;
 }
 
 export function streamNames(prefix: string): StreamNames {
-  return { events: `${prefix}_EVENTS`, delivery: `${prefix}_DELIVERY`, dlq: `${prefix}_DLQ` };
+  return {
+    events: `${prefix}_EVENTS`,
+    delivery: `${prefix}_DELIVERY`,
+    dlq: `${prefix}_DLQ`,
+    delayed: `${prefix}_DELAYED`,
+  };
 }
 
 export const busNamePattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -19,13 +26,17 @@ export function subjectRoot(prefix: string): string {
   return prefix.toLowerCase();
 }
 
-/** `<p>.events.<bus>.<type tokens>`: a CloudEvent type such as com.shop.order.placed becomes four tokens. */
-export function eventSubject(prefix: string, bus: string, type: string): string {
-  return `${subjectRoot(prefix)}.events.${bus}.${subjectTokens(type)}`;
+/**
+ * `<p>.events.<bus>.<shard>.<type tokens>`: a CloudEvent type such as com.shop.order.placed
+ * becomes four tokens; the shard token is the event's routing shard (`routingShardOf`).
+ */
+export function eventSubject(prefix: string, bus: string, shard: number, type: string): string {
+  return `${subjectRoot(prefix)}.events.${bus}.${shard}.${subjectTokens(type)}`;
 }
 
-export function eventsSubjectFilter(prefix: string, bus?: string): string {
-  return `${subjectRoot(prefix)}.events.${bus ?? '*'}.>`;
+/** Every event of one routing shard, on every bus: what one router shard consumes. */
+export function eventsShardFilter(prefix: string, shard: number): string {
+  return `${subjectRoot(prefix)}.events.*.${shard}.>`;
 }
 
 /** The bus an events-stream subject belongs to. */
@@ -43,6 +54,32 @@ export function deliverySubject(prefix: string, target: string, partition: numbe
 
 export function dlqSubject(prefix: string, target: string): string {
   return `${subjectRoot(prefix)}.dlq.${target}`;
+}
+
+/** `<p>.delayed.<bus>.<type tokens>`: an event held until its `deliverat`/`delay` time. */
+export function delayedSubject(prefix: string, bus: string, type: string): string {
+  return `${subjectRoot(prefix)}.delayed.${bus}.${subjectTokens(type)}`;
+}
+
+export function delayedSubjectFilter(prefix: string, bus?: string): string {
+  return `${subjectRoot(prefix)}.delayed.${bus ?? '*'}.>`;
+}
+
+/** The bus a delayed-stream subject belongs to. */
+export function busOfDelayedSubject(prefix: string, subject: string): string | undefined {
+  const root = `${subjectRoot(prefix)}.delayed.`;
+  if (!subject.startsWith(root)) return undefined;
+  const rest = subject.slice(root.length);
+  const dot = rest.indexOf('.');
+  return dot < 0 ? undefined : rest.slice(0, dot);
+}
+
+/** Header of a held event: when it enters the bus (RFC 3339, UTC), as the publisher resolved it. */
+export const deliverAtHeader = 'Fuze-Deliver-At';
+
+/** The scheduler's durable consumer on the delayed stream, shared by all its instances. */
+export function delayedConsumerName(prefix: string): string {
+  return `${prefix}_SCHEDULER_DELAYED`;
 }
 
 export function controlSubject(prefix: string, topic: string): string {

@@ -5,7 +5,7 @@ import { errorCodes, FuzeError } from '../src/index.js';
 const docs = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 
 test('docs/errors.md documents every code in the registry, and no other', () => {
-  const documented = [...docs.matchAll(/^\| `(FUZE_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [
+  const documented = [...docs.matchAll(/^\|\s*`(FUZE_[A-Z_]+)`\s*\|\s*(\d{3})\s*\|/gm)].map((m) => [
     m[1],
     Number(m[2]),
   ]);

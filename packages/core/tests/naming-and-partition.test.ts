@@ -5,16 +5,27 @@ import {
   eventSubject,
   parseDuration,
   partitionFor,
+  routerShards,
+  routingShardOf,
   subjectTokens,
 } from '../src/index.js';
 
 describe('subjects', () => {
   test('event types become subject tokens; reserved characters are replaced', () => {
-    expect(eventSubject('FUZE', 'default', 'com.shop.order.placed')).toBe(
-      'fuze.events.default.com.shop.order.placed',
+    expect(eventSubject('FUZE', 'default', 3, 'com.shop.order.placed')).toBe(
+      'fuze.events.default.3.com.shop.order.placed',
     );
     expect(subjectTokens('a b.*.>..x')).toBe('a_b._._._.x');
-    expect(busOfEventSubject('FUZE', 'fuze.events.payments.com.x')).toBe('payments');
+    expect(busOfEventSubject('FUZE', 'fuze.events.payments.0.com.x')).toBe('payments');
+  });
+
+  test('routing shard follows partitionkey, else subject, else source', () => {
+    const base = { specversion: '1.0' as const, id: '1', type: 't', source: '/s' };
+    const byKey = routingShardOf({ ...base, partitionkey: 'k', subject: 'x' });
+    expect(routingShardOf({ ...base, id: '2', source: '/other', partitionkey: 'k' })).toBe(byKey);
+    expect(routingShardOf({ ...base, subject: 'k' })).toBe(byKey);
+    expect(routingShardOf({ ...base, source: 'k' })).toBe(byKey);
+    expect(byKey).toBe(partitionFor('k', routerShards));
   });
 });
 

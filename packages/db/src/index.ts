@@ -2,4 +2,14 @@ export { type ApiKeyRow, findApiKey, insertApiKey, revokeApiKey } from './api-ke
 export type { Database, FuzeDb } from './database.js';
 export { listEventSchemas, putEventSchema } from './event-schemas.js';
 export { openDatabase } from './open-database.js';
+export {
+  applyRuleChanges,
+  existingRuleNames,
+  getStoredRule,
+  listBusRevisions,
+  listStoredRules,
+  type RuleChanges,
+  type StoredRule,
+} from './rules.js';
 export * as tables from './schema/index.js';
+export * from './timers.js';

@@ -1,5 +1,5 @@
 import type { FuzeConfig, Logger } from '@fuze/core';
-import { startInfrastructure } from './infrastructure.js';
+import { type Infrastructure, startInfrastructure } from './infrastructure.js';
 import { startOpsServer } from './ops-server.js';
 import { type RunningService, type ServiceModule, serviceNames } from './service-module.js';
 
@@ -17,6 +17,8 @@ export async function startFuze(options: {
   config: FuzeConfig;
   logger: Logger;
   modules: readonly ServiceModule[];
+  /** Runs once the infrastructure is up, before any service starts (e.g. `serve --rules`). */
+  prepare?: (infrastructure: Infrastructure) => Promise<void>;
 }): Promise<RunningFuze> {
   const modules = [...options.modules].sort(
     (a, b) => serviceNames.indexOf(b.name) - serviceNames.indexOf(a.name),
@@ -37,6 +39,7 @@ export async function startFuze(options: {
     options.logger.info('stopped');
   };
   try {
+    await options.prepare?.(infrastructure);
     ops = await startOpsServer({
       host: options.config.http.host,
       port: options.config.http.metricsPort,

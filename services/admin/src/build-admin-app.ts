@@ -1,14 +1,20 @@
 import type { Logger } from '@fuze/core';
 import type { FuzeDb } from '@fuze/db';
 import { type Authenticator, bearerAuth, createHttpApp, healthRoutes, type ReadinessProbe } from '@fuze/http';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
 import { keysRoutes } from './keys-routes.js';
 import { openapi } from './openapi.js';
+import { rulesRoutes, ruleTestingRoutes } from './rules/index.js';
 import { schemasRoutes } from './schemas-routes.js';
+import { timersRoutes } from './timers-routes.js';
 
 export interface AdminDeps {
   logger: Logger;
   db: FuzeDb;
+  nats: NatsConnection;
+  /** FUZE_STREAM_PREFIX: for control notices (rule revisions). */
+  prefix: string;
   authenticator: Authenticator;
   readiness: ReadinessProbe;
 }
@@ -37,5 +43,8 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   app.register(healthRoutes, { readiness: deps.readiness });
   app.register(schemasRoutes, { db: deps.db });
   app.register(keysRoutes, { db: deps.db });
+  app.register(rulesRoutes, { db: deps.db, nats: deps.nats, prefix: deps.prefix });
+  app.register(ruleTestingRoutes, { db: deps.db });
+  app.register(timersRoutes, { db: deps.db });
   return app;
 }

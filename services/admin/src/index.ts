@@ -1,2 +1,3 @@
 export { type AdminDeps, buildAdminApp } from './build-admin-app.js';
 export { adminModule } from './module.js';
+export { type ApplyResult, applyRuleFiles, type RuleFile } from './rules/index.js';

@@ -6,7 +6,7 @@ export const adminModule: ServiceModule = {
   name: 'admin',
   needs: ['nats', 'database'],
   async start(context) {
-    const app = buildAdminApp({ ...context, db: context.database.db });
+    const app = buildAdminApp({ ...context, db: context.database.db, prefix: context.config.streams.prefix });
     const address = await app.listen({ host: context.config.http.host, port: context.config.http.adminPort });
     context.logger.info({ address }, 'admin API listening');
     return {

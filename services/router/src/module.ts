@@ -1,14 +1,64 @@
+import { openLeaseBucket, PartitionLeases } from '@fuze/bus';
+import { routerShards } from '@fuze/core';
 import type { ServiceModule } from '@fuze/runtime';
+import { RouterCounters } from './router-metrics.js';
+import { RuleRefresher } from './rule-refresher.js';
+import { ShardRouter } from './shard-router.js';
 
 /**
- * The router: rule matching and fan-out to deliveries (the rules issue fills it).
- * Wired into `fuze serve` with its real dependencies; it has no work of its own yet.
+ * The router: matches every event against its bus's rules and fans it out to deliveries.
+ * The events stream is split into routing shards; router instances share them through leases
+ * (one owner per shard), and each shard is routed in order.
  */
 export const routerModule: ServiceModule = {
   name: 'router',
   needs: ['nats', 'database'],
   async start(context) {
-    context.logger.debug('router has no work yet');
-    return { async stop() {} };
+    const prefix = context.config.streams.prefix;
+    const refresher = new RuleRefresher({
+      db: context.database.db,
+      nats: context.nats,
+      prefix,
+      logger: context.logger,
+    });
+    await refresher.start();
+    const counters = new RouterCounters();
+    const shards = new Map<number, ShardRouter>();
+    const leases = new PartitionLeases(await openLeaseBucket(context.nats, prefix, 5_000), {
+      group: 'router',
+      partitions: routerShards,
+      ttlMs: 5_000,
+      logger: context.logger,
+      owner: {
+        acquired(shard) {
+          shards.set(
+            shard,
+            new ShardRouter(shard, {
+              js: context.js,
+              jsm: context.jsm,
+              publisher: context.publisher,
+              eventsStream: context.streams.events,
+              prefix,
+              logger: context.logger,
+              rules: () => refresher.current(),
+              routed: (plan, bus) => counters.record(plan, bus),
+            }),
+          );
+        },
+        async released(shard) {
+          await shards.get(shard)?.stop();
+          shards.delete(shard);
+        },
+      },
+    });
+    await leases.start();
+    context.logger.info({ shards: leases.ownedPartitions() }, 'router owns shards');
+    return {
+      counters,
+      async stop() {
+        await leases.stop();
+        refresher.stop();
+      },
+    };
   },
 };

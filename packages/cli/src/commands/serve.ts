@@ -1,12 +1,15 @@
+import { applyRuleFiles } from '@fuze/admin';
 import { createLogger, FuzeError, isFuzeError, loadConfig, redactConfig } from '@fuze/core';
 import { type ServiceName, serviceNames, startFuze } from '@fuze/runtime';
 import type { Command } from 'commander';
+import { readRuleFiles } from '../rule-files.js';
 import { serviceModules } from '../service-registry.js';
 
 interface ServeOptions {
   services: string;
   verifyConfig?: boolean;
   printConfig?: boolean;
+  rules?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -20,6 +23,10 @@ export function registerServe(program: Command): void {
     )
     .option('--verify-config', 'validate the configuration (FUZE_* variables), print problems, and exit')
     .option('--print-config', 'print the resolved configuration (secrets redacted) and exit')
+    .option(
+      '--rules <dir>',
+      'apply the rule YAML in this directory (or file) at start, as `fuze apply -f` does',
+    )
     .addHelpText(
       'after',
       '\nConfiguration comes from FUZE_* environment variables; see docs/configuration.md.\n' +
@@ -53,7 +60,23 @@ async function serve(options: ServeOptions): Promise<number> {
   const logger = createLogger(config.log.level);
   let fuze: Awaited<ReturnType<typeof startFuze>>;
   try {
-    fuze = await startFuze({ config, logger, modules: selected.map((name) => serviceModules[name]) });
+    const ruleFiles = options.rules === undefined ? undefined : readRuleFiles(options.rules);
+    fuze = await startFuze({
+      config,
+      logger,
+      modules: selected.map((name) => serviceModules[name]),
+      prepare: async (infrastructure) => {
+        if (!ruleFiles) return;
+        const result = await applyRuleFiles(
+          { db: infrastructure.database.db, nats: infrastructure.nats, prefix: config.streams.prefix },
+          ruleFiles,
+        );
+        logger.info(
+          { created: result.created.length, changed: result.changed.length, revisions: result.revisions },
+          `applied rules from ${options.rules}`,
+        );
+      },
+    });
   } catch (err) {
     logger.fatal({ err, code: isFuzeError(err) ? err.code : undefined }, (err as Error).message);
     return 1;

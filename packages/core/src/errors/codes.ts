@@ -64,6 +64,18 @@ export const errorCodes = {
     status: 400,
     summary: 'A registered event JSON Schema does not compile',
   },
+  FUZE_INVALID_RULE: {
+    name: 'InvalidRuleError',
+    status: 400,
+    summary: 'A rule document is invalid; nothing was applied',
+  },
+  FUZE_INVALID_PATTERN: { name: 'InvalidPatternError', status: 400, summary: 'An event pattern is invalid' },
+  FUZE_TIMER_NOT_FOUND: { name: 'TimerNotFoundError', status: 404, summary: 'No timer has this key' },
+  FUZE_INVALID_TIMER: {
+    name: 'InvalidTimerError',
+    status: 400,
+    summary: 'The timer definition is invalid (schedule, event, misfire policy or key)',
+  },
 } as const satisfies Record<string, { name: string; status: number; summary: string; retired?: boolean }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { adminConnection, createAdminClient, runAdminAction, withAdminOptions } from '../admin-client.js';
+import { readRuleFiles } from '../rule-files.js';
+
+interface ApplyResult {
+  dryRun: boolean;
+  created: Array<{ bus: string; name: string }>;
+  changed: Array<{ bus: string; name: string }>;
+  deleted: Array<{ bus: string; name: string }>;
+  unchanged: Array<{ bus: string; name: string }>;
+  revisions: Record<string, number>;
+}
+
+export function registerApply(program: Command): void {
+  withAdminOptions(program.command('apply'))
+    .description('Validate rule YAML and apply it in one transaction (all or nothing)')
+    .requiredOption('-f, --file <path>', 'a YAML file, or a directory applied recursively (*.yaml, *.yml)')
+    .option('--dry-run', 'print what would be created, changed and deleted; change nothing')
+    .option('--prune', 'also delete stored rules of the same buses that the files no longer declare')
+    .addHelpText(
+      'after',
+      '\nErrors are printed as file:line:column [rule] path: message. See docs/rule-documents.md.',
+    )
+    .action((options: { file: string; dryRun?: boolean; prune?: boolean }, command: Command) =>
+      runAdminAction(async () => {
+        const files = readRuleFiles(options.file);
+        const client = createAdminClient(adminConnection(command));
+        const { body } = await client.request<ApplyResult>('POST', '/v1/apply', {
+          files,
+          prune: options.prune === true,
+          dryRun: options.dryRun === true,
+        });
+        console.log(formatApplyResult(body));
+      }),
+    );
+}
+
+export function formatApplyResult(result: ApplyResult): string {
+  const verb = result.dryRun ? 'would be ' : '';
+  const lines: string[] = [];
+  for (const [label, refs] of [
+    ['created', result.created],
+    ['changed', result.changed],
+    ['deleted', result.deleted],
+  ] as const) {
+    for (const r of refs) lines.push(`${r.bus}/${r.name} ${verb}${label}`);
+  }
+  if (result.unchanged.length > 0) lines.push(`${result.unchanged.length} rule(s) unchanged`);
+  if (lines.length === 0) lines.push('nothing to apply');
+  for (const [bus, revision] of Object.entries(result.revisions))
+    lines.push(`bus ${bus} is now at revision ${revision}`);
+  if (result.dryRun) lines.push('(dry run: nothing was changed)');
+  return lines.join('\n');
+}

@@ -1,0 +1,27 @@
+import type { RuleDocument, TargetSpec } from '@fuze/rules';
+
+export interface RuleRef {
+  bus: string;
+  name: string;
+}
+
+/** What is stored for a rule: the normalised document without where it was read from. */
+export function storedDocument(doc: RuleDocument): Record<string, unknown> {
+  const { source: _source, ...rest } = doc;
+  return rest as unknown as Record<string, unknown>;
+}
+
+/**
+ * The parts of a target every rule routing to it must agree on: its name is global (one
+ * delivery subject, one set of partitions, one retry policy, one dispatcher). The input
+ * transformer and partition-key path may differ per rule.
+ */
+export function deliveryDefinition(target: TargetSpec): string {
+  return JSON.stringify({
+    kind: target.kind,
+    http: target.kind === 'http' ? target.http : undefined,
+    nats: target.kind === 'nats' ? target.nats : undefined,
+    retry: target.retry,
+    partitions: target.ordering?.partitions ?? 16,
+  });
+}

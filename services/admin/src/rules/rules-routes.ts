@@ -1,0 +1,150 @@
+import { FuzeError } from '@fuze/core';
+import { applyRuleChanges, type FuzeDb, getStoredRule, listStoredRules } from '@fuze/db';
+import { requireScope } from '@fuze/http';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { FastifyInstance } from 'fastify';
+import { announceRuleRevisions, applyRuleFiles } from './apply-rule-files.js';
+
+const refList = {
+  type: 'array',
+  items: { type: 'object', properties: { bus: { type: 'string' }, name: { type: 'string' } } },
+};
+const applyResult = {
+  type: 'object',
+  properties: {
+    dryRun: { type: 'boolean' },
+    created: refList,
+    changed: refList,
+    deleted: refList,
+    unchanged: refList,
+    revisions: { type: 'object', additionalProperties: { type: 'integer' } },
+  },
+};
+const ruleParams = {
+  type: 'object',
+  required: ['bus', 'name'],
+  properties: { bus: { type: 'string' }, name: { type: 'string' } },
+};
+
+/** Rules: list, get, put, delete, and `apply` (what `fuze apply -f` calls). */
+export async function rulesRoutes(
+  app: FastifyInstance,
+  options: { db: FuzeDb; nats: NatsConnection; prefix: string },
+): Promise<void> {
+  const deps = { db: options.db, nats: options.nats, prefix: options.prefix };
+
+  app.post<{ Body: { files: Array<{ path: string; content: string }>; prune?: boolean; dryRun?: boolean } }>(
+    '/v1/apply',
+    {
+      preHandler: requireScope('rules:write'),
+      schema: {
+        tags: ['rules'],
+        summary: 'Validate rule YAML files, then apply all of them in one transaction (or nothing)',
+        description:
+          'Every problem is reported with file:line:column. `prune` deletes stored rules of the buses these files declare that the files no longer contain. `dryRun` reports what would change.',
+        body: {
+          type: 'object',
+          required: ['files'],
+          additionalProperties: false,
+          properties: {
+            files: {
+              type: 'array',
+              minItems: 1,
+              items: {
+                type: 'object',
+                required: ['path', 'content'],
+                properties: { path: { type: 'string' }, content: { type: 'string' } },
+              },
+            },
+            prune: { type: 'boolean' },
+            dryRun: { type: 'boolean' },
+          },
+        },
+        response: { 200: applyResult, 400: { $ref: 'problem#' } },
+      },
+    },
+    async (request) => applyRuleFiles(deps, request.body.files, request.body),
+  );
+
+  app.get<{ Querystring: { bus?: string } }>(
+    '/v1/rules',
+    {
+      preHandler: requireScope('rules:read'),
+      schema: {
+        tags: ['rules'],
+        summary: 'List rules',
+        querystring: { type: 'object', properties: { bus: { type: 'string' } } },
+      },
+    },
+    async (request) => ({ items: await listStoredRules(options.db, request.query.bus) }),
+  );
+
+  app.get<{ Params: { bus: string; name: string } }>(
+    '/v1/rules/:bus/:name',
+    {
+      preHandler: requireScope('rules:read'),
+      schema: { tags: ['rules'], summary: 'Get one rule', params: ruleParams },
+    },
+    async (request) => {
+      const rule = await getStoredRule(options.db, request.params.bus, request.params.name);
+      if (!rule)
+        throw new FuzeError(
+          'FUZE_NOT_FOUND',
+          `no rule "${request.params.name}" on bus "${request.params.bus}"`,
+        );
+      return rule;
+    },
+  );
+
+  app.put<{ Params: { bus: string; name: string }; Body: Record<string, unknown> }>(
+    '/v1/rules/:bus/:name',
+    {
+      preHandler: requireScope('rules:write'),
+      schema: {
+        tags: ['rules'],
+        summary: 'Create or replace one rule (a rule document as JSON, as in the YAML)',
+        params: ruleParams,
+        body: { type: 'object' },
+        response: { 200: applyResult, 400: { $ref: 'problem#' } },
+      },
+    },
+    async (request) => {
+      const metadata = (request.body.metadata ?? {}) as { name?: unknown; bus?: unknown };
+      if (metadata.name !== request.params.name || (metadata.bus ?? 'default') !== request.params.bus) {
+        throw new FuzeError('FUZE_INVALID_REQUEST', 'metadata.name and metadata.bus must match the URL', {
+          details: {
+            problems: [
+              {
+                pointer: 'body.metadata',
+                message: `expected name "${request.params.name}" on bus "${request.params.bus}"`,
+              },
+            ],
+          },
+        });
+      }
+      // JSON is YAML: the same parser validates it, with the same messages.
+      return applyRuleFiles(deps, [
+        {
+          path: `${request.params.bus}/${request.params.name}.json`,
+          content: JSON.stringify(request.body, null, 2),
+        },
+      ]);
+    },
+  );
+
+  app.delete<{ Params: { bus: string; name: string } }>(
+    '/v1/rules/:bus/:name',
+    {
+      preHandler: requireScope('rules:write'),
+      schema: { tags: ['rules'], summary: 'Delete one rule', params: ruleParams },
+    },
+    async (request, reply) => {
+      const { bus, name } = request.params;
+      if (!(await getStoredRule(options.db, bus, name)))
+        throw new FuzeError('FUZE_NOT_FOUND', `no rule "${name}" on bus "${bus}"`);
+      const revisions = await applyRuleChanges(options.db, { upserts: [], deletes: [{ bus, name }] });
+      announceRuleRevisions(deps, Object.fromEntries(revisions));
+      return reply.code(204).send();
+    },
+  );
+}

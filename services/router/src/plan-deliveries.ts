@@ -1,0 +1,138 @@
+import type { PublishRequest } from '@fuze/bus';
+import {
+  type CloudEventRecord,
+  type DeadLetterRecord,
+  type DeliveryEnvelope,
+  deadLetterId,
+  deliveryMessageId,
+  deliverySubject,
+  dlqSubject,
+  encodeDeliveryHeaders,
+  eventAttributes,
+  partitionFor,
+} from '@fuze/core';
+import type { BusRules, RoutableTarget } from './rule-book.js';
+
+export interface EventContext {
+  prefix: string;
+  bus: string;
+  /** Sequence in the events stream, and when the stream stored the event (epoch ms). */
+  seq: number;
+  acceptedAt: number;
+}
+
+/** Everything the router must publish for one event, in order, before it acks the event. */
+export interface DeliveryPlan {
+  matchedRules: string[];
+  publishes: PublishRequest[];
+  deadLetters: number;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Matches one event against its bus's rules and builds one delivery per (rule, target); a
+ * target whose input cannot be rendered for this event gets a dead-letter record instead, so
+ * one odd event never blocks the stream. Pure: no I/O.
+ */
+export function planDeliveries(
+  rules: BusRules | undefined,
+  event: CloudEventRecord,
+  context: EventContext,
+): DeliveryPlan {
+  const plan: DeliveryPlan = { matchedRules: [], publishes: [], deadLetters: 0 };
+  if (!rules) return plan;
+  const attributes = eventAttributes(event);
+  for (const ruleName of rules.matcher.match(event)) {
+    const rule = rules.rules.get(ruleName);
+    if (!rule) continue;
+    plan.matchedRules.push(ruleName);
+    for (const target of rule.targets) {
+      const partitionKey = partitionKeyOf(target, event);
+      let rendered: { body: Uint8Array; contentType: string };
+      try {
+        const input = target.input.apply(event, { ruleName, ingestionTime: new Date(context.acceptedAt) });
+        rendered = {
+          body: input.encoding === 'base64' ? Buffer.from(input.body, 'base64') : utf8.encode(input.body),
+          contentType: input.contentType,
+        };
+      } catch (err) {
+        plan.publishes.push(
+          routeDeadLetter(event, attributes, ruleName, target, partitionKey, context, err as Error),
+        );
+        plan.deadLetters++;
+        continue;
+      }
+      const envelope: DeliveryEnvelope = {
+        attributes,
+        body: rendered.body,
+        contentType: rendered.contentType,
+        bus: context.bus,
+        rule: ruleName,
+        target: target.spec.name,
+        acceptedAt: context.acceptedAt,
+        eventSeq: context.seq,
+        ...(partitionKey === undefined ? {} : { partitionKey }),
+      };
+      plan.publishes.push({
+        subject: deliverySubject(
+          context.prefix,
+          target.spec.name,
+          partitionKey === undefined ? 'unordered' : partitionFor(partitionKey, target.partitions),
+        ),
+        payload: rendered.body,
+        msgId: deliveryMessageId(event, ruleName, target.spec.name),
+        headers: encodeDeliveryHeaders(envelope),
+      });
+    }
+  }
+  return plan;
+}
+
+/** The key from the target's `ordering.partitionKey` path, else the event's `partitionkey`. */
+function partitionKeyOf(target: RoutableTarget, event: CloudEventRecord): string | undefined {
+  const value = target.partitionKey ? target.partitionKey.read(event) : event.partitionkey;
+  if (value === undefined || value === null || value === '') return undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function routeDeadLetter(
+  event: CloudEventRecord,
+  attributes: Record<string, string>,
+  rule: string,
+  target: RoutableTarget,
+  partitionKey: string | undefined,
+  context: EventContext,
+  err: Error,
+): PublishRequest {
+  const now = new Date().toISOString();
+  const record: DeadLetterRecord = {
+    id: deadLetterId(event, rule, target.spec.name),
+    bus: context.bus,
+    rule,
+    target: target.spec.name,
+    attributes,
+    // The untransformed event: a replay after fixing the rule can render it again.
+    body: Buffer.from(JSON.stringify(event)).toString('base64'),
+    contentType: 'application/cloudevents+json',
+    ...(partitionKey === undefined ? {} : { partitionKey }),
+    eventSeq: context.seq,
+    acceptedAt: context.acceptedAt,
+    failure: {
+      stage: 'route',
+      attempts: 1,
+      firstAttemptAt: now,
+      lastAttemptAt: now,
+      errorClass: err.name || 'Error',
+      message: err.message,
+      retryable: false,
+    },
+    ...(typeof event.traceparent === 'string' ? { traceparent: event.traceparent } : {}),
+    deadLetteredAt: now,
+  };
+  return {
+    subject: dlqSubject(context.prefix, target.spec.name),
+    payload: utf8.encode(JSON.stringify(record)),
+    msgId: record.id,
+  };
+}
