@@ -1,0 +1,83 @@
+import type { SubRule } from '../pattern/condition.js';
+import { FieldPaths } from '../pattern/field-paths.js';
+import { FieldIndex } from './field-index.js';
+
+/**
+ * A state of the shared matcher: the conditions on the way here hold. Sub-rules that list the
+ * same conditions in the same order (see orderConditions) share the states of that common start,
+ * so a condition many rules share is evaluated once per event.
+ */
+export interface TrieNode {
+  readonly id: number;
+  /** Rules (by position in the rule list) with a sub-rule that ends here. */
+  ruleIndices: readonly number[];
+  /** The next conditions, grouped by the field they look at. */
+  edges: readonly FieldEdges[];
+  /** Per-match bookkeeping: the match call that last visited this state. */
+  visitedIn: number;
+}
+
+/** The conditions on one field that lead out of a state. */
+export interface FieldEdges {
+  /** The field's id in the trie's FieldPaths. */
+  readonly pathId: number;
+  /** Next states, by the event values that satisfy their condition. */
+  readonly index: FieldIndex<TrieNode>;
+  /** Next states whose condition `exists: false` satisfies. */
+  readonly whenAbsent: TrieNode[];
+}
+
+// Shared by the many states with no rule ending there or no way on.
+const NONE: readonly never[] = Object.freeze([]);
+
+export class RuleTrie {
+  readonly root: TrieNode;
+  /** Every field any rule looks at: events are read along these. */
+  readonly paths = new FieldPaths();
+  /** Next state by condition key, per edge: to share states between rules while building. */
+  private readonly byCondition = new Map<FieldEdges, Map<string, TrieNode>>();
+  private nodeCount = 0;
+
+  constructor() {
+    this.root = this.newNode();
+  }
+
+  get size(): number {
+    return this.nodeCount;
+  }
+
+  private newNode(): TrieNode {
+    return { id: this.nodeCount++, ruleIndices: NONE, edges: NONE, visitedIn: -1 };
+  }
+
+  add(subRule: SubRule, ruleIndex: number): void {
+    let node = this.root;
+    for (const condition of subRule.conditions) {
+      const pathId = this.paths.idOf(condition.segments);
+      let edges = node.edges.find((candidate) => candidate.pathId === pathId);
+      if (edges === undefined) {
+        edges = { pathId, index: new FieldIndex(), whenAbsent: [] };
+        node.edges = [...node.edges, edges];
+      }
+      let children = this.byCondition.get(edges);
+      if (children === undefined) {
+        children = new Map();
+        this.byCondition.set(edges, children);
+      }
+      let next = children.get(condition.key);
+      if (next === undefined) {
+        next = this.newNode();
+        children.set(condition.key, next);
+        for (const test of condition.tests) edges.index.add(test, next);
+        if (condition.absentOk) edges.whenAbsent.push(next);
+      }
+      node = next;
+    }
+    if (!node.ruleIndices.includes(ruleIndex)) node.ruleIndices = [...node.ruleIndices, ruleIndex];
+  }
+
+  /** Drops what only building needs; the trie must not be added to afterwards. */
+  seal(): void {
+    this.byCondition.clear();
+  }
+}

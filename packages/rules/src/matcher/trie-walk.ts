@@ -1,0 +1,72 @@
+import {
+  type Assignment,
+  assignmentKey,
+  EMPTY_ASSIGNMENT,
+  extendAssignment,
+} from '../pattern/array-membership.js';
+import type { EventFields } from '../pattern/event-fields.js';
+import type { TrieNode } from './rule-trie.js';
+import { TargetStack } from './target-sink.js';
+
+/**
+ * Walks the rule trie for one event at a time and reports the rules of every state it reaches.
+ * One walker per matcher: it reuses its buffers, so a walk allocates little.
+ *
+ * A state is entered together with the array elements the values chosen on the way sit in
+ * (array consistency), and a value only leads on when it sits in the same elements: this mirrors
+ * `satisfiedDepth` in pattern/evaluate.ts. Most states are reached with no element chosen; those
+ * are entered once per event (marked with the walk's number), the others once per state and
+ * elements.
+ */
+export class TrieWalker {
+  /** Next states found by the index lookups; each level pops back what it pushed. */
+  private readonly next = new TargetStack<TrieNode>();
+  private readonly explored = new Set<string>();
+  private fields: EventFields | undefined;
+  private visit = 0;
+
+  constructor(
+    private readonly root: TrieNode,
+    private readonly found: (ruleIndex: number) => void,
+  ) {}
+
+  /** `visit` must differ from every earlier call's. */
+  walk(fields: EventFields, visit: number): void {
+    this.fields = fields;
+    this.visit = visit;
+    this.enter(this.root, EMPTY_ASSIGNMENT);
+    if (this.explored.size > 0) this.explored.clear();
+    this.fields = undefined;
+  }
+
+  private enter(node: TrieNode, assignment: Assignment): void {
+    if (assignment.length === 0) {
+      if (node.visitedIn === this.visit) return;
+      node.visitedIn = this.visit;
+    } else {
+      const key = `${node.id}|${assignmentKey(assignment)}`;
+      if (this.explored.has(key)) return;
+      this.explored.add(key);
+    }
+    for (const ruleIndex of node.ruleIndices) this.found(ruleIndex);
+    const fields = this.fields as EventFields;
+    const next = this.next;
+    for (const edges of node.edges) {
+      let anyConsistent = false;
+      const values = fields.at(edges.pathId);
+      if (values !== undefined) {
+        for (const { value, membership } of values) {
+          const extended = membership === undefined ? assignment : extendAssignment(assignment, membership);
+          if (extended === undefined) continue;
+          anyConsistent = true;
+          const start = next.size;
+          edges.index.collect(value, next);
+          const end = next.size;
+          for (let i = start; i < end; i++) this.enter(next.items[i] as TrieNode, extended);
+          next.size = start;
+        }
+      }
+      if (!anyConsistent) for (const child of edges.whenAbsent) this.enter(child, assignment);
+    }
+  }
+}

@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { type CloudEventLike, compileMatcher, compilePattern } from '../src/index.js';
+
+/** mulberry32: a small seeded PRNG, so every run tries the same cases. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Random = () => number;
+const pick = <T>(rnd: Random, list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
+const some = <T>(rnd: Random, list: readonly T[], max: number): T[] =>
+  Array.from({ length: 1 + Math.floor(rnd() * max) }, () => pick(rnd, list));
+
+// Small vocabularies, so that patterns and events meet often.
+const strings = [
+  'a',
+  'ab',
+  'abc',
+  'b',
+  'B',
+  'ba',
+  'x*y',
+  'xzy',
+  'ß',
+  'SS',
+  'ss',
+  'é',
+  'É',
+  '',
+  '10.0.0.1',
+  '10.9.0.1',
+  '::1',
+  '2001:db8::5',
+];
+const numbers = [0, 1, 1.5, 3, 3.0, 300, -2, 5e9, 6e9, 0.1234567, 42];
+const scalars: unknown[] = [...strings, ...numbers, true, false, null];
+
+function valueTest(rnd: Random): unknown {
+  switch (Math.floor(rnd() * 14)) {
+    case 0:
+      return { prefix: pick(rnd, ['a', 'A', 'x', '', '10.']) };
+    case 1:
+      return { suffix: pick(rnd, ['b', 'y', 'SS', 'c']) };
+    case 2:
+      return { 'equals-ignore-case': pick(rnd, ['AB', 'ß', 'ss', 'É', 'b']) };
+    case 3:
+      return {
+        [pick(rnd, ['prefix', 'suffix'])]: { 'equals-ignore-case': pick(rnd, ['A', 'ß', 'S', 'É', 'b']) },
+      };
+    case 4:
+      return { wildcard: pick(rnd, ['a*', '*b', '*', 'a*c', 'x\\*y', '*a*b*', 'x*y']) };
+    case 5: {
+      const anythingBut = pick(rnd, [
+        pick(rnd, strings),
+        pick(rnd, [1, 3, 300]),
+        ['a', 'b'],
+        [0, 42],
+        { prefix: pick(rnd, ['a', 'x']) },
+        { suffix: ['b', 'y'] },
+        { 'equals-ignore-case': ['AB', 'ss'] },
+        { wildcard: '*b*' },
+      ]);
+      return { 'anything-but': anythingBut };
+    }
+    case 6: {
+      const low = pick(rnd, [-5, 0, 1, 2.5]);
+      return {
+        numeric: pick(rnd, [
+          ['>', low],
+          ['>=', low, '<', low + pick(rnd, [1, 10, 500])],
+          ['<=', pick(rnd, [0, 3, 300])],
+          ['=', pick(rnd, [3, 42, 300])],
+        ]),
+      };
+    }
+    case 7:
+      return { exists: rnd() < 0.5 };
+    case 8:
+      return { cidr: pick(rnd, ['10.0.0.0/8', '10.0.0.0/24', '::/0', '2001:db8::/32']) };
+    default:
+      return pick(rnd, scalars);
+  }
+}
+
+const leaf = (rnd: Random): unknown[] =>
+  Array.from({ length: 1 + Math.floor(rnd() * 2) }, () => valueTest(rnd));
+
+/** Fields of an object of the pattern; `keys` are drawn without repetition. */
+function fields(rnd: Random, keys: readonly string[], count: number, depth: number): Record<string, unknown> {
+  const chosen = [...keys].sort(() => rnd() - 0.5).slice(0, count);
+  const object: Record<string, unknown> = {};
+  for (const key of chosen) {
+    if (key === 'items' && depth < 2)
+      object[key] = fields(rnd, ['sku', 'qty', 'tag'], 1 + Math.floor(rnd() * 2), depth + 1);
+    else if (key === 'data' && depth < 1)
+      object[key] = fields(rnd, ['a', 'n', 'items', 'ip', 'flag'], 1 + Math.floor(rnd() * 3), depth + 1);
+    else object[key] = leaf(rnd);
+  }
+  return object;
+}
+
+function pattern(rnd: Random): unknown {
+  const shape = rnd();
+  if (shape < 0.05) return {};
+  const base = fields(rnd, ['type', 'source', 'data'], 1 + Math.floor(rnd() * 2), 0);
+  if (shape < 0.7) return base;
+  // $or, at the top or inside data, with branches over other keys than the base (may still clash: then skipped).
+  const branches = Array.from({ length: 2 + Math.floor(rnd() * 2) }, () =>
+    fields(rnd, ['subject', 'kind', 'data'], 1, 0),
+  );
+  return { ...base, $or: branches };
+}
+
+function eventValue(rnd: Random): unknown {
+  const r = rnd();
+  if (r < 0.15) return some(rnd, scalars, 3);
+  if (r < 0.18) return [];
+  return pick(rnd, scalars);
+}
+
+function event(rnd: Random): CloudEventLike {
+  const data: Record<string, unknown> = {};
+  for (const key of ['a', 'n', 'ip', 'flag']) if (rnd() < 0.6) data[key] = eventValue(rnd);
+  if (rnd() < 0.6) {
+    data['items'] = Array.from({ length: Math.floor(rnd() * 4) }, () => {
+      const item: Record<string, unknown> = {};
+      for (const key of ['sku', 'qty', 'tag']) if (rnd() < 0.7) item[key] = eventValue(rnd);
+      return item;
+    });
+  }
+  const result: Record<string, unknown> = { data };
+  for (const key of ['type', 'source', 'subject', 'kind']) if (rnd() < 0.7) result[key] = eventValue(rnd);
+  if (rnd() < 0.05) result['data'] = pick(rnd, strings);
+  return result;
+}
+
+describe('compileMatcher agrees with compilePattern', () => {
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    it(`on random rules and events (seed ${seed})`, () => {
+      const rnd = random(seed);
+      const rules: { id: string; pattern: unknown; compiled: ReturnType<typeof compilePattern> }[] = [];
+      while (rules.length < 150) {
+        const candidate = pattern(rnd);
+        try {
+          rules.push({ id: `r${rules.length}`, pattern: candidate, compiled: compilePattern(candidate) });
+        } catch {
+          // An invalid combination (e.g. a field constrained twice): compileMatcher would reject it too.
+        }
+      }
+      const matcher = compileMatcher(rules);
+      let matchedSomething = 0;
+      for (let i = 0; i < 400; i++) {
+        const e = event(rnd);
+        const expected = rules.filter((rule) => rule.compiled.matches(e)).map((rule) => rule.id);
+        const actual = matcher.match(e);
+        if (actual.length > 0) matchedSomething++;
+        expect(actual, JSON.stringify(e)).toEqual(expected);
+      }
+      // The generators must produce matches, or the comparison proves little.
+      expect(matchedSomething).toBeGreaterThan(100);
+    });
+  }
+});
