@@ -3,6 +3,7 @@
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   ingest: () => import('./ingest.js'),
   rules: () => import('./rules.js'),
+  timers: () => import('./timers.js'),
 };
 
 const [, , ...argv] = process.argv;

@@ -22,6 +22,10 @@ export async function openPglite(dir: string | undefined): Promise<Database> {
     async ping() {
       await client.query('select 1');
     },
+    async listen(channel, onNotify) {
+      const unlisten = await client.listen(channel, onNotify);
+      return { unlisten: () => unlisten() };
+    },
     async close() {
       await client.close();
     },

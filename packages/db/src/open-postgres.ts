@@ -17,6 +17,10 @@ export async function openPostgres(url: string): Promise<Database> {
     async ping() {
       await client`select 1`;
     },
+    async listen(channel, onNotify) {
+      const { unlisten } = await client.listen(channel, onNotify);
+      return { unlisten };
+    },
     async close() {
       await client.end({ timeout: 5 });
     },

@@ -1,14 +1,24 @@
 import type { ServiceModule } from '@fuze/runtime';
+import { startScheduler } from './scheduler.js';
 
 /**
- * The scheduler: per-record timers firing events at their due time (the timers issue fills it).
- * Wired into `fuze serve` with its real dependencies; it has no work of its own yet.
+ * The scheduler: per-record timers fire events into the bus at their due time, and events held
+ * for delayed delivery enter it at theirs. Run as many instances as you like (Postgres decides
+ * which one fires each timer); with embedded PGlite, one.
  */
 export const schedulerModule: ServiceModule = {
   name: 'scheduler',
   needs: ['nats', 'database'],
   async start(context) {
-    context.logger.debug('scheduler has no work yet');
-    return { async stop() {} };
+    const scheduler = await startScheduler({
+      database: context.database,
+      publisher: context.publisher,
+      js: context.js,
+      jsm: context.jsm,
+      streamPrefix: context.config.streams.prefix,
+      delayedStream: context.streams.delayed,
+      logger: context.logger,
+    });
+    return { stop: () => scheduler.stop() };
   },
 };

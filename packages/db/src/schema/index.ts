@@ -2,3 +2,4 @@
 export * from './api-keys.js';
 export * from './event-schemas.js';
 export * from './rules.js';
+export * from './timers.js';

@@ -1,0 +1,138 @@
+import { eventPublishRequest, type PublishAck, type PublishRequest } from '@fuze/bus';
+import { type CloudEventRecord, isFuzeError, type Logger } from '@fuze/core';
+import { type ClaimedTimer, claimDueTimers, commitFirings, type FiringOutcome, type FuzeDb } from '@fuze/db';
+import { heldEventForBus, planFiring, timerFiringEvent } from '@fuze/timers';
+import type { SchedulerStats } from './scheduler-stats.js';
+
+/** What the firing path needs of the JetStream publisher. */
+export interface EventPublisher {
+  publish(request: PublishRequest): Promise<PublishAck>;
+}
+
+export interface FireBatchDeps {
+  db: FuzeDb;
+  publisher: EventPublisher;
+  streamPrefix: string;
+  logger: Logger;
+  stats: SchedulerStats;
+  batchSize: number;
+  /** Called once the claim returned, before publishing: the rows are locked and skipped by others. */
+  onClaimed?: (claimed: number) => void;
+}
+
+export interface BatchResult {
+  /** Timers claimed (0: nothing was due, or all due rows were locked elsewhere). */
+  claimed: number;
+  /** The database clock at the claim. */
+  dbNowMs: number;
+  /** Next due times of the recurring timers fired (the wheel learns them without a query). */
+  nextDueTimes: number[];
+  /** Due time of the oldest timer claimed (dbNowMs when none). */
+  oldestDueMs: number;
+  /** Milliseconds spent claiming, publishing and updating (commit not included). */
+  timings: { claim: number; publish: number; update: number };
+}
+
+/**
+ * One firing transaction: claim due timers (FOR UPDATE SKIP LOCKED), publish their events into
+ * the events stream and wait for JetStream's acks, then record the new state of each timer, and
+ * commit, which releases the row locks. A crash anywhere before the commit rolls the claim back:
+ * the timers are due again, and the retried firing publishes the same events with the same
+ * Nats-Msg-Id, which JetStream drops as duplicates.
+ */
+export async function fireBatch(deps: FireBatchDeps): Promise<BatchResult> {
+  const { stats } = deps;
+  stats.claims++;
+  stats.statements += 2; // BEGIN, COMMIT
+  return deps.db.transaction(async (tx) => {
+    stats.statements++;
+    const t0 = performance.now();
+    const { dbNowMs, timers } = await claimDueTimers(tx, deps.batchSize);
+    const t1 = performance.now();
+    deps.onClaimed?.(timers.length);
+    if (timers.length === 0) {
+      stats.emptyClaims++;
+      return {
+        claimed: 0,
+        dbNowMs,
+        oldestDueMs: dbNowMs,
+        nextDueTimes: [],
+        timings: { claim: t1 - t0, publish: 0, update: 0 },
+      };
+    }
+    stats.rowsClaimed += timers.length;
+    const outcomes = await Promise.all(timers.map((timer) => fireTimer(deps, timer, dbNowMs)));
+    const settled = outcomes.filter((o): o is FiringOutcome => o !== undefined);
+    const t2 = performance.now();
+    stats.statements++;
+    const updated = await commitFirings(tx, settled);
+    stats.rowsUpdated += updated;
+    const nextDueTimes = settled.flatMap((o) => (o.nextFireAtMs === undefined ? [] : [o.nextFireAtMs]));
+    const timings = { claim: t1 - t0, publish: t2 - t1, update: performance.now() - t2 };
+    return { claimed: timers.length, dbNowMs, oldestDueMs: timers[0]!.dueMs, nextDueTimes, timings };
+  });
+}
+
+/** Publishes one timer's due events; undefined leaves the timer as it was, to be retried. */
+async function fireTimer(
+  deps: FireBatchDeps,
+  timer: ClaimedTimer,
+  dbNowMs: number,
+): Promise<FiringOutcome | undefined> {
+  const plan = planFiring(
+    {
+      schedule: timer.schedule,
+      misfire: timer.misfire,
+      misfireGraceMs: timer.misfireGraceMs,
+      dueMs: timer.dueMs,
+    },
+    dbNowMs,
+  );
+  if (plan.misfired) deps.stats.misfires++;
+  if (plan.fire.length === 0) deps.stats.skipped++;
+  const results = await Promise.allSettled(
+    plan.fire.map((dueMs) =>
+      deps.publisher.publish(eventPublishRequest(deps.streamPrefix, timer.bus, firingEvent(timer, dueMs))),
+    ),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  deps.stats.eventsPublished += results.length - results.filter((r) => r.status === 'rejected').length;
+  const lastDueMs = plan.fire.length > 0 ? plan.fire[plan.fire.length - 1] : undefined;
+  if (!failed) {
+    return {
+      key: timer.key,
+      generation: timer.generation,
+      state: plan.nextFireAtMs === undefined ? 'completed' : 'scheduled',
+      nextFireAtMs: plan.nextFireAtMs,
+      lastDueMs,
+      fired: plan.fire.length,
+    };
+  }
+  deps.stats.publishErrors++;
+  const err = failed.reason as Error;
+  if (isFuzeError(err, 'FUZE_PUBLISH_FAILED') && typeof err.details.code === 'number') {
+    // JetStream refused the event for good (too large, no stream for its subject...): retrying
+    // would fail forever, so the timer stops here until it is put again.
+    deps.logger.error(
+      { err, timer: timer.key },
+      'JetStream refused a timer event; the timer is marked failed',
+    );
+    const published = plan.fire.filter((_, i) => results[i]!.status === 'fulfilled');
+    return {
+      key: timer.key,
+      generation: timer.generation,
+      state: 'failed',
+      nextFireAtMs: undefined,
+      lastDueMs: published[published.length - 1],
+      fired: published.length,
+      lastError: err.message,
+    };
+  }
+  deps.logger.warn({ err, timer: timer.key }, 'could not publish a timer event; it will be retried');
+  return undefined;
+}
+
+function firingEvent(timer: ClaimedTimer, dueMs: number): CloudEventRecord {
+  if (timer.origin === 'delayed') return heldEventForBus(timer.event as CloudEventRecord);
+  return timerFiringEvent(timer.event, timer.key, timer.generation, dueMs);
+}
