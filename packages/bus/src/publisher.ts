@@ -135,9 +135,20 @@ export class JetStreamPublisher {
     try {
       this.nc.publish(request.subject, request.payload, { reply: `${this.inbox}.${token}`, headers: h });
     } catch (err) {
-      // Closed connection or a full reconnect buffer: the sweep retries until giveUpAfterMs.
       const pending = this.pending.get(token);
-      if (pending) pending.lastError = (err as Error).message;
+      if (!pending) return;
+      if (/max.?payload/i.test((err as Error).message)) {
+        // Too big for the server: no retry can help.
+        this.settle(token, pending);
+        pending.reject(
+          new FuzeError('FUZE_PUBLISH_FAILED', `${request.subject}: ${(err as Error).message}`, {
+            cause: err,
+          }),
+        );
+        return;
+      }
+      // Closed connection or a full reconnect buffer: the sweep retries until giveUpAfterMs.
+      pending.lastError = (err as Error).message;
     }
   }
 

@@ -43,7 +43,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   app.register(healthRoutes, { readiness: deps.readiness });
   app.register(schemasRoutes, { db: deps.db });
   app.register(keysRoutes, { db: deps.db });
-  app.register(rulesRoutes, { db: deps.db, nats: deps.nats, prefix: deps.prefix });
+  app.register(rulesRoutes, { db: deps.db, nats: deps.nats, streamPrefix: deps.prefix });
   app.register(ruleTestingRoutes, { db: deps.db });
   app.register(timersRoutes, { db: deps.db });
   return app;

@@ -41,6 +41,7 @@ export const routerModule: ServiceModule = {
               prefix,
               logger: context.logger,
               rules: () => refresher.current(),
+              maxPayloadBytes: () => context.nats.info?.max_payload ?? 1024 * 1024,
               routed: (plan, bus) => counters.record(plan, bus),
             }),
           );

@@ -19,6 +19,8 @@ export interface EventContext {
   /** Sequence in the events stream, and when the stream stored the event (epoch ms). */
   seq: number;
   acceptedAt: number;
+  /** The server's max_payload: a bigger delivery could never be stored, so it is dead-lettered. */
+  maxPayloadBytes: number;
 }
 
 /** Everything the router must publish for one event, in order, before it acks the event. */
@@ -29,6 +31,8 @@ export interface DeliveryPlan {
 }
 
 const utf8 = new TextEncoder();
+/** Room kept for the delivery's headers (ce-* attributes and Fuze-* metadata). */
+const headerAllowance = 16 * 1024;
 
 /**
  * Matches one event against its bus's rules and builds one delivery per (rule, target); a
@@ -59,6 +63,17 @@ export function planDeliveries(
       } catch (err) {
         plan.publishes.push(
           routeDeadLetter(event, attributes, ruleName, target, partitionKey, context, err as Error),
+        );
+        plan.deadLetters++;
+        continue;
+      }
+      if (rendered.body.length > context.maxPayloadBytes - headerAllowance) {
+        const tooLarge = new Error(
+          `the rendered input is ${rendered.body.length} bytes; NATS accepts at most ${context.maxPayloadBytes} per message (max_payload): make the input smaller`,
+        );
+        tooLarge.name = 'DeliveryTooLargeError';
+        plan.publishes.push(
+          routeDeadLetter(event, attributes, ruleName, target, partitionKey, context, tooLarge),
         );
         plan.deadLetters++;
         continue;

@@ -15,6 +15,8 @@ export interface ShardRouterDeps {
   rules(): RuleSnapshot;
   /** Called once per routed event, for counters. */
   routed(plan: DeliveryPlan, bus: string): void;
+  /** The connected server's max_payload. */
+  maxPayloadBytes(): number;
   /** Events in flight per shard (publishes pipelined, acks in any order). */
   window?: number;
 }
@@ -98,6 +100,7 @@ export class ShardRouter {
         bus,
         seq: msg.seq,
         acceptedAt: msg.time.getTime(),
+        maxPayloadBytes: this.deps.maxPayloadBytes(),
       });
     } catch (err) {
       // Unreadable bytes in the events stream: nothing to route, and retrying cannot help.

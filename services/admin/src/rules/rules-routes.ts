@@ -26,12 +26,15 @@ const ruleParams = {
   properties: { bus: { type: 'string' }, name: { type: 'string' } },
 };
 
-/** Rules: list, get, put, delete, and `apply` (what `fuze apply -f` calls). */
+/**
+ * Rules: list, get, put, delete, and `apply` (what `fuze apply -f` calls).
+ * The option is `streamPrefix`, not `prefix`: fastify reads a plugin's `prefix` as a URL prefix.
+ */
 export async function rulesRoutes(
   app: FastifyInstance,
-  options: { db: FuzeDb; nats: NatsConnection; prefix: string },
+  options: { db: FuzeDb; nats: NatsConnection; streamPrefix: string },
 ): Promise<void> {
-  const deps = { db: options.db, nats: options.nats, prefix: options.prefix };
+  const deps = { db: options.db, nats: options.nats, prefix: options.streamPrefix };
 
   app.post<{ Body: { files: Array<{ path: string; content: string }>; prune?: boolean; dryRun?: boolean } }>(
     '/v1/apply',
