@@ -10,8 +10,6 @@ import {
 } from '@fuze/core';
 import type { PublishRequest } from './publisher.js';
 
-const utf8 = new TextEncoder();
-
 /** RFC 3339 with an explicit offset: a bare local time would depend on the publisher's zone. */
 const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
@@ -45,7 +43,8 @@ export function eventPublishRequest(
     subject: held
       ? delayedSubject(prefix, bus, event.type)
       : eventSubject(prefix, bus, routingShardOf(event), event.type),
-    payload: utf8.encode(JSON.stringify(body)),
+    // Buffer.from is a Uint8Array and encodes UTF-8 faster than TextEncoder on this path.
+    payload: Buffer.from(JSON.stringify(body)),
     msgId: eventMessageId(event.source, event.id),
     headers,
   };

@@ -99,7 +99,7 @@ export class JetStreamPublisher {
         firstSentAt: now,
         lastError: 'no ack yet',
       });
-      this.send(token, request);
+      this.enqueue(token, request);
     });
   }
 

@@ -29,6 +29,12 @@ export {
 } from './delivery/delivery-message.js';
 export { formatDuration, parseDuration } from './duration.js';
 export * from './errors/index.js';
-export { createLogger, type Logger } from './logger.js';
+export {
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  type LogMixin,
+  setProcessLogMixin,
+} from './logger.js';
 export * from './naming.js';
 export { partitionFor } from './partition.js';

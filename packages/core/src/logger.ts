@@ -3,7 +3,51 @@ import type { LogLevel } from './config/index.js';
 
 export type { Logger } from 'pino';
 
+/**
+ * Extra fields for one log line, computed when it is written (e.g. the active span's `trace_id` and
+ * `span_id`). Returns a fresh object, or undefined for none.
+ */
+export type LogMixin = () => Record<string, unknown> | undefined;
+
+export interface LoggerOptions {
+  /** Fields added to every line of this logger and its children. */
+  mixin?: LogMixin;
+}
+
+let processMixin: LogMixin | undefined;
+
+/**
+ * Fields added to every line of every logger of the process, including loggers created before
+ * this call: @fuze/telemetry sets it to the active span's ids when tracing starts. Core itself
+ * knows nothing of tracing.
+ */
+export function setProcessLogMixin(mixin: LogMixin | undefined): void {
+  processMixin = mixin;
+}
+
+// Returned when there is nothing to add; the merge strategy below never writes into it.
+const noFields: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+function mixinFields(own: LogMixin | undefined): Record<string, unknown> {
+  const shared = processMixin?.();
+  const local = own?.();
+  if (!shared) return local ?? noFields;
+  return local ? Object.assign(shared, local) : shared;
+}
+
 /** JSON logs to stdout; every service gets a child logger bound to `service`. */
-export function createLogger(level: LogLevel, bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level, base: { pid: process.pid, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime });
+export function createLogger(
+  level: LogLevel,
+  bindings: Record<string, unknown> = {},
+  options: LoggerOptions = {},
+): Logger {
+  const own = options.mixin;
+  return pino({
+    level,
+    base: { pid: process.pid, ...bindings },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: () => mixinFields(own),
+    // The line's own fields win over mixed-in ones (pino's default), without a copy when none are mixed in.
+    mixinMergeStrategy: (fields, mixed) => (mixed === noFields ? fields : Object.assign(mixed, fields)),
+  });
 }

@@ -91,6 +91,18 @@ export function controlSubject(prefix: string, topic: string): string {
  * (whitespace, `*`, `>`) or that would make an empty token becomes `_`.
  */
 export function subjectTokens(text: string): string {
+  const cached = tokenCache.get(text);
+  if (cached !== undefined) return cached;
+  const tokens = toSubjectTokens(text);
+  // Event types are few and repeat on every event: a small cache, cleared when it fills.
+  if (tokenCache.size >= 10_000) tokenCache.clear();
+  tokenCache.set(text, tokens);
+  return tokens;
+}
+
+const tokenCache = new Map<string, string>();
+
+function toSubjectTokens(text: string): string {
   return text
     .split('.')
     .map((token) => token.replace(/[^A-Za-z0-9_\-:]/g, '_') || '_')

@@ -71,15 +71,12 @@ export const problemDetails = fp(
       const fuzeError = fromFastifyError(err);
       if (fuzeError.statusCode >= 500 && !(err instanceof FuzeError)) {
         request.log.error({ err }, 'unhandled error');
-        return reply
-          .code(500)
-          .type('application/problem+json')
-          .send({
-            type: 'about:blank',
-            title: 'Internal Server Error',
-            status: 500,
-            detail: 'see the server log',
-          });
+        return reply.code(500).type('application/problem+json').send({
+          type: 'about:blank',
+          title: 'Internal Server Error',
+          status: 500,
+          detail: 'see the server log',
+        });
       }
       return sendProblem(reply, fuzeError);
     });

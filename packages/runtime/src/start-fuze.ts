@@ -1,6 +1,7 @@
 import type { FuzeConfig, Logger } from '@fuze/core';
+import { collectProcessMetrics, setStreamStatsReader, startTelemetry, type Telemetry } from '@fuze/telemetry';
 import { type Infrastructure, startInfrastructure } from './infrastructure.js';
-import { startOpsServer } from './ops-server.js';
+import { jetStreamStatsReader, startOpsServer } from './ops-server.js';
 import { type RunningService, type ServiceModule, serviceNames } from './service-module.js';
 
 export interface RunningFuze {
@@ -12,6 +13,8 @@ export interface RunningFuze {
 /**
  * Starts the given service modules in one process over shared infrastructure.
  * Downstream services start first, so the gateway only accepts events once the rest is up.
+ * Tracing starts first (as OTEL_* say; nothing when no exporter is configured) and is flushed last;
+ * the ops server serves `/metrics` for every service of the process.
  */
 export async function startFuze(options: {
   config: FuzeConfig;
@@ -24,7 +27,17 @@ export async function startFuze(options: {
     (a, b) => serviceNames.indexOf(b.name) - serviceNames.indexOf(a.name),
   );
   const names = modules.map((m) => m.name);
-  const infrastructure = await startInfrastructure(options.config, options.logger, `fuze-${names.join('-')}`);
+  const telemetry = await startTelemetry({
+    serviceName: telemetryServiceName(names),
+    logger: options.logger,
+  });
+  let infrastructure: Infrastructure;
+  try {
+    infrastructure = await startInfrastructure(options.config, options.logger, `fuze-${names.join('-')}`);
+  } catch (err) {
+    await telemetry.shutdown();
+    throw err;
+  }
   const running: Array<{ name: string; service: RunningService }> = [];
   let ops: { stop(): Promise<void> } | undefined;
   const stop = async () => {
@@ -35,11 +48,18 @@ export async function startFuze(options: {
         .catch((err) => options.logger.error({ err, service: name }, 'error while stopping'));
     }
     await ops?.stop();
+    setStreamStatsReader(undefined);
     await infrastructure.stop();
+    await stopTelemetry(telemetry, options.logger);
     options.logger.info('stopped');
   };
   try {
     await options.prepare?.(infrastructure);
+    collectProcessMetrics();
+    setStreamStatsReader(
+      jetStreamStatsReader(infrastructure.jsm, infrastructure.streams, options.config.streams.prefix),
+      { onError: (err) => options.logger.warn({ err }, 'cannot read stream stats for /metrics') },
+    );
     ops = await startOpsServer({
       host: options.config.http.host,
       port: options.config.http.metricsPort,
@@ -56,4 +76,14 @@ export async function startFuze(options: {
     throw err;
   }
   return { services: names, stop };
+}
+
+/** `service.name` unless OTEL_SERVICE_NAME says otherwise: `fuze` for all services, else `fuze-gateway-router`. */
+function telemetryServiceName(names: readonly string[]): string {
+  if (serviceNames.every((n) => names.includes(n))) return 'fuze';
+  return `fuze-${serviceNames.filter((n) => names.includes(n)).join('-')}`;
+}
+
+async function stopTelemetry(telemetry: Telemetry, logger: Logger): Promise<void> {
+  await telemetry.shutdown().catch((err) => logger.warn({ err }, 'error while flushing traces'));
 }

@@ -1,8 +1,18 @@
-import { busNamePattern, defaultBus, FuzeError } from '@fuze/core';
+import { busNamePattern, defaultBus, FuzeError, isFuzeError } from '@fuze/core';
 import { requireScope, sendProblem } from '@fuze/http';
+import {
+  endHttpSpan,
+  extractTraceContext,
+  fuzeMetrics,
+  requestSpan,
+  type Span,
+  tracingActive,
+  withEventContext,
+  withSpan,
+} from '@fuze/telemetry';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { EventIngestor } from './ingest.js';
-import { readHttpEvent } from './read-http-event.js';
+import type { EventIngestor, IncomingTrace } from './ingest.js';
+import { type HttpEventBody, readHttpEvent } from './read-http-event.js';
 
 export interface EventsRoutesOptions {
   ingestor: EventIngestor;
@@ -13,6 +23,10 @@ export interface EventsRoutesOptions {
 /**
  * `POST /v1/events` (default bus) and `POST /v1/buses/:bus/events`: CloudEvents in structured,
  * binary or batch mode. 202 once JetStream stored every accepted event.
+ *
+ * With tracing on, each request is an HTTP server span, child of the request's `traceparent`
+ * header or, for a single event without one, of the event's `traceparent` attribute; refusals are
+ * counted in `fuze_events_rejected_total` by error code.
  */
 export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOptions): Promise<void> {
   // Every body arrives as bytes: the mode is decided from headers, and sizes are ours to judge.
@@ -28,19 +42,51 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOp
   app.post<{ Params: { bus?: string } }>('/v1/buses/:bus/events', { bodyLimit, preHandler }, handler);
 }
 
+type EventsRequest = FastifyRequest<{ Params: { bus?: string } }>;
+
 async function ingestRequest(
-  request: FastifyRequest<{ Params: { bus?: string } }>,
+  request: EventsRequest,
   reply: FastifyReply,
   options: EventsRoutesOptions,
 ): Promise<FastifyReply> {
-  const bus = request.params.bus ?? defaultBus;
-  if (!busNamePattern.test(bus)) {
-    return sendProblem(
-      reply,
-      new FuzeError('FUZE_NOT_FOUND', `"${bus}" is not a bus name: use [a-z0-9-], at most 64 characters`),
-    );
+  const traced = tracingActive();
+  let span: Span | undefined;
+  try {
+    const bus = request.params.bus ?? defaultBus;
+    if (!busNamePattern.test(bus)) {
+      throw new FuzeError(
+        'FUZE_NOT_FOUND',
+        `"${bus}" is not a bus name: use [a-z0-9-], at most 64 characters`,
+      );
+    }
+    const body = readHttpEvent(request.headers, request.body as Buffer | undefined);
+    if (!traced) {
+      const incoming = request.headers.traceparent === undefined ? undefined : incomingTrace(request);
+      return await ingestBody(bus, body, request, reply, options, incoming);
+    }
+    span = startRequestSpan(request, body);
+    const sent = await withSpan(span, () => ingestBody(bus, body, request, reply, options, undefined));
+    endHttpSpan(span, reply.statusCode, undefined, 'server');
+    return sent;
+  } catch (err) {
+    fuzeMetrics.eventsRejected.inc({ reason: isFuzeError(err) ? err.code : 'FUZE_INTERNAL' });
+    if (traced) {
+      span ??= startRequestSpan(request, undefined);
+      endHttpSpan(span, isFuzeError(err) ? err.statusCode : 500, err, 'server');
+    }
+    if (isFuzeError(err) && err.code === 'FUZE_NOT_FOUND') return sendProblem(reply, err);
+    throw err;
   }
-  const body = readHttpEvent(request.headers, request.body as Buffer | undefined);
+}
+
+async function ingestBody(
+  bus: string,
+  body: HttpEventBody,
+  request: EventsRequest,
+  reply: FastifyReply,
+  options: EventsRoutesOptions,
+  incoming: IncomingTrace | undefined,
+): Promise<FastifyReply> {
   if (body.mode === 'batch') {
     if (body.events.length > options.maxBatchEvents) {
       throw new FuzeError(
@@ -48,7 +94,9 @@ async function ingestRequest(
         `the batch has ${body.events.length} events; send at most ${options.maxBatchEvents} per request (FUZE_MAX_BATCH_EVENTS)`,
       );
     }
-    const results = await Promise.all(body.events.map((event) => options.ingestor.ingestEntry(bus, event)));
+    const results = await Promise.all(
+      body.events.map((event) => options.ingestor.ingestEntry(bus, event, incoming)),
+    );
     const failedCount = results.filter((r) => r.status === 'rejected' || r.status === 'failed').length;
     // 207 tells a client that looks only at the status that some entries need attention.
     return reply.code(failedCount === 0 ? 202 : 207).send({ failedCount, results });
@@ -59,6 +107,30 @@ async function ingestRequest(
       `the request body is over ${options.maxEventBytes} bytes (FUZE_MAX_EVENT_BYTES); batch mode allows that much per event`,
     );
   }
-  const result = await options.ingestor.ingest(bus, body.event);
+  const result = await options.ingestor.ingest(bus, body.event, incoming);
   return reply.code(202).send({ id: result.id, status: result.duplicate ? 'duplicate' : 'accepted' });
+}
+
+/** The request's server span: parent from the `traceparent` header, else from a single event's attribute. */
+function startRequestSpan(request: EventsRequest, body: HttpEventBody | undefined): Span {
+  let parent = extractTraceContext(request.headers);
+  if (request.headers.traceparent === undefined && body !== undefined && body.mode !== 'batch') {
+    const event = body.event;
+    if (typeof event === 'object' && event !== null) parent = withEventContext(event, parent);
+  }
+  const path = request.url;
+  const query = path.indexOf('?');
+  return requestSpan(
+    {
+      method: request.method,
+      route: request.routeOptions.url ?? path,
+      path: query < 0 ? path : path.slice(0, query),
+      scheme: request.protocol,
+    },
+    { parent },
+  );
+}
+
+function incomingTrace(request: EventsRequest): IncomingTrace {
+  return { traceparent: request.headers.traceparent, tracestate: request.headers.tracestate };
 }

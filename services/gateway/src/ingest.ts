@@ -1,6 +1,18 @@
-import { eventPublishRequest, type JetStreamPublisher } from '@fuze/bus';
+import { eventPublishRequest, type JetStreamPublisher, type PublishRequest } from '@fuze/bus';
 import { assertValidCloudEvent, type CloudEventRecord, FuzeError, isFuzeError } from '@fuze/core';
 import { type ProblemDetails, toProblem } from '@fuze/http';
+import {
+  attributes,
+  destinations,
+  endSpan,
+  eventSpanParent,
+  fuzeMetrics,
+  injectTraceContext,
+  parseTraceparent,
+  publishSpan,
+  setEventTraceContext,
+  tracingActive,
+} from '@fuze/telemetry';
 import { CloudEvent, ValidationError } from 'cloudevents';
 import type { EventSchemaRegistry } from './event-schema-registry.js';
 
@@ -10,8 +22,23 @@ export type EntryResult =
   | { id?: string; status: 'rejected' | 'failed'; error: ProblemDetails };
 
 /**
+ * The W3C trace context of the HTTP request (`traceparent`, `tracestate` headers). Used only while
+ * tracing is off: an event without a `traceparent` of its own then carries the caller's, so the
+ * caller's trace still reaches the target. With tracing on, the request span is the parent instead.
+ */
+export interface IncomingTrace {
+  traceparent?: string | string[] | undefined;
+  tracestate?: string | string[] | undefined;
+}
+
+/**
  * Validates one candidate event and stores it in the events stream.
  * Resolves only after JetStream acked the write; a FuzeError explains any refusal.
+ *
+ * Tracing (when a tracer provider is registered): one `publish fuze.events` producer span per
+ * event, child of the request span (or of the event's own `traceparent`); an event that arrives
+ * without a `traceparent` gets this span's, so its trace survives storage, the DLQ and replay; the
+ * NATS `traceparent` header always names this span, so the router's span is its child.
  */
 export class EventIngestor {
   constructor(
@@ -24,8 +51,62 @@ export class EventIngestor {
   ) {}
 
   /** Throws a FuzeError for bad input or a failed publish. */
-  async ingest(bus: string, candidate: unknown): Promise<{ id: string; duplicate: boolean }> {
+  async ingest(
+    bus: string,
+    candidate: unknown,
+    incoming?: IncomingTrace,
+  ): Promise<{ id: string; duplicate: boolean }> {
     const event = this.validate(candidate);
+    if (tracingActive()) return this.publishTraced(bus, event);
+    if (incoming?.traceparent !== undefined && event.traceparent === undefined) adoptTrace(event, incoming);
+    const ack = await this.deps.publisher.publish(this.publishRequest(bus, event));
+    return { id: event.id, duplicate: this.count(bus, ack.duplicate) };
+  }
+
+  /** One batch entry: never throws; each entry succeeds or fails on its own. */
+  async ingestEntry(bus: string, candidate: unknown, incoming?: IncomingTrace): Promise<EntryResult> {
+    const id = idOf(candidate);
+    try {
+      const result = await this.ingest(bus, candidate, incoming);
+      return { id: result.id, status: result.duplicate ? 'duplicate' : 'accepted' };
+    } catch (err) {
+      if (!isFuzeError(err)) throw err;
+      fuzeMetrics.eventsRejected.inc({ reason: err.code });
+      const status = err.statusCode >= 500 ? 'failed' : 'rejected';
+      return { ...(id === undefined ? {} : { id }), status, error: toProblem(err) };
+    }
+  }
+
+  private async publishTraced(
+    bus: string,
+    event: CloudEventRecord,
+  ): Promise<{ id: string; duplicate: boolean }> {
+    const { parent, links, ownTrace } = eventSpanParent(event);
+    const span = publishSpan(destinations.events, undefined, event, {
+      parent,
+      ...(links ? { links } : {}),
+      attributes: { [attributes.ATTR_FUZE_BUS]: bus },
+    });
+    try {
+      if (!ownTrace) setEventTraceContext(event, span);
+      const request = this.publishRequest(bus, event);
+      span.setAttribute(attributes.ATTR_MESSAGING_DESTINATION_NAME, request.subject);
+      if (request.subject.includes('.delayed.')) {
+        span.updateName(`publish ${destinations.delayed}`);
+        span.setAttribute(attributes.ATTR_MESSAGING_DESTINATION_TEMPLATE, destinations.delayed);
+      }
+      const headers = { ...request.headers };
+      injectTraceContext(headers, span);
+      const ack = await this.deps.publisher.publish({ ...request, headers });
+      endSpan(span);
+      return { id: event.id, duplicate: this.count(bus, ack.duplicate) };
+    } catch (err) {
+      endSpan(span, err);
+      throw err;
+    }
+  }
+
+  private publishRequest(bus: string, event: CloudEventRecord): PublishRequest {
     const request = eventPublishRequest(this.deps.streamPrefix, bus, event);
     if (request.payload.length > this.deps.maxEventBytes) {
       throw new FuzeError(
@@ -33,21 +114,13 @@ export class EventIngestor {
         `the event is ${request.payload.length} bytes; the limit is ${this.deps.maxEventBytes} (FUZE_MAX_EVENT_BYTES). Store large payloads elsewhere and send a reference.`,
       );
     }
-    const ack = await this.deps.publisher.publish(request);
-    return { id: event.id, duplicate: ack.duplicate };
+    return request;
   }
 
-  /** One batch entry: never throws; each entry succeeds or fails on its own. */
-  async ingestEntry(bus: string, candidate: unknown): Promise<EntryResult> {
-    const id = idOf(candidate);
-    try {
-      const result = await this.ingest(bus, candidate);
-      return { id: result.id, status: result.duplicate ? 'duplicate' : 'accepted' };
-    } catch (err) {
-      if (!isFuzeError(err)) throw err;
-      const status = err.statusCode >= 500 ? 'failed' : 'rejected';
-      return { ...(id === undefined ? {} : { id }), status, error: toProblem(err) };
-    }
+  /** Counts a stored event; returns `duplicate`. */
+  private count(bus: string, duplicate: boolean): boolean {
+    (duplicate ? fuzeMetrics.eventsDuplicate : fuzeMetrics.eventsAccepted).inc({ bus });
+    return duplicate;
   }
 
   private validate(candidate: unknown): CloudEventRecord {
@@ -65,6 +138,19 @@ export class EventIngestor {
     if (event.data !== undefined) this.deps.schemas.assertValidData(event.type, event.data);
     return event;
   }
+}
+
+/** Copies a valid `traceparent` header (and its `tracestate`) into an event that has none. */
+function adoptTrace(event: CloudEventRecord, incoming: IncomingTrace): void {
+  const traceparent = single(incoming.traceparent);
+  if (!parseTraceparent(traceparent)) return;
+  event.traceparent = traceparent;
+  const tracestate = single(incoming.tracestate);
+  if (tracestate) event.tracestate = tracestate;
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
 }
 
 function idOf(candidate: unknown): string | undefined {

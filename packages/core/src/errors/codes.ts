@@ -76,6 +76,41 @@ export const errorCodes = {
     status: 400,
     summary: 'The timer definition is invalid (schedule, event, misfire policy or key)',
   },
+  FUZE_DEAD_LETTER_NOT_FOUND: {
+    name: 'DeadLetterNotFoundError',
+    status: 404,
+    summary: 'No dead letter has this id (or it was purged)',
+  },
+  FUZE_ALREADY_REPLAYED: {
+    name: 'AlreadyReplayedError',
+    status: 409,
+    summary: 'The dead letters were already replayed successfully; replay again with force',
+  },
+  FUZE_REPLAY_CONFLICT: {
+    name: 'ReplayConflictError',
+    status: 409,
+    summary: 'The dead letters are being replayed by another replay job',
+  },
+  FUZE_REPLAY_JOB_NOT_FOUND: {
+    name: 'ReplayJobNotFoundError',
+    status: 404,
+    summary: 'No replay job has this id',
+  },
+  FUZE_REPLAY_JOB_FINISHED: {
+    name: 'ReplayJobFinishedError',
+    status: 409,
+    summary: 'The replay job has already finished; there is nothing to cancel',
+  },
+  FUZE_FILTER_REQUIRED: {
+    name: 'FilterRequiredError',
+    status: 400,
+    summary: 'A bulk DLQ operation needs a filter (or all=true)',
+  },
+  FUZE_UNKNOWN_TARGET: {
+    name: 'UnknownTargetError',
+    status: 400,
+    summary: 'No rule defines a target of this name',
+  },
 } as const satisfies Record<string, { name: string; status: number; summary: string; retired?: boolean }>;
 
 export type ErrorCode = keyof typeof errorCodes;
