@@ -1,3 +1,4 @@
+// biome-ignore lint/suspicious/noDeprecatedImports: only the old positional overload of primaryKey is deprecated; the object form used here is not
 import { bigint, boolean, index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /** One row per bus: bumped in the same transaction as any change to its rules. */
