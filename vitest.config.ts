@@ -11,7 +11,6 @@ export default defineConfig({
     },
   },
   test: {
-    globalSetup: ['test/global-setup.ts'],
     include: ['packages/*/tests/**/*.test.ts', 'services/*/tests/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import {
   createTestDatabase,
   freePort,
-  fuzeBin,
+  fuzeBinary,
   makeTempDir,
   type NatsServerHandle,
   readStream,
@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 function runFuze(args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, [fuzeBin, ...args], {
+  const result = spawnSync(process.execPath, [fuzeBinary(), ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
   });

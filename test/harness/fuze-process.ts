@@ -1,8 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fuzeBinary } from './fuze-binary.js';
 
-/** The built `fuze` binary (test/global-setup.ts builds it before any test runs). */
-export const fuzeBin = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
 
 export interface FuzeProcess {
   child: ChildProcess;
@@ -16,7 +14,7 @@ export interface FuzeProcess {
 
 /** Spawns `fuze <args>` with only the given FUZE_* variables (plus PATH/HOME). */
 export function spawnFuze(args: string[], env: Record<string, string>): FuzeProcess {
-  const child = spawn(process.execPath, [fuzeBin, ...args], {
+  const child = spawn(process.execPath, [fuzeBinary(), ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,4 +1,5 @@
-export { type FuzeProcess, fuzeBin, spawnFuze } from './fuze-process.js';
+export { fuzeBinary } from './fuze-binary.js';
+export { type FuzeProcess, spawnFuze } from './fuze-process.js';
 export { type InProcessFuze, startInProcessFuze } from './in-process-fuze.js';
 export { type NatsServerHandle, type StartNatsServerOptions, startNatsServer } from './nats-server.js';
 export { freePort } from './ports.js';

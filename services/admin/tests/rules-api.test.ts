@@ -1,0 +1,181 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { controlSubject } from '@fuze/core';
+import {
+  createTestDatabase,
+  fuzeBinary,
+  type InProcessFuze,
+  makeTempDir,
+  type NatsServerHandle,
+  removeTempDir,
+  startInProcessFuze,
+  startNatsServer,
+  type TestDatabase,
+} from '@fuze/test/harness';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { adminModule } from '../src/index.js';
+
+let nats: NatsServerHandle;
+let db: TestDatabase;
+let fuze: InProcessFuze;
+let nc: NatsConnection;
+let dir: string;
+
+const rule = (name: string, extra = '', target = 'billing', url = 'http://billing:3000/events') => `apiVersion: fuze.dev/v1
+kind: Rule
+metadata: { name: ${name} }
+spec:
+  pattern: { type: [com.shop.${name}] }
+  targets:
+    - name: ${target}
+      http: { url: "${url}" }${extra}
+`;
+
+// biome-ignore lint/suspicious/noExplicitAny: test helper reading arbitrary JSON answers
+async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${fuze.adminUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: res.status === 204 ? undefined : await res.json() };
+}
+
+const apply = (files: Array<{ path: string; content: string }>, options: { prune?: boolean; dryRun?: boolean } = {}) =>
+  admin('POST', '/v1/apply', { files, ...options });
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  db = await createTestDatabase();
+  fuze = await startInProcessFuze({ modules: [adminModule], natsUrl: nats.url, env: { FUZE_DATABASE_URL: db.url } });
+  nc = await connect({ servers: nats.url });
+  dir = await makeTempDir('fuze-rules-');
+});
+afterAll(async () => {
+  await nc?.close();
+  await fuze?.stop();
+  await db?.drop();
+  await nats?.[Symbol.asyncDispose]();
+  await removeTempDir(dir);
+});
+
+describe('apply', () => {
+  test('creates, then reports unchanged, then changes; each change bumps the bus revision and is announced', async () => {
+    const notices: unknown[] = [];
+    const sub = nc.subscribe(controlSubject('FUZE', 'rules'), {
+      callback: (_e, m) => {
+        notices.push(m.json());
+      },
+    });
+    const created = await apply([{ path: 'a.yaml', content: `${rule('placed')}---\n${rule('paid')}` }]);
+    expect(created.body).toMatchObject({ created: [{ bus: 'default', name: 'placed' }, { bus: 'default', name: 'paid' }], revisions: { default: 1 } });
+    const again = await apply([{ path: 'a.yaml', content: `${rule('placed')}---\n${rule('paid')}` }]);
+    expect(again.body).toMatchObject({ created: [], changed: [], unchanged: [{ name: 'placed' }, { name: 'paid' }], revisions: {} });
+    const changed = await apply([{ path: 'a.yaml', content: rule('paid', '\n      retry: { maxAttempts: 3 }') }]);
+    expect(changed.body).toMatchObject({ changed: [{ name: 'paid' }], revisions: { default: 2 } });
+    await nc.flush();
+    expect(notices).toEqual([{ buses: { default: 1 } }, { buses: { default: 2 } }]);
+    sub.unsubscribe();
+  });
+
+  test('one invalid document: every problem reported with file:line:column, nothing applied', async () => {
+    const bad = `${rule('refunded')}---
+apiVersion: fuze.dev/v1
+kind: Rule
+metadata: { name: broken }
+spec:
+  pattern: { type: [{ prefx: com. }] }
+  targets:
+    - name: x
+      http: { url: "http://x" }
+      retry: { maxDelay: soon }
+`;
+    const res = await apply([{ path: 'rules/bad.yaml', content: bad }]);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('FUZE_INVALID_RULE');
+    const pointers = res.body.errors.map((e: { pointer: string }) => e.pointer);
+    expect(pointers.some((p: string) => /^rules\/bad\.yaml:1[0-9]:\d+ spec\.pattern/.test(p))).toBe(true);
+    expect(pointers.some((p: string) => /^rules\/bad\.yaml:1[0-9]:\d+ spec\.targets\[0\]\.retry\.maxDelay/.test(p))).toBe(true);
+    expect((await admin('GET', '/v1/rules')).body.items.map((r: { name: string }) => r.name)).not.toContain('refunded');
+  });
+
+  test('a target name means one definition everywhere', async () => {
+    const res = await apply([{ path: 'c.yaml', content: rule('shipped', '', 'billing', 'http://elsewhere/hook') }]);
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toMatch(/target "billing" is defined differently in stored rule default\/(placed|paid)/);
+  });
+
+  test('dry run reports without changing; prune deletes what the files no longer declare', async () => {
+    const dry = await apply([{ path: 'a.yaml', content: rule('placed') }], { prune: true, dryRun: true });
+    expect(dry.body).toMatchObject({ dryRun: true, deleted: [{ name: 'paid' }], revisions: {} });
+    expect((await admin('GET', '/v1/rules/default/paid')).status).toBe(200);
+    const pruned = await apply([{ path: 'a.yaml', content: rule('placed') }], { prune: true });
+    expect(pruned.body).toMatchObject({ deleted: [{ name: 'paid' }] });
+    expect((await admin('GET', '/v1/rules/default/paid')).status).toBe(404);
+  });
+
+  test('PUT and DELETE one rule as JSON', async () => {
+    const doc = {
+      apiVersion: 'fuze.dev/v1',
+      kind: 'Rule',
+      metadata: { name: 'json-rule', bus: 'payments' },
+      spec: { pattern: { source: [{ prefix: '/pay' }] }, targets: [{ name: 'ledger', consumer: {} }] },
+    };
+    expect((await admin('PUT', '/v1/rules/payments/json-rule', doc)).body.created).toEqual([{ bus: 'payments', name: 'json-rule' }]);
+    expect((await admin('PUT', '/v1/rules/payments/other-name', doc)).status).toBe(400);
+    expect((await admin('GET', '/v1/rules?bus=payments')).body.items).toHaveLength(1);
+    expect((await admin('DELETE', '/v1/rules/payments/json-rule')).status).toBe(204);
+    expect((await admin('DELETE', '/v1/rules/payments/json-rule')).status).toBe(404);
+  });
+});
+
+const event = { specversion: '1.0', id: '1', source: '/shop', type: 'com.shop.placed', data: { total: 42 } };
+
+describe('testing patterns and rules', () => {
+  test('POST /v1/patterns/test answers matched, or why not; 400 for an invalid pattern naming the path', async () => {
+    expect((await admin('POST', '/v1/patterns/test', { pattern: { type: ['com.shop.placed'] }, event })).body).toEqual({ matched: true });
+    const miss = await admin('POST', '/v1/patterns/test', { pattern: { data: { total: [{ numeric: ['>=', 100] }] } }, event });
+    expect(miss.body).toMatchObject({ matched: false, path: 'data.total' });
+    const invalid = await admin('POST', '/v1/patterns/test', { pattern: { data: { total: [{ numeric: ['>=', 'x'] }] } }, event });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.code).toBe('FUZE_INVALID_PATTERN');
+    expect(invalid.body.detail).toMatch(/data\.total/);
+  });
+
+  test('POST /v1/rules/test lists who receives the event and explains the rest', async () => {
+    const res = await admin('POST', '/v1/rules/test', { event });
+    expect(res.body.matched).toEqual([{ rule: 'placed', targets: ['billing'] }]);
+    const res2 = await admin('POST', '/v1/rules/test', { event: { ...event, type: 'com.shop.other' } });
+    expect(res2.body.notMatched).toEqual([{ rule: 'placed', enabled: true, path: 'type', reason: expect.any(String) }]);
+  });
+});
+
+describe('fuze apply and fuze rules test (CLI)', () => {
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [fuzeBinary(), ...args, '--admin-url', fuze.adminUrl], { encoding: 'utf8' });
+
+  test('applies a directory recursively, prints the plan, explains an event', () => {
+    mkdirSync(join(dir, 'nested'), { recursive: true });
+    writeFileSync(join(dir, 'one.yaml'), rule('placed'));
+    writeFileSync(join(dir, 'nested', 'two.yml'), rule('cancelled'));
+    const dry = cli(['apply', '-f', dir, '--dry-run']);
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toContain('default/cancelled would be created');
+    expect(dry.stdout).toContain('(dry run: nothing was changed)');
+    const real = cli(['apply', '-f', dir]);
+    expect(real.stdout).toContain('default/cancelled created');
+    writeFileSync(join(dir, 'event.json'), JSON.stringify(event));
+    const tested = cli(['rules', 'test', '-e', join(dir, 'event.json')]);
+    expect(tested.stdout).toContain('MATCH    placed -> billing');
+    expect(tested.stdout).toMatch(/no match cancelled: type: /);
+  });
+
+  test('errors come out as file:line:column and exit 1', () => {
+    writeFileSync(join(dir, 'broken.yaml'), rule('oops', '\n      partitions: 3'));
+    const res = cli(['apply', '-f', join(dir, 'broken.yaml')]);
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/broken\.yaml:\d+:\d+/);
+  });
+});
