@@ -4,6 +4,8 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   ingest: () => import('./ingest.js'),
   rules: () => import('./rules.js'),
   timers: () => import('./timers.js'),
+  e2e: () => import('./e2e.js'),
+  tracing: () => import('./tracing.js'),
 };
 
 const [, , ...argv] = process.argv;

@@ -7,6 +7,7 @@ export {
 } from './embedded-server.js';
 export { decodeEventMessage, eventPublishRequest } from './event-message.js';
 export {
+  leaseTtlMs,
   openLeaseBucket,
   PartitionLeases,
   type PartitionLeasesOptions,

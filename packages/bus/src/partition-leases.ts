@@ -23,8 +23,14 @@ export interface PartitionLeasesOptions {
   ttlMs: number;
 }
 
+/**
+ * The lease TTL every Fuze service uses: they share one bucket, and a KV bucket keeps the TTL
+ * it was created with. A dead owner's partitions move after about this long.
+ */
+export const leaseTtlMs = 5_000;
+
 /** The KV bucket holding leases and member heartbeats; its TTL is the lease TTL. */
-export async function openLeaseBucket(nc: NatsConnection, prefix: string, ttlMs: number): Promise<KV> {
+export async function openLeaseBucket(nc: NatsConnection, prefix: string, ttlMs: number = leaseTtlMs): Promise<KV> {
   return new Kvm(nc).create(`${prefix}_LEASES`, { ttl: ttlMs, history: 1 });
 }
 
@@ -41,6 +47,8 @@ export async function openLeaseBucket(nc: NatsConnection, prefix: string, ttlMs:
 export class PartitionLeases {
   readonly memberId: string;
   private readonly owned = new Map<number, { revision: number; renewedAt: number }>();
+  /** Partitions whose owner is still draining them: not to be taken again until it is done. */
+  private readonly releasing = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private tickRunning: Promise<void> | undefined;
   private stopped = false;

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerApply } from './commands/apply.js';
+import { registerDlq } from './commands/dlq.js';
 import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
 import { registerTimers } from './commands/timers.js';
@@ -13,5 +14,6 @@ export function buildProgram(): Command {
   registerApply(program);
   registerRules(program);
   registerTimers(program);
+  registerDlq(program);
   return program;
 }

@@ -1,7 +1,7 @@
 import { dlqSubject, type Logger, type StreamNames, subjectRoot } from '@fuze/core';
 import { createHttpApp, healthRoutes, type ReadinessProbe } from '@fuze/http';
 import { renderMetrics, type StreamStats, type StreamStatsReader } from '@fuze/telemetry';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -47,8 +47,12 @@ export function jetStreamStatsReader(
   return async () => {
     const stats: StreamStats = { consumers: [], deadLetters: [] };
     for (const stream of [streams.events, streams.delayed, streams.delivery, streams.dlq]) {
-      for await (const info of jsm.consumers.list(stream)) {
-        stats.consumers.push({ stream, consumer: info.name, lag: info.num_pending + info.num_ack_pending });
+      try {
+        for await (const info of jsm.consumers.list(stream)) {
+          stats.consumers.push({ stream, consumer: info.name, lag: info.num_pending + info.num_ack_pending });
+        }
+      } catch (err) {
+        if (!isStreamNotFound(err)) throw err; // a stream this deployment does not have: nothing to show
       }
     }
     const dlq = await jsm.streams.info(streams.dlq, { subjects_filter: dlqSubject(prefix, '>') });
@@ -58,4 +62,8 @@ export function jetStreamStatsReader(
     }
     return stats;
   };
+}
+
+function isStreamNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }

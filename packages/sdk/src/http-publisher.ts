@@ -1,10 +1,12 @@
-import { defaultBus, FuzeError } from '@fuze/core';
+import { type CloudEventRecord, defaultBus, FuzeError } from '@fuze/core';
+import { type Span, tracingActive } from '@fuze/telemetry';
 import { completeEvent, idOf } from './complete-event.js';
 import { asFuzeError, concernsEveryEvent, PublishRejectedError } from './errors.js';
 import { postToGateway } from './gateway-request.js';
 import { errorFromProblem } from './http-problem.js';
 import type { HttpTransportOptions } from './options.js';
 import type { BatchEntryResult, BatchResult, Publisher, PublishInput, PublishResult } from './publisher.js';
+import { endPublishSpan, startPublishSpan } from './publisher-tracing.js';
 
 const structuredType = 'application/cloudevents+json';
 const batchType = 'application/cloudevents-batch+json';
@@ -14,6 +16,9 @@ const batchConcurrency = 4;
 /**
  * The HTTP path: POSTs to the gateway's `/v1/events`, which validates the envelope and the
  * per-type data schema and answers 202 once JetStream stored the event.
+ * When the application registered an OpenTelemetry tracer provider, each event gets a
+ * `publish fuze.events` producer span, stamped into the event's `traceparent` (unless it has one),
+ * which the gateway continues.
  */
 export class HttpPublisher implements Publisher {
   readonly transport = 'http';
@@ -30,16 +35,24 @@ export class HttpPublisher implements Publisher {
   publish<T>(input: PublishInput<T>): Promise<PublishResult> {
     return this.track(async () => {
       const event = completeEvent(input);
-      const answer = await this.post(structuredType, JSON.stringify(event));
-      if (answer.status !== 202) throw errorFromProblem(answer.status, answer.body);
-      const body = answer.body as { status?: string };
-      return { id: event.id, status: body.status === 'duplicate' ? 'duplicate' : 'accepted' };
+      const span = this.startSpan(event);
+      try {
+        const answer = await this.post(structuredType, JSON.stringify(event));
+        if (answer.status !== 202) throw errorFromProblem(answer.status, answer.body);
+        const body = answer.body as { status?: string };
+        if (span) endPublishSpan(span);
+        return { id: event.id, status: body.status === 'duplicate' ? 'duplicate' : 'accepted' };
+      } catch (err) {
+        if (span) endPublishSpan(span, err);
+        throw err;
+      }
     });
   }
 
   publishBatch<T>(events: ReadonlyArray<PublishInput<T>>): Promise<BatchResult> {
     return this.track(async () => {
       const completed = events.map((input) => completeEvent(input));
+      const spans = tracingActive() ? completed.map((event) => this.startSpan(event)) : undefined;
       const chunks: Array<{ start: number; events: unknown[] }> = [];
       for (let start = 0; start < completed.length; start += this.options.maxBatchEvents) {
         chunks.push({ start, events: completed.slice(start, start + this.options.maxBatchEvents) });
@@ -53,7 +66,16 @@ export class HttpPublisher implements Publisher {
           });
         }
       };
-      await Promise.all(Array.from({ length: Math.min(batchConcurrency, chunks.length) }, sendNext));
+      try {
+        await Promise.all(Array.from({ length: Math.min(batchConcurrency, chunks.length) }, sendNext));
+      } catch (err) {
+        for (const span of spans ?? []) if (span) endPublishSpan(span, err);
+        throw err;
+      }
+      spans?.forEach((span, i) => {
+        const result = results[i];
+        if (span) endPublishSpan(span, result && 'error' in result ? result.error : undefined);
+      });
       const failedCount = results.filter((r) => r.status === 'rejected' || r.status === 'failed').length;
       return { failedCount, results };
     });
@@ -66,6 +88,14 @@ export class HttpPublisher implements Publisher {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** The event's producer span when tracing is on (stamping its `traceparent`); else undefined. */
+  private startSpan(event: CloudEventRecord): Span | undefined {
+    // completeEvent returns anything that is not an object as is: the gateway will refuse it.
+    if (!tracingActive() || typeof event !== 'object' || event === null || Array.isArray(event))
+      return undefined;
+    return startPublishSpan(event, this.options.bus);
   }
 
   /** One request of at most maxBatchEvents events; results in the events' order. */

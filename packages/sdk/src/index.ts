@@ -7,6 +7,7 @@ export {
   FuzeError,
   isFuzeError,
 } from '@fuze/core';
+export * from './consumer.js';
 export { createPublisher } from './create-publisher.js';
 export { isPublishRejected, PublishRejectedError } from './errors.js';
 export type { PublisherOptions } from './options.js';

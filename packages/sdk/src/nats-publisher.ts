@@ -1,20 +1,31 @@
 import { connectNats, eventPublishRequest, JetStreamPublisher, type PublishRequest } from '@fuze/bus';
 import { assertValidCloudEvent, createLogger, FuzeError, isFuzeError } from '@fuze/core';
+import { attributes, injectTraceContext, type Span, tracingActive } from '@fuze/telemetry';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { completeEvent, idOf } from './complete-event.js';
 import { asFuzeError, PublishRejectedError } from './errors.js';
 import type { NatsTransportOptions } from './options.js';
 import type { BatchEntryResult, BatchResult, Publisher, PublishInput, PublishResult } from './publisher.js';
+import { endPublishSpan, startPublishSpan } from './publisher-tracing.js';
 
 interface Connected {
   nc: NatsConnection;
   publisher: JetStreamPublisher;
 }
 
+/** One event ready to go: its stream message, and its producer span when tracing is on. */
+interface Prepared {
+  id: string;
+  request: PublishRequest;
+  span: Span | undefined;
+}
+
 /**
  * The direct path: validates the envelope here, then publishes to the events stream with
  * @fuze/bus's JetStreamPublisher (acks matched by hand, retries with the same Nats-Msg-Id).
  * Connects on first use. Data schemas are the gateway's: they are not checked on this path.
+ * When the application registered an OpenTelemetry tracer provider, each event gets a
+ * `publish fuze.events` producer span whose context travels in the message's `traceparent`.
  */
 export class NatsPublisher implements Publisher {
   readonly transport = 'nats';
@@ -25,16 +36,23 @@ export class NatsPublisher implements Publisher {
   constructor(private readonly options: NatsTransportOptions) {}
 
   async publish<T>(input: PublishInput<T>): Promise<PublishResult> {
-    const { id, request } = this.prepare(input);
-    const { publisher } = this.connected ?? (await this.connect());
-    const ack = await publisher.publish(request);
-    return { id, status: ack.duplicate ? 'duplicate' : 'accepted' };
+    const { id, request, span } = this.prepare(input, tracingActive());
+    try {
+      const { publisher } = this.connected ?? (await this.connect());
+      const ack = await publisher.publish(request);
+      if (span) endPublishSpan(span);
+      return { id, status: ack.duplicate ? 'duplicate' : 'accepted' };
+    } catch (err) {
+      if (span) endPublishSpan(span, err);
+      throw err;
+    }
   }
 
   async publishBatch<T>(events: ReadonlyArray<PublishInput<T>>): Promise<BatchResult> {
+    const traced = tracingActive();
     const prepared = events.map((input) => {
       try {
-        return this.prepare(input);
+        return this.prepare(input, traced);
       } catch (err) {
         if (err instanceof PublishRejectedError) return { id: idOf(input), error: err };
         throw err;
@@ -50,11 +68,16 @@ export class NatsPublisher implements Publisher {
     const results = await Promise.all(
       prepared.map(async (entry): Promise<BatchEntryResult> => {
         if ('error' in entry) return { id: entry.id, status: 'rejected', error: entry.error };
-        if (connected instanceof FuzeError) return { id: entry.id, status: 'failed', error: connected };
+        if (connected instanceof FuzeError) {
+          if (entry.span) endPublishSpan(entry.span, connected);
+          return { id: entry.id, status: 'failed', error: connected };
+        }
         try {
           const ack = await connected.publisher.publish(entry.request);
+          if (entry.span) endPublishSpan(entry.span);
           return { id: entry.id, status: ack.duplicate ? 'duplicate' : 'accepted' };
         } catch (err) {
+          if (entry.span) endPublishSpan(entry.span, err);
           return { id: entry.id, status: 'failed', error: asFuzeError(err) };
         }
       }),
@@ -75,14 +98,32 @@ export class NatsPublisher implements Publisher {
     return this.close();
   }
 
-  /** The stream message for one event; throws PublishRejectedError when the event is bad. */
-  private prepare(input: PublishInput): { id: string; request: PublishRequest } {
+  /**
+   * The stream message for one event (and, when `traced`, its producer span, already stamped into
+   * the event and the message headers); throws PublishRejectedError when the event is bad.
+   */
+  private prepare(input: PublishInput, traced = false): Prepared {
     const event = completeEvent(input);
     try {
       assertValidCloudEvent(event);
     } catch (err) {
       throw isFuzeError(err) ? PublishRejectedError.from(err) : err;
     }
+    const span = traced ? startPublishSpan(event, this.options.bus) : undefined;
+    try {
+      const request = this.publishRequest(event);
+      if (!span) return { id: event.id, request, span };
+      span.setAttribute(attributes.ATTR_MESSAGING_DESTINATION_NAME, request.subject);
+      const headers = { ...request.headers };
+      injectTraceContext(headers, span);
+      return { id: event.id, request: { ...request, headers }, span };
+    } catch (err) {
+      if (span) endPublishSpan(span, err);
+      throw err;
+    }
+  }
+
+  private publishRequest(event: ReturnType<typeof completeEvent>): PublishRequest {
     let request: PublishRequest;
     try {
       request = eventPublishRequest(this.options.streamPrefix, this.options.bus, event);
@@ -110,7 +151,7 @@ export class NatsPublisher implements Publisher {
         },
       );
     }
-    return { id: event.id, request };
+    return request;
   }
 
   private connect(): Promise<Connected> {

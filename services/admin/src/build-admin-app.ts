@@ -1,8 +1,10 @@
 import type { Logger } from '@fuze/core';
 import type { FuzeDb } from '@fuze/db';
 import { type Authenticator, bearerAuth, createHttpApp, healthRoutes, type ReadinessProbe } from '@fuze/http';
+import type { ServiceContext } from '@fuze/runtime';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
+import { deadLetterRoutes } from './dlq/index.js';
 import { keysRoutes } from './keys-routes.js';
 import { openapi } from './openapi.js';
 import { rulesRoutes, ruleTestingRoutes } from './rules/index.js';
@@ -13,6 +15,8 @@ export interface AdminDeps {
   logger: Logger;
   db: FuzeDb;
   nats: NatsConnection;
+  /** JetStream management: the DLQ routes read and delete dead-letter records. */
+  jsm: ServiceContext['jsm'];
   /** FUZE_STREAM_PREFIX: for control notices (rule revisions). */
   prefix: string;
   authenticator: Authenticator;
@@ -46,5 +50,6 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   app.register(rulesRoutes, { db: deps.db, nats: deps.nats, streamPrefix: deps.prefix });
   app.register(ruleTestingRoutes, { db: deps.db });
   app.register(timersRoutes, { db: deps.db });
+  app.register(deadLetterRoutes, { db: deps.db, jsm: deps.jsm, streamPrefix: deps.prefix });
   return app;
 }

@@ -1,5 +1,6 @@
 import type { ServiceModule } from '@fuze/runtime';
 import { buildAdminApp } from './build-admin-app.js';
+import { startDeadLetterServices } from './dlq/index.js';
 
 /** The admin API: control plane over HTTP (OpenAPI at /docs). */
 export const adminModule: ServiceModule = {
@@ -9,9 +10,11 @@ export const adminModule: ServiceModule = {
     const app = buildAdminApp({ ...context, db: context.database.db, prefix: context.config.streams.prefix });
     const address = await app.listen({ host: context.config.http.host, port: context.config.http.adminPort });
     context.logger.info({ address }, 'admin API listening');
+    const deadLetters = await startDeadLetterServices(context);
     return {
       async stop() {
         await app.close();
+        await deadLetters.stop();
       },
     };
   },

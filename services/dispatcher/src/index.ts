@@ -1,1 +1,3 @@
+export { type DispatcherOptions, type RunningDispatcher, startDispatcher } from './dispatcher.js';
 export { dispatcherModule } from './module.js';
+export { environmentSecretStore, type SecretStore, secretVariable } from './secrets.js';

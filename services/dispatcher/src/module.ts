@@ -1,14 +1,25 @@
 import type { ServiceModule } from '@fuze/runtime';
+import { startDispatcher } from './dispatcher.js';
+import { environmentSecretStore } from './secrets.js';
 
 /**
- * The dispatcher: partitioned delivery to targets, retries and dead-lettering (the delivery issue fills it).
- * Wired into `fuze serve` with its real dependencies; it has no work of its own yet.
+ * The dispatcher: partitioned, ordered delivery of matched events to http and nats targets,
+ * retries per target policy, dead-lettering. Any number of instances share the work.
  */
 export const dispatcherModule: ServiceModule = {
   name: 'dispatcher',
   needs: ['nats', 'database'],
   async start(context) {
-    context.logger.debug('dispatcher has no work yet');
-    return { async stop() {} };
+    const dispatcher = await startDispatcher({
+      nc: context.nats,
+      js: context.js,
+      publisher: context.publisher,
+      db: context.database.db,
+      streamPrefix: context.config.streams.prefix,
+      deliveryStream: context.streams.delivery,
+      secrets: environmentSecretStore(process.env),
+      logger: context.logger,
+    });
+    return { stop: () => dispatcher.stop() };
   },
 };

@@ -1,6 +1,8 @@
 import { busNamePattern, defaultBus, FuzeError, isFuzeError } from '@fuze/core';
 import { requireScope, sendProblem } from '@fuze/http';
 import {
+  type Context,
+  contextWithSpan,
   endHttpSpan,
   extractTraceContext,
   fuzeMetrics,
@@ -8,10 +10,9 @@ import {
   type Span,
   tracingActive,
   withEventContext,
-  withSpan,
 } from '@fuze/telemetry';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { EventIngestor, IncomingTrace } from './ingest.js';
+import type { EventIngestor, IngestOrigin } from './ingest.js';
 import { type HttpEventBody, readHttpEvent } from './read-http-event.js';
 
 export interface EventsRoutesOptions {
@@ -64,14 +65,18 @@ async function ingestRequest(
       const incoming = request.headers.traceparent === undefined ? undefined : incomingTrace(request);
       return await ingestBody(bus, body, request, reply, options, incoming);
     }
-    span = startRequestSpan(request, body);
-    const sent = await withSpan(span, () => ingestBody(bus, body, request, reply, options, undefined));
+    const parent = requestParent(request, body);
+    span = startRequestSpan(request, parent);
+    // The request span is passed down explicitly (not made active): no AsyncLocalStorage scope per request.
+    const sent = await ingestBody(bus, body, request, reply, options, {
+      parent: contextWithSpan(span, parent),
+    });
     endHttpSpan(span, reply.statusCode, undefined, 'server');
     return sent;
   } catch (err) {
     fuzeMetrics.eventsRejected.inc({ reason: isFuzeError(err) ? err.code : 'FUZE_INTERNAL' });
     if (traced) {
-      span ??= startRequestSpan(request, undefined);
+      span ??= startRequestSpan(request, requestParent(request, undefined));
       endHttpSpan(span, isFuzeError(err) ? err.statusCode : 500, err, 'server');
     }
     if (isFuzeError(err) && err.code === 'FUZE_NOT_FOUND') return sendProblem(reply, err);
@@ -85,7 +90,7 @@ async function ingestBody(
   request: EventsRequest,
   reply: FastifyReply,
   options: EventsRoutesOptions,
-  incoming: IncomingTrace | undefined,
+  origin: IngestOrigin | undefined,
 ): Promise<FastifyReply> {
   if (body.mode === 'batch') {
     if (body.events.length > options.maxBatchEvents) {
@@ -95,7 +100,7 @@ async function ingestBody(
       );
     }
     const results = await Promise.all(
-      body.events.map((event) => options.ingestor.ingestEntry(bus, event, incoming)),
+      body.events.map((event) => options.ingestor.ingestEntry(bus, event, origin)),
     );
     const failedCount = results.filter((r) => r.status === 'rejected' || r.status === 'failed').length;
     // 207 tells a client that looks only at the status that some entries need attention.
@@ -107,17 +112,21 @@ async function ingestBody(
       `the request body is over ${options.maxEventBytes} bytes (FUZE_MAX_EVENT_BYTES); batch mode allows that much per event`,
     );
   }
-  const result = await options.ingestor.ingest(bus, body.event, incoming);
+  const result = await options.ingestor.ingest(bus, body.event, origin);
   return reply.code(202).send({ id: result.id, status: result.duplicate ? 'duplicate' : 'accepted' });
 }
 
-/** The request's server span: parent from the `traceparent` header, else from a single event's attribute. */
-function startRequestSpan(request: EventsRequest, body: HttpEventBody | undefined): Span {
-  let parent = extractTraceContext(request.headers);
-  if (request.headers.traceparent === undefined && body !== undefined && body.mode !== 'batch') {
-    const event = body.event;
-    if (typeof event === 'object' && event !== null) parent = withEventContext(event, parent);
-  }
+/** The parent of the request span: the `traceparent` header, else a single event's `traceparent` attribute. */
+function requestParent(request: EventsRequest, body: HttpEventBody | undefined): Context {
+  const parent = extractTraceContext(request.headers);
+  if (request.headers.traceparent !== undefined || body === undefined || body.mode === 'batch') return parent;
+  const event = body.event;
+  return typeof event === 'object' && event !== null
+    ? withEventContext(event as Record<string, unknown>, parent)
+    : parent;
+}
+
+function startRequestSpan(request: EventsRequest, parent: Context): Span {
   const path = request.url;
   const query = path.indexOf('?');
   return requestSpan(
@@ -131,6 +140,6 @@ function startRequestSpan(request: EventsRequest, body: HttpEventBody | undefine
   );
 }
 
-function incomingTrace(request: EventsRequest): IncomingTrace {
+function incomingTrace(request: EventsRequest): IngestOrigin {
   return { traceparent: request.headers.traceparent, tracestate: request.headers.tracestate };
 }

@@ -2,7 +2,9 @@ import { eventPublishRequest, type JetStreamPublisher, type PublishRequest } fro
 import { assertValidCloudEvent, type CloudEventRecord, FuzeError, isFuzeError } from '@fuze/core';
 import { type ProblemDetails, toProblem } from '@fuze/http';
 import {
+  activeContext,
   attributes,
+  type Context,
   destinations,
   endSpan,
   eventSpanParent,
@@ -21,12 +23,14 @@ export type EntryResult =
   | { id: string; status: 'accepted' | 'duplicate' }
   | { id?: string; status: 'rejected' | 'failed'; error: ProblemDetails };
 
-/**
- * The W3C trace context of the HTTP request (`traceparent`, `tracestate` headers). Used only while
- * tracing is off: an event without a `traceparent` of its own then carries the caller's, so the
- * caller's trace still reaches the target. With tracing on, the request span is the parent instead.
- */
-export interface IncomingTrace {
+/** Where an event's request came from, for tracing. */
+export interface IngestOrigin {
+  /** Tracing on: the request span's context, the parent of each event's publish span (default: the active context). */
+  parent?: Context;
+  /**
+   * Tracing off: the request's `traceparent`/`tracestate` headers. An event without a `traceparent`
+   * of its own then carries the caller's, so the caller's trace still reaches the targets.
+   */
   traceparent?: string | string[] | undefined;
   tracestate?: string | string[] | undefined;
 }
@@ -54,20 +58,20 @@ export class EventIngestor {
   async ingest(
     bus: string,
     candidate: unknown,
-    incoming?: IncomingTrace,
+    origin?: IngestOrigin,
   ): Promise<{ id: string; duplicate: boolean }> {
     const event = this.validate(candidate);
-    if (tracingActive()) return this.publishTraced(bus, event);
-    if (incoming?.traceparent !== undefined && event.traceparent === undefined) adoptTrace(event, incoming);
+    if (tracingActive()) return this.publishTraced(bus, event, origin?.parent ?? activeContext());
+    if (origin?.traceparent !== undefined && event.traceparent === undefined) adoptTrace(event, origin);
     const ack = await this.deps.publisher.publish(this.publishRequest(bus, event));
     return { id: event.id, duplicate: this.count(bus, ack.duplicate) };
   }
 
   /** One batch entry: never throws; each entry succeeds or fails on its own. */
-  async ingestEntry(bus: string, candidate: unknown, incoming?: IncomingTrace): Promise<EntryResult> {
+  async ingestEntry(bus: string, candidate: unknown, origin?: IngestOrigin): Promise<EntryResult> {
     const id = idOf(candidate);
     try {
-      const result = await this.ingest(bus, candidate, incoming);
+      const result = await this.ingest(bus, candidate, origin);
       return { id: result.id, status: result.duplicate ? 'duplicate' : 'accepted' };
     } catch (err) {
       if (!isFuzeError(err)) throw err;
@@ -80,21 +84,19 @@ export class EventIngestor {
   private async publishTraced(
     bus: string,
     event: CloudEventRecord,
+    requestContext: Context,
   ): Promise<{ id: string; duplicate: boolean }> {
-    const { parent, links, ownTrace } = eventSpanParent(event);
+    const { parent, links, ownTrace } = eventSpanParent(event, requestContext);
     const span = publishSpan(destinations.events, undefined, event, {
       parent,
       ...(links ? { links } : {}),
-      attributes: { [attributes.ATTR_FUZE_BUS]: bus },
+      bus,
     });
     try {
       if (!ownTrace) setEventTraceContext(event, span);
       const request = this.publishRequest(bus, event);
       span.setAttribute(attributes.ATTR_MESSAGING_DESTINATION_NAME, request.subject);
-      if (request.subject.includes('.delayed.')) {
-        span.updateName(`publish ${destinations.delayed}`);
-        span.setAttribute(attributes.ATTR_MESSAGING_DESTINATION_TEMPLATE, destinations.delayed);
-      }
+      if (request.subject.includes('.delayed.')) span.updateName(`publish ${destinations.delayed}`);
       const headers = { ...request.headers };
       injectTraceContext(headers, span);
       const ack = await this.deps.publisher.publish({ ...request, headers });
@@ -141,7 +143,7 @@ export class EventIngestor {
 }
 
 /** Copies a valid `traceparent` header (and its `tracestate`) into an event that has none. */
-function adoptTrace(event: CloudEventRecord, incoming: IncomingTrace): void {
+function adoptTrace(event: CloudEventRecord, incoming: IngestOrigin): void {
   const traceparent = single(incoming.traceparent);
   if (!parseTraceparent(traceparent)) return;
   event.traceparent = traceparent;

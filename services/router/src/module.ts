@@ -1,4 +1,4 @@
-import { openLeaseBucket, PartitionLeases } from '@fuze/bus';
+import { leaseTtlMs, openLeaseBucket, PartitionLeases } from '@fuze/bus';
 import { routerShards } from '@fuze/core';
 import type { ServiceModule } from '@fuze/runtime';
 import { RouterCounters } from './router-metrics.js';
@@ -24,10 +24,10 @@ export const routerModule: ServiceModule = {
     await refresher.start();
     const counters = new RouterCounters();
     const shards = new Map<number, ShardRouter>();
-    const leases = new PartitionLeases(await openLeaseBucket(context.nats, prefix, 5_000), {
+    const leases = new PartitionLeases(await openLeaseBucket(context.nats, prefix), {
       group: 'router',
       partitions: routerShards,
-      ttlMs: 5_000,
+      ttlMs: leaseTtlMs,
       logger: context.logger,
       owner: {
         acquired(shard) {

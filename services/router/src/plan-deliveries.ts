@@ -27,7 +27,18 @@ export interface EventContext {
 export interface DeliveryPlan {
   matchedRules: string[];
   publishes: PublishRequest[];
-  deadLetters: number;
+  /** The target of each dead letter among `publishes` (a target whose input could not be rendered). */
+  deadLetters: string[];
+}
+
+/**
+ * Tracing hooks, passed only while tracing is on; called once per publish, in publish order.
+ * `delivery` may stamp the delivery's headers (its `traceparent`); `deadLetter` returns the
+ * `traceparent` to record in the dead letter (default: the event's).
+ */
+export interface PlanTracer {
+  delivery(rule: string, target: string, subject: string, headers: Record<string, string>): void;
+  deadLetter(rule: string, target: string, subject: string, err: Error): string | undefined;
 }
 
 const utf8 = new TextEncoder();
@@ -43,8 +54,9 @@ export function planDeliveries(
   rules: BusRules | undefined,
   event: CloudEventRecord,
   context: EventContext,
+  tracer?: PlanTracer,
 ): DeliveryPlan {
-  const plan: DeliveryPlan = { matchedRules: [], publishes: [], deadLetters: 0 };
+  const plan: DeliveryPlan = { matchedRules: [], publishes: [], deadLetters: [] };
   if (!rules) return plan;
   const attributes = eventAttributes(event);
   for (const ruleName of rules.matcher.match(event)) {
@@ -62,9 +74,9 @@ export function planDeliveries(
         };
       } catch (err) {
         plan.publishes.push(
-          routeDeadLetter(event, attributes, ruleName, target, partitionKey, context, err as Error),
+          routeDeadLetter(event, attributes, ruleName, target, partitionKey, context, err as Error, tracer),
         );
-        plan.deadLetters++;
+        plan.deadLetters.push(target.spec.name);
         continue;
       }
       if (rendered.body.length > context.maxPayloadBytes - headerAllowance) {
@@ -73,9 +85,9 @@ export function planDeliveries(
         );
         tooLarge.name = 'DeliveryTooLargeError';
         plan.publishes.push(
-          routeDeadLetter(event, attributes, ruleName, target, partitionKey, context, tooLarge),
+          routeDeadLetter(event, attributes, ruleName, target, partitionKey, context, tooLarge, tracer),
         );
-        plan.deadLetters++;
+        plan.deadLetters.push(target.spec.name);
         continue;
       }
       const envelope: DeliveryEnvelope = {
@@ -89,15 +101,18 @@ export function planDeliveries(
         eventSeq: context.seq,
         ...(partitionKey === undefined ? {} : { partitionKey }),
       };
+      const subject = deliverySubject(
+        context.prefix,
+        target.spec.name,
+        partitionKey === undefined ? 'unordered' : partitionFor(partitionKey, target.partitions),
+      );
+      const headers = encodeDeliveryHeaders(envelope);
+      tracer?.delivery(ruleName, target.spec.name, subject, headers);
       plan.publishes.push({
-        subject: deliverySubject(
-          context.prefix,
-          target.spec.name,
-          partitionKey === undefined ? 'unordered' : partitionFor(partitionKey, target.partitions),
-        ),
+        subject,
         payload: rendered.body,
         msgId: deliveryMessageId(event, ruleName, target.spec.name),
-        headers: encodeDeliveryHeaders(envelope),
+        headers,
       });
     }
   }
@@ -119,8 +134,13 @@ function routeDeadLetter(
   partitionKey: string | undefined,
   context: EventContext,
   err: Error,
+  tracer: PlanTracer | undefined,
 ): PublishRequest {
   const now = new Date().toISOString();
+  const subject = dlqSubject(context.prefix, target.spec.name);
+  const traceparent =
+    tracer?.deadLetter(rule, target.spec.name, subject, err) ??
+    (typeof event.traceparent === 'string' ? event.traceparent : undefined);
   const record: DeadLetterRecord = {
     id: deadLetterId(event, rule, target.spec.name),
     bus: context.bus,
@@ -142,11 +162,11 @@ function routeDeadLetter(
       message: err.message,
       retryable: false,
     },
-    ...(typeof event.traceparent === 'string' ? { traceparent: event.traceparent } : {}),
+    ...(traceparent === undefined ? {} : { traceparent }),
     deadLetteredAt: now,
   };
   return {
-    subject: dlqSubject(context.prefix, target.spec.name),
+    subject,
     payload: utf8.encode(JSON.stringify(record)),
     msgId: record.id,
   };

@@ -1,6 +1,11 @@
+import { fuzeMetrics } from '@fuze/telemetry';
 import type { DeliveryPlan } from './plan-deliveries.js';
 
-/** Plain counters; the observability layer exports them. */
+/**
+ * The router's counters, kept here for in-process inspection and exported to Prometheus:
+ * `fuze_events_matched_total{bus,rule}`, `fuze_events_unmatched_total{bus}` and
+ * `fuze_dead_lettered_total{target,stage="route"}`.
+ */
 export class RouterCounters {
   routed = 0;
   unmatched = 0;
@@ -10,12 +15,17 @@ export class RouterCounters {
 
   record(plan: DeliveryPlan, bus: string): void {
     this.routed++;
-    if (plan.matchedRules.length === 0) this.unmatched++;
-    this.deliveries += plan.publishes.length - plan.deadLetters;
-    this.deadLettered += plan.deadLetters;
+    if (plan.matchedRules.length === 0) {
+      this.unmatched++;
+      fuzeMetrics.eventsUnmatched.inc({ bus });
+    }
+    this.deliveries += plan.publishes.length - plan.deadLetters.length;
+    this.deadLettered += plan.deadLetters.length;
+    for (const target of plan.deadLetters) fuzeMetrics.deadLettered.inc({ target, stage: 'route' });
     for (const rule of plan.matchedRules) {
       const key = `${bus}/${rule}`;
       this.matchedPerRule.set(key, (this.matchedPerRule.get(key) ?? 0) + 1);
+      fuzeMetrics.eventsMatched.inc({ bus, rule });
     }
   }
 }

@@ -1,7 +1,9 @@
 import { decodeEventMessage, type JetStreamPublisher, openResumableDurable } from '@fuze/bus';
 import { busOfEventSubject, eventsShardFilter, type Logger } from '@fuze/core';
+import { tracingActive } from '@fuze/telemetry';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { type DeliveryPlan, planDeliveries } from './plan-deliveries.js';
+import { RouteTrace } from './route-trace.js';
 import type { RuleSnapshot } from './rule-book.js';
 
 export interface ShardRouterDeps {
@@ -93,25 +95,61 @@ export class ShardRouter {
   private route(msg: JsMsg): Promise<void> {
     const bus = busOfEventSubject(this.deps.prefix, msg.subject) ?? 'default';
     let plan: DeliveryPlan;
+    let trace: RouteTrace | undefined;
     try {
       const event = decodeEventMessage(msg.data);
-      plan = planDeliveries(this.deps.rules().get(bus), event, {
-        prefix: this.deps.prefix,
-        bus,
-        seq: msg.seq,
-        acceptedAt: msg.time.getTime(),
-        maxPayloadBytes: this.deps.maxPayloadBytes(),
-      });
+      if (tracingActive()) trace = new RouteTrace(msg, event, bus, `router-${this.shard}`);
+      plan = planDeliveries(
+        this.deps.rules().get(bus),
+        event,
+        {
+          prefix: this.deps.prefix,
+          bus,
+          seq: msg.seq,
+          acceptedAt: msg.time.getTime(),
+          maxPayloadBytes: this.deps.maxPayloadBytes(),
+        },
+        trace,
+      );
     } catch (err) {
+      trace?.end(err);
       // Unreadable bytes in the events stream: nothing to route, and retrying cannot help.
-      this.deps.logger.error({ err, seq: msg.seq, subject: msg.subject }, 'unreadable event skipped');
+      this.deps.logger.error(
+        { ...trace?.logFields(), err, seq: msg.seq, subject: msg.subject },
+        'unreadable event skipped',
+      );
       msg.term();
       return Promise.resolve();
     }
+    if (trace) return this.publishTraced(msg, plan, bus, trace);
     const acks = plan.publishes.map((request) => this.deps.publisher.publish(request));
     return Promise.all(acks).then(() => {
       msg.ack();
       this.deps.routed(plan, bus);
     });
+  }
+
+  private publishTraced(msg: JsMsg, plan: DeliveryPlan, bus: string, trace: RouteTrace): Promise<void> {
+    trace.planned(plan.matchedRules);
+    const acks = plan.publishes.map((request, i) =>
+      this.deps.publisher.publish(request).then(
+        () => trace.published(i),
+        (err: unknown) => {
+          trace.published(i, err);
+          throw err;
+        },
+      ),
+    );
+    return Promise.all(acks).then(
+      () => {
+        msg.ack();
+        this.deps.routed(plan, bus);
+        trace.end();
+      },
+      (err: unknown) => {
+        trace.end(err);
+        throw err;
+      },
+    );
   }
 }

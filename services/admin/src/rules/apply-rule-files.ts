@@ -2,7 +2,7 @@ import { controlSubject, FuzeError } from '@fuze/core';
 import { applyRuleChanges, type FuzeDb, listStoredRules, type RuleChanges, type StoredRule } from '@fuze/db';
 import { type DocumentError, formatDocumentError, parseRuleDocuments, type RuleDocument } from '@fuze/rules';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { deliveryDefinition, type RuleRef, storedDocument } from './rule-ref.js';
+import { canonicalJson, deliveryDefinition, type RuleRef, storedDocument } from './rule-ref.js';
 
 export interface RuleFile {
   path: string;
@@ -103,7 +103,7 @@ function diff(rules: RuleDocument[], stored: StoredRule[], prune: boolean) {
     if (
       before &&
       before.enabled === rule.enabled &&
-      JSON.stringify(before.document) === JSON.stringify(document)
+      canonicalJson(before.document) === canonicalJson(document)
     ) {
       summary.unchanged.push(ref);
       continue;

@@ -17,11 +17,20 @@ export function storedDocument(doc: RuleDocument): Record<string, unknown> {
  * transformer and partition-key path may differ per rule.
  */
 export function deliveryDefinition(target: TargetSpec): string {
-  return JSON.stringify({
+  return canonicalJson({
     kind: target.kind,
     http: target.kind === 'http' ? target.http : undefined,
     nats: target.kind === 'nats' ? target.nats : undefined,
     retry: target.retry,
     partitions: target.ordering?.partitions ?? 16,
   });
+}
+
+/** JSON with object keys sorted: Postgres jsonb does not keep key order, so compare this. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }

@@ -1,0 +1,239 @@
+// `npm run bench -- tracing [--seconds=4] [--runs=3] [--warmup=1] [--connections=64]`
+// Gateway ingest throughput with tracing off (no OTEL_* exporter: no provider registered) and with
+// tracing on at 100% sampling, in the same run against the same nats-server, runs alternating so
+// drift hits every mode alike. Tracing on comes twice: into an in-memory exporter (the cost of the
+// instrumentation: spans made, sampled, batched) and into an exporter that encodes each batch as
+// OTLP protobuf, as the OTLP exporters do before they send, then drops it (+ the cost of export).
+//
+// This file is also the HTTP server's child process (`tracing.js target <mode> <natsUrl> <prefix>`),
+// since the server must register tracing before it builds the gateway.
+import { type ChildProcess, fork } from 'node:child_process';
+import { cpus } from 'node:os';
+import { connectNats, ensureTopology, JetStreamPublisher } from '@fuze/bus';
+import { createLogger, loadConfig, streamNames } from '@fuze/core';
+import { openDatabase } from '@fuze/db';
+import { buildGatewayApp, EventSchemaRegistry } from '@fuze/gateway';
+import { createTokenAuthenticator } from '@fuze/http';
+import { startTelemetry, tracingActive } from '@fuze/telemetry';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { ExportResultCode } from '@opentelemetry/core';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { type HttpLoadResult, runHttpLoad } from './load-generator.js';
+import { startBenchNatsServer } from './nats-server.js';
+import { format } from './report.js';
+import { sampleEventJson } from './sample-event.js';
+
+const prefix = 'BENCHTRC';
+
+export async function run(args: string[]): Promise<void> {
+  const option = (name: string, fallback: number) =>
+    Number(args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
+  const warmupMs = option('warmup', 1) * 1000;
+  const durationMs = option('seconds', 4) * 1000;
+  const runs = option('runs', 3);
+  const connections = option('connections', 64);
+
+  const nats = await startBenchNatsServer();
+  const logger = createLogger('warn', { component: 'bench' });
+  const admin = await connectNats({ url: nats.url, name: 'fuze-bench-admin', logger });
+  const jsm = await jetstreamManager(admin);
+  await ensureTopology(jsm, loadConfig({ FUZE_STREAM_PREFIX: prefix }).streams, logger);
+  const purge = () => jsm.streams.purge(streamNames(prefix).events);
+  console.log(
+    `${cpus().length} cores shared by nats-server, the gateway (a child process) and the load generator; ` +
+      `${connections} connections, 1 event per request; median of ${runs} runs of ${durationMs / 1000} s ` +
+      `each, the three modes alternating, after a ${warmupMs / 1000} s warm-up of each.`,
+  );
+  console.log(
+    `tracing off, per hop: ${offCheckNanos().toFixed(1)} ns for the tracingActive() test (all it costs)`,
+  );
+
+  const targets = {
+    off: await startTarget('off', nats.url),
+    memory: await startTarget('memory', nats.url),
+    otlp: await startTarget('otlp', nats.url),
+  };
+  const eventJson = sampleEventJson();
+  let sequence = 0;
+  const load = (target: Target, ms: number) =>
+    runHttpLoad({
+      url: `${target.address}/v1/events`,
+      connections,
+      contentType: 'application/cloudevents+json',
+      eventsPerRequest: 1,
+      body: () => eventJson(`t-${sequence++}`),
+      durationMs: ms,
+    });
+  const labels = {
+    off: 'tracing off (no exporter configured)',
+    memory: 'tracing on, 100%, in-memory exporter',
+    otlp: 'tracing on, 100%, OTLP-encoding exporter',
+  } as const;
+  type Mode = keyof typeof labels;
+  const modes = Object.keys(labels) as Mode[];
+  try {
+    for (const mode of modes) await load(targets[mode], warmupMs);
+    const results = Object.fromEntries(
+      modes.map((mode) => [mode, { rates: [] as number[], failed: 0, requests: 0, cpu: 0 }]),
+    ) as Record<Mode, { rates: number[]; failed: number; requests: number; cpu: number }>;
+    for (let i = 0; i < runs; i++) {
+      for (const mode of modes) {
+        const target = targets[mode];
+        await purge();
+        const cpuBefore = await target.cpuMicros();
+        const result: HttpLoadResult = await load(target, durationMs);
+        const entry = results[mode];
+        entry.cpu += (await target.cpuMicros()) - cpuBefore;
+        entry.rates.push(result.requestsPerSecond);
+        entry.requests += result.requestsPerSecond * result.seconds;
+        entry.failed += Object.values(result.errors).reduce((a, b) => a + b, 0);
+      }
+    }
+    const median = (rates: number[]) => [...rates].sort((a, b) => a - b)[Math.floor(rates.length / 2)]!;
+    const cpuPerRequest = (mode: Mode) => results[mode].cpu / results[mode].requests;
+    console.log('');
+    for (const mode of modes) {
+      const r = results[mode];
+      const failed = r.failed > 0 ? `; NOT 202: ${r.failed}` : '';
+      console.log(
+        `gateway, ${labels[mode]}`.padEnd(52) +
+          `${format(median(r.rates)).padStart(8)} req/s (runs: ${r.rates.map(format).join(', ')}); ` +
+          `${cpuPerRequest(mode).toFixed(1)} µs CPU/request in the server${failed}`,
+      );
+    }
+    console.log('');
+    for (const mode of ['memory', 'otlp'] as const) {
+      const ratio = median(results[mode].rates) / median(results.off.rates);
+      const cpuRatio = cpuPerRequest('off') / cpuPerRequest(mode);
+      console.log(
+        `ratio ${ratio.toFixed(2)}x  ${labels[mode]} / ${labels.off}   goal >= 0.8x: ${ratio >= 0.8 ? 'met' : 'MISSED'}` +
+          `   (server CPU per request: ${cpuRatio.toFixed(2)}x)`,
+      );
+    }
+    console.log(
+      `spans exported: ${format(await targets.memory.spans())} (in-memory), ${format(await targets.otlp.spans())} (OTLP-encoded)`,
+    );
+  } finally {
+    for (const target of Object.values(targets)) await target.stop();
+    await admin.close();
+    await nats.stop();
+  }
+}
+
+/** Nanoseconds per `tracingActive()` call with no provider: the whole price of tracing off per hop. */
+function offCheckNanos(): number {
+  if (tracingActive()) throw new Error('a tracer provider is registered in the bench process');
+  let active = 0;
+  const n = 2_000_000;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) if (tracingActive()) active++;
+  const nanos = Number(process.hrtime.bigint() - start) / n;
+  if (active !== 0) throw new Error('unreachable');
+  return nanos;
+}
+
+interface Target {
+  address: string;
+  cpuMicros(): Promise<number>;
+  spans(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startTarget(mode: 'off' | 'memory' | 'otlp', natsUrl: string): Promise<Target> {
+  const child: ChildProcess = fork(new URL(import.meta.url), ['target', mode, natsUrl, prefix], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const reply = <T>() =>
+    new Promise<T>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`gateway (${mode}) exited with ${code}`));
+      child.once('exit', onExit);
+      child.once('message', (message) => {
+        child.off('exit', onExit);
+        resolve(message as T);
+      });
+    });
+  const { address } = await reply<{ address: string }>();
+  const ask = async <T>(question: string) => {
+    child.send(question);
+    return reply<T>();
+  };
+  return {
+    address,
+    cpuMicros: async () => {
+      const { user, system } = await ask<NodeJS.CpuUsage>('cpu');
+      return user + system;
+    },
+    spans: () => ask<number>('spans'),
+    async stop() {
+      child.send('stop');
+      await exited;
+    },
+  };
+}
+
+/**
+ * `encode`: what a real OTLP exporter does before the network, encode the batch as protobuf; then
+ * drop it. Otherwise an in-memory exporter that keeps only a count (memory stays flat).
+ */
+class CountingExporter implements SpanExporter {
+  exported = 0;
+  constructor(private readonly encode: boolean) {}
+  export(spans: ReadableSpan[], done: (result: { code: ExportResultCode }) => void): void {
+    if (this.encode) ProtobufTraceSerializer.serializeRequest(spans);
+    this.exported += spans.length;
+    done({ code: ExportResultCode.SUCCESS });
+  }
+  async shutdown(): Promise<void> {}
+}
+
+/** The child: the real gateway app (in-memory PGlite for schemas), traced or not. */
+async function serveTarget(mode: string, natsUrl: string, streamPrefix: string): Promise<void> {
+  const exporter = new CountingExporter(mode === 'otlp');
+  if (mode !== 'off') {
+    process.env.OTEL_TRACES_SAMPLER = 'always_on';
+    await startTelemetry({
+      serviceName: 'fuze-bench-gateway',
+      spanProcessors: [new BatchSpanProcessor(exporter)],
+    });
+  }
+  const config = loadConfig({
+    FUZE_NATS_URL: natsUrl,
+    FUZE_STREAM_PREFIX: streamPrefix,
+    FUZE_SCHEMAS_DIR: '/nonexistent/fuze-bench-schemas',
+  });
+  const logger = createLogger('warn', { component: `bench-gateway-${mode}` });
+  const nats = await connectNats({ url: config.nats.url, name: `fuze-bench-gateway-${mode}`, logger });
+  const publisher = new JetStreamPublisher(nats);
+  const database = await openDatabase({});
+  const schemas = new EventSchemaRegistry({ dir: config.gateway.schemasDir, db: database.db, logger });
+  await schemas.start();
+  const app = buildGatewayApp({
+    config,
+    logger,
+    publisher,
+    schemas,
+    authenticator: createTokenAuthenticator({ adminToken: undefined }),
+    readiness: async () => ({ nats: true, postgres: true }),
+  });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  process.send?.({ address });
+  process.on('message', async (message: string) => {
+    if (message === 'cpu') process.send?.(process.cpuUsage());
+    else if (message === 'spans') process.send?.(exporter.exported);
+    else if (message === 'stop') {
+      await app.close();
+      schemas.stop();
+      await publisher.close();
+      await nats.close();
+      await database.close();
+      process.exit(0);
+    }
+  });
+}
+
+if (process.argv[2] === 'target') {
+  const [, , , mode, natsUrl, streamPrefix] = process.argv;
+  await serveTarget(mode!, natsUrl!, streamPrefix!);
+}

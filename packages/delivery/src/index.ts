@@ -1,0 +1,29 @@
+// Public entry of @fuze/delivery: re-exports only.
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from '@fuze/rules';
+export { retryDelay } from './backoff.js';
+export { type Clock, systemClock } from './clock.js';
+export { concurrencyLimit } from './concurrency-limit.js';
+export {
+  type DeadLetterOptions,
+  type DeadLetterSink,
+  deadLetterMiddleware,
+} from './dead-letter-middleware.js';
+export { buildDeadLetterRecord } from './dead-letter-record.js';
+export { composeHandler, type Delivery, type DeliveryHandler, type DeliveryMiddleware } from './delivery.js';
+export { deliveryConsumerName } from './delivery-consumers.js';
+export {
+  DeliveryAbortedError,
+  DeliveryError,
+  type DeliveryErrorOptions,
+  describeFailure,
+  type FailureDescription,
+  isDeliveryAborted,
+  NonRetryableError,
+  RetryAfterError,
+  truncateUtf8,
+} from './errors.js';
+export { jetStreamDeadLetterSink } from './jetstream-dead-letter-sink.js';
+export { KeyedQueue } from './keyed-queue.js';
+export { type RetryOptions, retryMiddleware } from './retry-middleware.js';
+export { TargetConsumer, type TargetConsumerOptions } from './target-consumer.js';
+export { type DeliveryTuning, defaultDeliveryTuning } from './tuning.js';

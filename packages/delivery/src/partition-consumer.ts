@@ -1,0 +1,104 @@
+import type { Logger } from '@fuze/core';
+import type { ConsumerInfo, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { DeliveryHandler } from './delivery.js';
+import {
+  type DeliveryConsumerSpec,
+  ensureSharedConsumer,
+  recreatePartitionConsumer,
+} from './delivery-consumers.js';
+import { PartitionSession } from './partition-session.js';
+import { RecentSet } from './recent-set.js';
+
+export interface PartitionConsumerOptions {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  consumer: DeliveryConsumerSpec;
+  handler: DeliveryHandler;
+  logger: Logger;
+}
+
+const maxReopenDelayMs = 5_000;
+
+/**
+ * Keeps one delivery subject consumed while it is ours: opens a session, and when a session ends
+ * (lost messages after a reconnect, consumer deleted, NATS down) closes it and opens the next one,
+ * with backoff while JetStream does not answer. Ordered partitions recreate their durable for
+ * each session, so every session starts at the ack floor; the unordered subject reuses its
+ * shared durable.
+ */
+export class PartitionConsumer {
+  private readonly acked = new RecentSet<number>(8_192);
+  private readonly stopRequested: Promise<void>;
+  private requestStop: () => void = () => {};
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private graceMs: number;
+
+  constructor(private readonly options: PartitionConsumerOptions) {
+    this.graceMs = options.consumer.tuning.shutdownGraceMs;
+    this.stopRequested = new Promise((resolve) => {
+      this.requestStop = resolve;
+    });
+  }
+
+  /** Starts consuming in the background (never blocks on JetStream). */
+  start(): void {
+    this.loop ??= this.supervise();
+  }
+
+  /** Stops pulling and drains: running attempts get `graceMs`, then are aborted and left unacked. */
+  async stop(graceMs: number): Promise<void> {
+    this.graceMs = graceMs;
+    this.stopping = true;
+    this.requestStop();
+    await this.loop;
+  }
+
+  private async supervise(): Promise<void> {
+    const { consumer, logger } = this.options;
+    const context = { target: consumer.target, partition: consumer.partition };
+    let failures = 0;
+    while (!this.stopping) {
+      const session = new PartitionSession({
+        js: this.options.js,
+        target: consumer.target,
+        partition: consumer.partition,
+        mode: consumer.partition === 'unordered' ? 'shared' : 'exclusive',
+        handler: this.options.handler,
+        tuning: consumer.tuning,
+        acked: this.acked,
+        logger,
+      });
+      try {
+        await session.open(await this.createConsumer());
+      } catch (err) {
+        failures += 1;
+        await session.close(0);
+        if (this.stopping) break;
+        const delay = Math.min(maxReopenDelayMs, 250 * 2 ** Math.min(failures - 1, 5));
+        logger.warn({ err, ...context, retryInMs: delay }, 'cannot open the delivery consumer; retrying');
+        await Promise.race([this.stopRequested, sleep(delay)]);
+        continue;
+      }
+      failures = 0;
+      const reason = await Promise.race([session.ended, this.stopRequested.then(() => 'stopping')]);
+      if (reason !== 'stopping')
+        logger.info({ ...context, reason }, 'restarting the partition from its ack floor');
+      await session.close(this.stopping ? this.graceMs : consumer.tuning.releaseGraceMs);
+      // Deleted under us: maybe by a new lease owner. Give the lease round time to tell us.
+      if (reason === 'consumer deleted')
+        await Promise.race([this.stopRequested, sleep(consumer.tuning.leaseTtlMs)]);
+    }
+  }
+
+  private createConsumer(): Promise<ConsumerInfo> {
+    const { jsm, consumer } = this.options;
+    return consumer.partition === 'unordered'
+      ? ensureSharedConsumer(jsm, consumer)
+      : recreatePartitionConsumer(jsm, consumer);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

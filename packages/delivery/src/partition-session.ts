@@ -1,0 +1,237 @@
+import { setMaxListeners } from 'node:events';
+import {
+  type DeliveryEnvelope,
+  decodeDelivery,
+  deliveryHeaders,
+  type HeaderReader,
+  type Logger,
+} from '@fuze/core';
+import type { ConsumerInfo, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { MsgHdrs } from '@nats-io/transport-node';
+import type { Delivery, DeliveryHandler } from './delivery.js';
+import { isDeliveryAborted } from './errors.js';
+import { KeyedQueue } from './keyed-queue.js';
+import type { RecentSet } from './recent-set.js';
+import type { DeliveryTuning } from './tuning.js';
+
+export interface SessionOptions {
+  js: JetStreamClient;
+  target: string;
+  partition: number | 'unordered';
+  /**
+   * `exclusive`: this worker alone consumes the partition; per-key order is kept and any sign of a
+   * lost message (a delivery-sequence gap, a redelivery it never saw) ends the session so the
+   * partition restarts from its ack floor. `shared`: the unordered subject, every message its own key.
+   */
+  mode: 'exclusive' | 'shared';
+  handler: DeliveryHandler;
+  tuning: DeliveryTuning;
+  /** Stream sequences acked recently, kept across sessions: their redeliveries are re-acked, not re-sent. */
+  acked: RecentSet<number>;
+  logger: Logger;
+}
+
+interface Held {
+  msg: JsMsg;
+  headers: HeaderReader;
+  touchedAt: number;
+}
+
+/**
+ * The message's headers read once into a map: nats.js's `get` canonicalises and scans on every
+ * call, and decoding a delivery makes a dozen of them.
+ */
+function headerReader(headers: MsgHdrs | undefined): HeaderReader {
+  const values = new Map<string, string>();
+  const names: string[] = [];
+  for (const [name, list] of headers ?? []) {
+    names.push(name);
+    values.set(name.toLowerCase(), list[0] ?? '');
+  }
+  return { get: (name) => values.get(name.toLowerCase()) ?? '', keys: () => names };
+}
+
+/**
+ * One consumption of one delivery subject, from the consumer just created to `close()`:
+ * messages are held in memory until settled, run through the handler one at a time per key, and
+ * kept alive with `working()` while they wait. `ended` resolves (with a reason) when the session
+ * cannot go on; the supervisor then closes it and opens a new one.
+ */
+export class PartitionSession {
+  readonly ended: Promise<string>;
+  private endWith: (reason: string) => void = () => {};
+  private readonly held = new Map<number, Held>();
+  private readonly queue: KeyedQueue<JsMsg>;
+  private readonly soft = new AbortController();
+  private readonly hard = new AbortController();
+  private messages: ConsumerMessages | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private expectedDeliverySeq = 1;
+  private closing = false;
+
+  constructor(private readonly options: SessionOptions) {
+    this.ended = new Promise((resolve) => {
+      this.endWith = resolve;
+    });
+    // Every waiting retry and queued attempt listens to these: many listeners are expected.
+    setMaxListeners(0, this.soft.signal, this.hard.signal);
+    this.queue = new KeyedQueue(
+      (msg) => this.process(msg),
+      (abandoned) => this.forget(abandoned),
+    );
+  }
+
+  async open(info: ConsumerInfo): Promise<void> {
+    const consumer = this.options.js.consumers.getConsumerFromInfo(info);
+    this.messages = await consumer.consume({
+      max_messages: this.options.tuning.pullBatch,
+      callback: (msg) => this.onMessage(msg),
+    });
+    void this.watch(this.messages);
+    // nats.js stops a consume on errors it deems terminal: never sit on a partition that no longer flows.
+    void this.messages
+      .closed()
+      .then((err) => this.endWith(`consumption stopped${err ? `: ${err.message}` : ''}`));
+    const every = Math.max(100, Math.floor(this.options.tuning.ackWaitMs / 3));
+    this.heartbeat = setInterval(() => this.keepAlive(every), every);
+  }
+
+  /** Stops pulling, lets running attempts finish within `graceMs`, then aborts what is left. */
+  async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    this.endWith('closed');
+    this.messages?.stop();
+    this.forget(this.queue.clear());
+    this.soft.abort();
+    await settleWithin(this.queue.idle(), graceMs);
+    this.hard.abort();
+    await settleWithin(this.queue.idle(), graceMs);
+    clearInterval(this.heartbeat);
+  }
+
+  private onMessage(msg: JsMsg): void {
+    if (this.closing) return;
+    try {
+      this.take(msg);
+    } catch (err) {
+      this.options.logger.error(
+        { err, target: this.options.target, partition: this.options.partition },
+        'cannot take a delivery',
+      );
+      this.endWith('a delivery could not be taken');
+    }
+  }
+
+  private take(msg: JsMsg): void {
+    const { deliverySequence, deliveryCount, streamSequence } = msg.info;
+    const exclusive = this.options.mode === 'exclusive';
+    if (exclusive) {
+      if (deliverySequence !== this.expectedDeliverySeq) {
+        this.endWith(`delivery sequence gap: expected ${this.expectedDeliverySeq}, got ${deliverySequence}`);
+        return;
+      }
+      this.expectedDeliverySeq = deliverySequence + 1;
+    }
+    const held = this.held.get(streamSequence);
+    if (held) {
+      held.msg = msg; // JetStream redelivered what we still hold (ack wait expired while away)
+      return;
+    }
+    if (this.options.acked.has(streamSequence)) {
+      msg.ack(); // our ack was lost: settle it again rather than deliver twice
+      return;
+    }
+    if (exclusive && deliveryCount > 1) {
+      this.endWith(`redelivery of stream sequence ${streamSequence}, never received here`);
+      return;
+    }
+    const headers = headerReader(msg.headers);
+    this.held.set(streamSequence, { msg, headers, touchedAt: Date.now() });
+    this.queue.push(exclusive ? headers.get(deliveryHeaders.partitionKey) : `#${streamSequence}`, msg);
+  }
+
+  private async process(msg: JsMsg): Promise<boolean> {
+    const { mode, target, partition, handler, acked, logger } = this.options;
+    const { streamSequence, deliveryCount } = msg.info;
+    let envelope: DeliveryEnvelope;
+    let problem: string | undefined;
+    try {
+      envelope = decodeDelivery(
+        this.held.get(streamSequence)?.headers ?? headerReader(msg.headers),
+        msg.data,
+      );
+    } catch (err) {
+      problem = `malformed delivery message: ${(err as Error).message}`;
+      envelope = {
+        attributes: {},
+        body: msg.data,
+        contentType: 'application/octet-stream',
+        bus: '',
+        rule: '',
+        target,
+        acceptedAt: 0,
+      };
+    }
+    const delivery: Delivery = {
+      envelope,
+      ...(problem ? { problem } : {}),
+      target,
+      partition,
+      streamSeq: streamSequence,
+      attempts: mode === 'shared' ? deliveryCount - 1 : 0,
+      firstAttemptAt: undefined,
+      lastAttemptAt: undefined,
+      stopping: this.soft.signal,
+      signal: this.hard.signal,
+    };
+    try {
+      await handler(delivery);
+    } catch (err) {
+      if (!isDeliveryAborted(err))
+        logger.error({ err, target, partition, streamSeq: delivery.streamSeq }, 'delivery left unsettled');
+      this.forget([msg]);
+      // Ordered: its key must not move on without it, so restart the partition from its ack floor.
+      if (!this.closing && mode === 'exclusive') this.endWith('a delivery was left unsettled');
+      return false;
+    }
+    const current = this.held.get(delivery.streamSeq)?.msg ?? msg;
+    current.ack();
+    this.held.delete(delivery.streamSeq);
+    acked.add(delivery.streamSeq);
+    return true;
+  }
+
+  /** Messages this session gives up: shared ones go back to the others at once. */
+  private forget(messages: JsMsg[]): void {
+    for (const msg of messages) {
+      const seq = msg.info.streamSequence;
+      const held = this.held.get(seq);
+      this.held.delete(seq);
+      if (this.options.mode === 'shared') (held?.msg ?? msg).nak();
+    }
+  }
+
+  private keepAlive(every: number): void {
+    const due = Date.now() - every;
+    for (const held of this.held.values()) {
+      if (held.touchedAt > due) continue;
+      held.msg.working();
+      held.touchedAt = Date.now();
+    }
+  }
+
+  private async watch(messages: ConsumerMessages): Promise<void> {
+    for await (const status of messages.status()) {
+      if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') {
+        this.endWith('consumer deleted');
+        return;
+      }
+    }
+  }
+}
+
+async function settleWithin(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,163 @@
+import { PartitionLeases } from '@fuze/bus';
+import type { Logger } from '@fuze/core';
+import type { RetryPolicy } from '@fuze/rules';
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Clock } from './clock.js';
+import { concurrencyLimit } from './concurrency-limit.js';
+import { type DeadLetterSink, deadLetterMiddleware } from './dead-letter-middleware.js';
+import { composeHandler, type Delivery, type DeliveryHandler, type DeliveryMiddleware } from './delivery.js';
+import { NonRetryableError } from './errors.js';
+import { PartitionConsumer } from './partition-consumer.js';
+import { retryMiddleware } from './retry-middleware.js';
+import { type DeliveryTuning, defaultDeliveryTuning } from './tuning.js';
+
+export interface TargetConsumerOptions {
+  nc: NatsConnection;
+  /** FUZE_STREAM_PREFIX: names the consumers and subjects. */
+  streamPrefix: string;
+  /** The `<P>_DELIVERY` stream. */
+  deliveryStream: string;
+  target: string;
+  /** The target's `ordering.partitions` (default 16 in rules). */
+  partitions: number;
+  /** Delivers once: resolve = done, throw = failed (see DeliveryError for what happens next). */
+  handler: DeliveryHandler;
+  /** The target's retry policy, read at each failure. */
+  retryPolicy(delivery: Delivery): RetryPolicy;
+  deadLetters: DeadLetterSink;
+  /** The lease bucket (`openLeaseBucket`) shared by every worker of the target. */
+  leaseBucket: KV;
+  /** Seams for tracing and metrics: `delivery` wraps the whole delivery, `attempt` each attempt. */
+  middleware?: { delivery?: DeliveryMiddleware[]; attempt?: DeliveryMiddleware[] };
+  tuning?: Partial<DeliveryTuning>;
+  memberId?: string;
+  logger: Logger;
+  clock?: Clock;
+}
+
+/**
+ * Consumes one target's deliveries in this process, alongside any number of other processes:
+ * - ordered partitions `<p>.deliver.<target>.<n>`: one owner at a time (PartitionLeases), each
+ *   re-read from its ack floor by a new owner; inside a partition, keys run concurrently and each
+ *   key strictly in order, so a failing event holds back only its own key;
+ * - `<p>.deliver.<target>.unordered`: a shared durable every worker pulls from, fully parallel.
+ *
+ * Every message goes through: delivery middleware → dead-letter → retry → concurrency limit →
+ * attempt middleware → handler. A message is acked once delivered or dead-lettered.
+ */
+export class TargetConsumer {
+  readonly tuning: DeliveryTuning;
+  private readonly pipeline: DeliveryHandler;
+  private readonly partitions = new Map<number, PartitionConsumer>();
+  /** Partitions whose previous consumer is still stopping. */
+  private readonly draining = new Map<number, Promise<void>>();
+  private unordered: PartitionConsumer | undefined;
+  private clients: { js: JetStreamClient; jsm: JetStreamManager } | undefined;
+  private readonly leases: PartitionLeases;
+  private stopping = false;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: TargetConsumerOptions) {
+    this.tuning = { ...defaultDeliveryTuning, ...options.tuning };
+    const logger = options.logger.child({ target: options.target });
+    this.logger = logger;
+    const handler: DeliveryHandler = (delivery) =>
+      delivery.problem ? Promise.reject(new NonRetryableError(delivery.problem)) : options.handler(delivery);
+    this.pipeline = composeHandler(
+      handler,
+      ...(options.middleware?.delivery ?? []),
+      deadLetterMiddleware({
+        sink: options.deadLetters,
+        logger,
+        ...(options.clock ? { clock: options.clock } : {}),
+      }),
+      retryMiddleware({ policy: options.retryPolicy, ...(options.clock ? { clock: options.clock } : {}) }),
+      concurrencyLimit(this.tuning.maxConcurrency),
+      ...(options.middleware?.attempt ?? []),
+    );
+    this.leases = new PartitionLeases(options.leaseBucket, {
+      group: `deliver.${options.target}`,
+      partitions: options.partitions,
+      ttlMs: this.tuning.leaseTtlMs,
+      logger,
+      ...(options.memberId ? { memberId: options.memberId } : {}),
+      owner: {
+        acquired: (partition) => this.acquired(partition),
+        released: (partition) => this.released(partition, this.tuning.releaseGraceMs),
+      },
+    });
+  }
+
+  get target(): string {
+    return this.options.target;
+  }
+
+  get partitionCount(): number {
+    return this.options.partitions;
+  }
+
+  /** Partitions this process consumes now. */
+  ownedPartitions(): number[] {
+    return [...this.partitions.keys()].sort((a, b) => a - b);
+  }
+
+  async start(): Promise<void> {
+    this.clients = { js: jetstream(this.options.nc), jsm: await jetstreamManager(this.options.nc) };
+    this.unordered = this.partitionConsumer('unordered');
+    this.unordered.start();
+    await this.leases.start();
+  }
+
+  /** Drains every partition at once (running attempts get `shutdownGraceMs`), then gives the leases back. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const grace = this.tuning.shutdownGraceMs;
+    await Promise.all([
+      this.unordered?.stop(grace),
+      ...this.ownedPartitions().map((partition) => this.released(partition, grace)),
+      ...this.draining.values(),
+    ]);
+    await this.leases.stop();
+  }
+
+  /**
+   * Starts consuming a partition just leased. If this process is still draining it from an
+   * earlier lease (a self-fenced lease is released without waiting), the new consumer starts
+   * once that drain is over, so a partition never has two sessions here.
+   */
+  private acquired(partition: number): void {
+    if (this.stopping || !this.clients || this.partitions.has(partition)) return;
+    const consumer = this.partitionConsumer(partition);
+    this.partitions.set(partition, consumer);
+    const draining = this.draining.get(partition);
+    if (!draining) consumer.start();
+    else void draining.then(() => this.partitions.get(partition) === consumer && consumer.start());
+  }
+
+  private async released(partition: number, graceMs: number): Promise<void> {
+    const consumer = this.partitions.get(partition);
+    if (!consumer) return;
+    this.partitions.delete(partition);
+    const stopped = consumer.stop(graceMs);
+    this.draining.set(partition, stopped);
+    await stopped;
+    if (this.draining.get(partition) === stopped) this.draining.delete(partition);
+  }
+
+  private partitionConsumer(partition: number | 'unordered'): PartitionConsumer {
+    return new PartitionConsumer({
+      ...this.clients!,
+      consumer: {
+        stream: this.options.deliveryStream,
+        prefix: this.options.streamPrefix,
+        target: this.options.target,
+        partition,
+        tuning: this.tuning,
+      },
+      handler: this.pipeline,
+      logger: this.logger,
+    });
+  }
+}

@@ -1,0 +1,39 @@
+/** Knobs of the delivery engine; the defaults suit webhooks answering in milliseconds to seconds. */
+export interface DeliveryTuning {
+  /**
+   * JetStream ack wait of the delivery consumers. Held messages are kept alive with `working()`
+   * every third of it, so it only matters when a worker vanishes: the unordered consumer's
+   * messages come back after it. (Ordered partitions do not wait for it: a new owner re-reads
+   * the partition from its ack floor at once.) Default 10 s.
+   */
+  ackWaitMs: number;
+  /**
+   * Messages a worker holds per partition (JetStream max_ack_pending): running, waiting behind
+   * their key, or waiting for a retry. This is the parking budget of failing keys: when a
+   * partition's held messages all belong to stuck keys, the partition waits. Default 1,000.
+   */
+  maxAckPending: number;
+  /** Messages asked for per pull request. Default 256. */
+  pullBatch: number;
+  /** Attempts running at once per target in this process. Default 64. */
+  maxConcurrency: number;
+  /**
+   * When a partition is handed over (rebalance, lost lease), running attempts get this long to
+   * finish before they are aborted (and left unacked for the next owner). Default 500 ms.
+   */
+  releaseGraceMs: number;
+  /** The same on shutdown (`stop()`). Default 5 s. */
+  shutdownGraceMs: number;
+  /** Partition lease TTL: a dead worker's partitions move after about this long. Default 5 s, as the router's: the `<P>_LEASES` bucket takes the TTL of whoever creates it, so every service must agree. */
+  leaseTtlMs: number;
+}
+
+export const defaultDeliveryTuning: Readonly<DeliveryTuning> = Object.freeze({
+  ackWaitMs: 10_000,
+  maxAckPending: 1_000,
+  pullBatch: 256,
+  maxConcurrency: 64,
+  releaseGraceMs: 500,
+  shutdownGraceMs: 5_000,
+  leaseTtlMs: 5_000,
+});

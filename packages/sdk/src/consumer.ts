@@ -1,0 +1,137 @@
+import { connectNats, JetStreamPublisher, openLeaseBucket } from '@fuze/bus';
+import { type CloudEventRecord, createLogger, deliveredCloudEvent, FuzeError, streamNames } from '@fuze/core';
+import {
+  type Delivery,
+  defaultDeliveryTuning,
+  jetStreamDeadLetterSink,
+  TargetConsumer,
+} from '@fuze/delivery';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  type ConsumerOptions,
+  type ResolvedConsumerOptions,
+  resolveConsumerOptions,
+} from './consumer-options.js';
+
+export { NonRetryableError, RetryAfterError } from '@fuze/delivery';
+export type { ConsumerOptions } from './consumer-options.js';
+
+/** What a handler knows about the delivery besides the event. */
+export interface DeliveryContext {
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** The ordering key, when the delivery is ordered. */
+  partitionKey: string | undefined;
+  bus: string;
+  rule: string;
+  /** Aborted when this consumer gives the delivery up (shutdown, rebalance): stop early. */
+  signal: AbortSignal;
+  /** Set when an operator replayed this event from the dead-letter stream. */
+  replay: { jobId: string; deadLetterId: string } | undefined;
+}
+
+/**
+ * Handles one event. Resolve = done (acked). Throw = failed: retried with backoff per the retry
+ * policy while the event's key waits, then dead-lettered; `NonRetryableError` dead-letters at
+ * once; `RetryAfterError(ms)` sets the delay before the next attempt.
+ */
+export type EventHandler<T = unknown> = (
+  event: CloudEventRecord & { data?: T },
+  context: DeliveryContext,
+) => void | Promise<void>;
+
+export interface Consumer {
+  /**
+   * Starts consuming the target's deliveries with `handler` and resolves once this consumer has
+   * joined the target's workers (connected, leases running). Call once per consumer.
+   */
+  handle<T = unknown>(handler: EventHandler<T>): Promise<Consumer>;
+  /** Stops taking deliveries, lets running handlers finish (up to 5 s), gives the partitions back. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Consumes a `consumer` target in this process, with the dispatcher's guarantees: one worker per
+ * partition among every process consuming the target; per key, strict order across failures,
+ * crashes and rebalances; no key, fully parallel; retries, then the dead-letter stream.
+ *
+ * ```ts
+ * const consumer = await createConsumer({ target: 'fulfilment', natsUrl }).handle(async (event) => {
+ *   await ship(event.data);
+ * });
+ * // ...
+ * await consumer.close();
+ * ```
+ */
+export function createConsumer(options: ConsumerOptions): Consumer {
+  return new TargetConsumerClient(resolveConsumerOptions(options));
+}
+
+class TargetConsumerClient implements Consumer {
+  private running:
+    | { consumer: TargetConsumer; publisher: JetStreamPublisher; nc: NatsConnection }
+    | undefined;
+  private started = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: ResolvedConsumerOptions) {}
+
+  async handle<T>(handler: EventHandler<T>): Promise<Consumer> {
+    if (this.started)
+      throw new FuzeError('FUZE_CONFIG_INVALID', 'handle() was already called on this consumer');
+    this.started = true;
+    const { options } = this;
+    const logger = options.logger ?? createLogger('warn', { consumer: options.target });
+    const nc =
+      options.connection ?? (await connectNats({ url: options.natsUrl, name: options.name, logger }));
+    const publisher = new JetStreamPublisher(nc);
+    const consumer = new TargetConsumer({
+      nc,
+      streamPrefix: options.streamPrefix,
+      deliveryStream: streamNames(options.streamPrefix).delivery,
+      target: options.target,
+      partitions: options.partitions,
+      handler: (delivery) => runHandler(handler, delivery),
+      retryPolicy: () => options.retry,
+      deadLetters: jetStreamDeadLetterSink(publisher, options.streamPrefix),
+      leaseBucket: await openLeaseBucket(
+        nc,
+        options.streamPrefix,
+        options.tuning.leaseTtlMs ?? defaultDeliveryTuning.leaseTtlMs,
+      ),
+      tuning: options.tuning,
+      logger,
+    });
+    this.running = { consumer, publisher, nc };
+    await consumer.start();
+    return this;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const running = this.running;
+      if (!running) return;
+      await running.consumer.stop();
+      await running.publisher.close();
+      if (!this.options.connection) await running.nc.drain();
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+async function runHandler<T>(handler: EventHandler<T>, delivery: Delivery): Promise<void> {
+  const { envelope } = delivery;
+  await handler(deliveredCloudEvent(envelope) as CloudEventRecord & { data?: T }, {
+    attempt: delivery.attempts,
+    partitionKey: envelope.partitionKey,
+    bus: envelope.bus,
+    rule: envelope.rule,
+    signal: delivery.signal,
+    replay: envelope.replay,
+  });
+}

@@ -1,0 +1,124 @@
+import { type JetStreamPublisher, openLeaseBucket } from '@fuze/bus';
+import type { Logger } from '@fuze/core';
+import type { FuzeDb } from '@fuze/db';
+import {
+  type DeliveryMiddleware,
+  type DeliveryTuning,
+  defaultDeliveryTuning,
+  jetStreamDeadLetterSink,
+  TargetConsumer,
+} from '@fuze/delivery';
+import { DEFAULT_RETRY_POLICY } from '@fuze/rules';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { CatalogWatcher } from './catalog-watcher.js';
+import { deliverToTarget } from './deliver-to-target.js';
+import type { SecretStore } from './secrets.js';
+import { dispatchedTargets, loadTargetCatalog, partitionsOf, type TargetCatalog } from './target-catalog.js';
+
+export interface DispatcherOptions {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  /** Stores dead-letter records. */
+  publisher: JetStreamPublisher;
+  db: FuzeDb;
+  streamPrefix: string;
+  deliveryStream: string;
+  secrets: SecretStore;
+  logger: Logger;
+  tuning?: Partial<DeliveryTuning>;
+  /** Fallback reload of the targets; default 10 s. */
+  pollIntervalMs?: number;
+  /** Tracing and metrics seams, applied to every target. */
+  middleware?: { delivery?: DeliveryMiddleware[]; attempt?: DeliveryMiddleware[] };
+}
+
+export interface RunningDispatcher {
+  /** Targets being consumed, with the partitions this process owns. */
+  status(): Array<{ target: string; partitions: number[] }>;
+  /** Reloads the targets now (tests; a rule notice does the same). */
+  refresh(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Delivers every http and nats target's deliveries: one TargetConsumer per target, started,
+ * restarted (partition count changed) and stopped as rules come and go.
+ */
+export async function startDispatcher(options: DispatcherOptions): Promise<RunningDispatcher> {
+  const { logger } = options;
+  const tuning = { ...defaultDeliveryTuning, ...options.tuning };
+  const leaseBucket = await openLeaseBucket(options.nc, options.streamPrefix, tuning.leaseTtlMs);
+  const deadLetters = jetStreamDeadLetterSink(options.publisher, options.streamPrefix);
+  let targets: TargetCatalog = new Map();
+  const running = new Map<string, TargetConsumer>();
+  const handler = deliverToTarget((name) => targets.get(name), { ...options });
+
+  const startTarget = async (name: string, partitions: number) => {
+    const consumer = new TargetConsumer({
+      nc: options.nc,
+      streamPrefix: options.streamPrefix,
+      deliveryStream: options.deliveryStream,
+      target: name,
+      partitions,
+      handler,
+      retryPolicy: (delivery) => targets.get(delivery.target)?.retry ?? DEFAULT_RETRY_POLICY,
+      deadLetters,
+      leaseBucket,
+      tuning,
+      logger,
+      ...(options.middleware ? { middleware: options.middleware } : {}),
+    });
+    await consumer.start();
+    running.set(name, consumer);
+    logger.info({ target: name, partitions }, 'delivering to target');
+  };
+
+  const stopTarget = async (name: string) => {
+    await running.get(name)?.stop();
+    running.delete(name);
+  };
+
+  const apply = async (catalog: TargetCatalog) => {
+    const next = dispatchedTargets(catalog);
+    for (const [name, consumer] of running) {
+      const spec = next.get(name);
+      if (!spec || partitionsOf(spec) !== consumer.partitionCount) {
+        logger.info({ target: name }, spec ? 'partition count changed; restarting target' : 'target removed');
+        await stopTarget(name);
+      }
+    }
+    targets = next;
+    const failed: string[] = [];
+    for (const [name, spec] of next) {
+      if (running.has(name)) continue;
+      try {
+        await startTarget(name, partitionsOf(spec));
+      } catch (err) {
+        failed.push(name);
+        logger.error({ err, target: name }, 'cannot start delivering to target; the next reload retries');
+      }
+    }
+    if (failed.length > 0) throw new Error(`targets not started: ${failed.join(', ')}`);
+  };
+
+  const watcher = new CatalogWatcher({
+    nc: options.nc,
+    streamPrefix: options.streamPrefix,
+    load: () => loadTargetCatalog(options.db),
+    onChange: apply,
+    logger,
+    ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+  });
+  await watcher.start();
+
+  return {
+    status: () =>
+      [...running].map(([target, consumer]) => ({ target, partitions: consumer.ownedPartitions() })),
+    refresh: () => watcher.refresh(),
+    async stop() {
+      await watcher.stop();
+      await Promise.all([...running.keys()].map(stopTarget));
+    },
+  };
+}

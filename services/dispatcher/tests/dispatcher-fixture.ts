@@ -1,0 +1,166 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ensureTopology, JetStreamPublisher } from '@fuze/bus';
+import {
+  type CloudEventRecord,
+  createLogger,
+  type DeadLetterRecord,
+  type DeliveryEnvelope,
+  deliveryMessageId,
+  deliverySubject,
+  encodeDeliveryHeaders,
+  loadConfig,
+  partitionFor,
+} from '@fuze/core';
+import { applyRuleChanges, type Database } from '@fuze/db';
+import { parseRuleDocuments } from '@fuze/rules';
+import { readStream } from '@fuze/test/harness';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+export const silent = createLogger('silent');
+let prefixes = 0;
+
+export async function provisionStreams(nc: NatsConnection, tag = 'DSP'): Promise<string> {
+  const prefix = `${tag}${process.pid}_${++prefixes}`;
+  const config = loadConfig({ FUZE_STREAM_PREFIX: prefix });
+  await ensureTopology(await jetstreamManager(nc), config.streams, silent);
+  return prefix;
+}
+
+/** Stores the rules of a YAML text (one or more `kind: Rule` documents), as `fuze apply` would. */
+export async function applyRulesYaml(database: Database, yaml: string): Promise<void> {
+  const { documents, errors } = parseRuleDocuments(yaml, 'test.yaml');
+  if (errors.length > 0) throw new Error(`bad test rules: ${JSON.stringify(errors)}`);
+  await applyRuleChanges(database.db, {
+    upserts: documents.map((document) => ({
+      bus: document.bus,
+      name: document.name,
+      enabled: document.enabled,
+      document: JSON.parse(JSON.stringify(document)) as Record<string, unknown>,
+    })),
+    deletes: [],
+  });
+}
+
+export interface EventInput {
+  key?: string;
+  n: number;
+  target: string;
+  rule?: string;
+  extra?: Partial<CloudEventRecord>;
+  envelope?: Partial<DeliveryEnvelope>;
+}
+
+/** The delivery the router would publish for event `<key>-<n>` matched to `target`. */
+export function envelopeFor(input: EventInput): DeliveryEnvelope {
+  const event = {
+    specversion: '1.0',
+    id: `${input.key ?? 'nokey'}-${input.n}`,
+    source: '/tests/dispatcher',
+    type: 'com.example.test',
+    datacontenttype: 'application/json',
+    data: { key: input.key, n: input.n },
+    ...input.extra,
+  } as CloudEventRecord;
+  const { data: _data, ...attributes } = event;
+  return {
+    attributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, String(v)])),
+    body: new TextEncoder().encode(JSON.stringify(event)),
+    contentType: 'application/cloudevents+json',
+    bus: 'default',
+    rule: input.rule ?? 'test-rule',
+    target: input.target,
+    ...(input.key === undefined ? {} : { partitionKey: input.key }),
+    acceptedAt: Date.now(),
+    ...input.envelope,
+  };
+}
+
+export async function publishDeliveries(
+  publisher: JetStreamPublisher,
+  prefix: string,
+  partitions: number,
+  envelopes: DeliveryEnvelope[],
+): Promise<void> {
+  await Promise.all(
+    envelopes.map((envelope) =>
+      publisher.publish({
+        subject: deliverySubject(
+          prefix,
+          envelope.target,
+          envelope.partitionKey === undefined ? 'unordered' : partitionFor(envelope.partitionKey, partitions),
+        ),
+        payload: envelope.body,
+        msgId: deliveryMessageId(
+          { source: envelope.attributes.source!, id: envelope.attributes.id! },
+          envelope.rule,
+          envelope.target,
+        ),
+        headers: encodeDeliveryHeaders(envelope),
+      }),
+    ),
+  );
+}
+
+export async function deadLetters(nc: NatsConnection, prefix: string): Promise<DeadLetterRecord[]> {
+  return (await readStream(nc, `${prefix}_DLQ`)).map((m) => m.json<DeadLetterRecord>());
+}
+
+export interface ReceivedRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+  at: number;
+}
+
+export type Responder = (request: ReceivedRequest, response: ServerResponse) => void | Promise<void>;
+
+/** A real webhook receiver on 127.0.0.1: records every request and answers with `respond`. */
+export class WebhookReceiver {
+  readonly requests: ReceivedRequest[] = [];
+  respond: Responder = (_req, res) => {
+    res.writeHead(204).end();
+  };
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<WebhookReceiver> {
+    let receiver: WebhookReceiver | undefined;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const request = {
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks),
+          at: Date.now(),
+        };
+        receiver!.requests.push(request);
+        void Promise.resolve(receiver!.respond(request, res)).catch(() => res.destroy());
+      });
+    });
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    receiver = new WebhookReceiver(server, `http://127.0.0.1:${port}`);
+    return receiver;
+  }
+
+  /** Requests for `path`, in arrival order. */
+  on(path: string): ReceivedRequest[] {
+    return this.requests.filter((r) => r.url === path);
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+export { JetStreamPublisher };
