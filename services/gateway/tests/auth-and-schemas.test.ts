@@ -2,6 +2,9 @@ import { readStream, waitFor } from '@fuze/test/harness';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type GatewayFixture, startGatewayFixture } from './gateway-fixture.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: HTTP answers are read as loose JSON in these tests
+type Json = any;
+
 const adminToken = 'test-admin-token-0123456789';
 let fx: GatewayFixture;
 beforeAll(async () => {
@@ -18,7 +21,7 @@ async function publish(body: string, token?: string) {
   const headers: Record<string, string> = { 'content-type': 'application/cloudevents+json' };
   if (token) headers.authorization = `Bearer ${token}`;
   const res = await fetch(`${fx.gatewayUrl}/v1/events`, { method: 'POST', headers, body });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as Json };
 }
 
 async function admin(method: string, path: string, body?: unknown, token = adminToken) {
@@ -30,7 +33,7 @@ async function admin(method: string, path: string, body?: unknown, token = admin
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: res.status, body: res.status === 204 ? undefined : await res.json() };
+  return { status: res.status, body: (res.status === 204 ? undefined : await res.json()) as Json };
 }
 
 describe('bearer auth when FUZE_ADMIN_TOKEN is set', () => {
@@ -113,7 +116,7 @@ describe('event data schemas registered through the admin API', () => {
 
   test('OpenAPI document is served at /docs/json', async () => {
     const res = await fetch(`${fx.adminUrl}/docs/json`);
-    const doc = await res.json();
+    const doc = (await res.json()) as Json;
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/schemas/{type}', '/v1/keys']));
   });

@@ -3,6 +3,9 @@ import { CloudEvent, emitterFor, httpTransport, Mode } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type GatewayFixture, startGatewayFixture } from './gateway-fixture.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: HTTP answers are read as loose JSON in these tests
+type Json = any;
+
 let fx: GatewayFixture;
 beforeAll(async () => {
   fx = await startGatewayFixture();
@@ -21,7 +24,7 @@ async function post(body: string, contentType: string, headers: Record<string, s
     headers: { 'content-type': contentType, ...headers },
     body,
   });
-  return { status: res.status, contentType: res.headers.get('content-type'), body: await res.json() };
+  return { status: res.status, contentType: res.headers.get('content-type'), body: (await res.json()) as Json };
 }
 
 describe('CloudEvents in through the official cloudevents SDK', () => {
