@@ -30,7 +30,11 @@ export interface PartitionLeasesOptions {
 export const leaseTtlMs = 5_000;
 
 /** The KV bucket holding leases and member heartbeats; its TTL is the lease TTL. */
-export async function openLeaseBucket(nc: NatsConnection, prefix: string, ttlMs: number = leaseTtlMs): Promise<KV> {
+export async function openLeaseBucket(
+  nc: NatsConnection,
+  prefix: string,
+  ttlMs: number = leaseTtlMs,
+): Promise<KV> {
   return new Kvm(nc).create(`${prefix}_LEASES`, { ttl: ttlMs, history: 1 });
 }
 
@@ -141,7 +145,7 @@ export class PartitionLeases {
 
   private async acquire(fairShare: number): Promise<void> {
     const candidates = shuffled(Array.from({ length: this.options.partitions }, (_, p) => p)).filter(
-      (p) => !this.owned.has(p),
+      (p) => !this.owned.has(p) && !this.releasing.has(p),
     );
     for (const partition of candidates) {
       if (this.owned.size >= fairShare || this.stopped) return;
@@ -160,9 +164,15 @@ export class PartitionLeases {
     const lease = this.owned.get(partition);
     if (!lease) return;
     this.owned.delete(partition);
-    await this.options.owner.released(partition);
-    if (deleteLease)
-      await this.kv.delete(this.leaseKey(partition), { previousSeq: lease.revision }).catch(() => {});
+    this.releasing.add(partition);
+    try {
+      await this.options.owner.released(partition);
+      if (deleteLease) {
+        await this.kv.delete(this.leaseKey(partition), { previousSeq: lease.revision }).catch(() => {});
+      }
+    } finally {
+      this.releasing.delete(partition);
+    }
   }
 
   /** Stop using partitions whose lease could expire before we renew it (NATS unreachable). */
