@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   createTestDatabase,
   freePort,
@@ -180,6 +182,39 @@ describe('fuze serve as a process', { timeout: 120_000 }, () => {
     expect(new Set(ids).size).toBe(200);
     const info = await (await jetstreamManager(nc)).streams.info('KEEP_EVENTS');
     expect(info.config.max_age).toBe(nanos(3 * 86_400_000));
+  });
+
+  test('--rules applies a directory at start; invalid rules stop start-up with file:line:column', async () => {
+    const rulesDir = await makeTempDir('fuze-serve-rules-');
+    try {
+      writeFileSync(
+        join(rulesDir, 'orders.yaml'),
+        'apiVersion: fuze.dev/v1\nkind: Rule\nmetadata: { name: orders }\nspec:\n  pattern: { type: [com.shop.order.placed] }\n  targets:\n    - name: fulfilment\n      consumer: {}\n',
+      );
+      const env = await serveEnv('RULESDIR');
+      const fuze = spawnFuze(['serve', '--services', 'admin,router', '--rules', rulesDir], env);
+      await fuze.waitForLog('fuze is running', 90_000);
+      expect(fuze.output()).toContain(`applied rules from ${rulesDir}`);
+      const rules = (await (await fetch(`http://127.0.0.1:${env.FUZE_ADMIN_PORT}/v1/rules`)).json()) as {
+        items: Array<{ name: string }>;
+      };
+      expect(rules.items.map((r) => r.name)).toEqual(['orders']);
+      fuze.child.kill('SIGTERM');
+      expect(await fuze.exited).toBe(0);
+
+      writeFileSync(
+        join(rulesDir, 'broken.yaml'),
+        'apiVersion: fuze.dev/v1\nkind: Rule\nmetadata: { name: broken }\nspec:\n  pattern: { type: com.x }\n  targets: []\n',
+      );
+      const broken = spawnFuze(
+        ['serve', '--services', 'admin', '--rules', rulesDir],
+        await serveEnv('RULESBAD'),
+      );
+      expect(await broken.exited).toBe(1);
+      expect(broken.output()).toMatch(/broken\.yaml:\d+:\d+/);
+    } finally {
+      await removeTempDir(rulesDir);
+    }
   });
 
   test('a SIGKILLed fuze loses no event it acknowledged', async () => {

@@ -35,7 +35,8 @@ function withLock(action: () => void): void {
     } catch {
       const age = Date.now() - statSafe(lockDir);
       if (age > 300_000) rmdirSync(lockDir, { recursive: true } as never); // a crashed holder
-      if (Date.now() > deadline) throw new Error('timed out waiting for another test to build the fuze binary');
+      if (Date.now() > deadline)
+        throw new Error('timed out waiting for another test to build the fuze binary');
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
     }
   }

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fuzeBinary } from './fuze-binary.js';
 
-
 export interface FuzeProcess {
   child: ChildProcess;
   /** Everything the process wrote so far (stdout and stderr). */

@@ -226,6 +226,8 @@ export interface ClaimedTimer {
   generation: number;
   /** next_fire_at, epoch ms. */
   dueMs: number;
+  /** W3C traceparent of whoever set the timer (the firing's trace links to it). */
+  traceparent: string | null;
 }
 
 /**
@@ -253,6 +255,7 @@ export async function claimDueTimers(
     misfire_grace_ms: number;
     generation: number;
     due: number;
+    traceparent: string | null;
   }>(
     await tx.execute(sql`
       select n.db_now, c.*
@@ -261,7 +264,7 @@ export async function claimDueTimers(
                set_config('synchronous_commit', 'off', true) as synchronous_commit
       ) n
       left join lateral (
-        select key, bus, origin, event, schedule, misfire, misfire_grace_ms,
+        select key, bus, origin, event, schedule, misfire, misfire_grace_ms, traceparent,
                generation::float8 as generation,
                (extract(epoch from next_fire_at) * 1000)::float8 as due
         from timers
@@ -285,6 +288,7 @@ export async function claimDueTimers(
       misfireGraceMs: r.misfire_grace_ms,
       generation: r.generation,
       dueMs: r.due,
+      traceparent: r.traceparent ?? null,
     });
   }
   return { dbNowMs, timers: claimed };

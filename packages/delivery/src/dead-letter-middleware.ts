@@ -1,7 +1,16 @@
-import type { DeadLetterRecord, Logger } from '@fuze/core';
+import { type DeadLetterRecord, dlqSubject, type Logger } from '@fuze/core';
+import {
+  deadLetterSpan,
+  endSpan,
+  formatTraceparent,
+  fuzeMetrics,
+  type Span,
+  traceLogFields,
+  tracingActive,
+} from '@fuze/telemetry';
 import { type Clock, systemClock } from './clock.js';
 import { buildDeadLetterRecord } from './dead-letter-record.js';
-import type { DeliveryMiddleware } from './delivery.js';
+import type { Delivery, DeliveryMiddleware } from './delivery.js';
 import { DeliveryAbortedError, describeFailure, isDeliveryAborted } from './errors.js';
 
 /** Stores a dead-letter record durably (resolves once stored; may be called again with the same record). */
@@ -13,6 +22,8 @@ export interface DeadLetterOptions {
   clock?: Clock;
   /** Pause between two attempts to store a record (e.g. while NATS is down); default 1 s. */
   storeRetryDelayMs?: number;
+  /** FUZE_STREAM_PREFIX: names the dead-letter subject on the `publish fuze.dlq` span. */
+  streamPrefix?: string;
 }
 
 /**
@@ -24,6 +35,7 @@ export interface DeadLetterOptions {
 export function deadLetterMiddleware(options: DeadLetterOptions): DeliveryMiddleware {
   const clock = options.clock ?? systemClock;
   const pause = options.storeRetryDelayMs ?? 1_000;
+  const prefix = options.streamPrefix;
   return (next) => async (delivery) => {
     try {
       await next(delivery);
@@ -32,12 +44,16 @@ export function deadLetterMiddleware(options: DeadLetterOptions): DeliveryMiddle
       if (isDeliveryAborted(err) || delivery.signal.aborted) throw new DeliveryAbortedError();
       const failure = describeFailure(err);
       const record = buildDeadLetterRecord(delivery, failure, clock.now());
+      const span = deadLetterTrace(delivery, record, prefix);
       for (;;) {
         try {
           await options.sink(record);
           break;
         } catch (storeErr) {
-          if (delivery.signal.aborted) throw new DeliveryAbortedError();
+          if (delivery.signal.aborted) {
+            if (span) endSpan(span, storeErr);
+            throw new DeliveryAbortedError();
+          }
           options.logger.warn(
             { err: storeErr, target: record.target, deadLetterId: record.id },
             'could not store a dead-letter record; retrying',
@@ -45,8 +61,13 @@ export function deadLetterMiddleware(options: DeadLetterOptions): DeliveryMiddle
           await clock.sleep(pause, delivery.signal);
         }
       }
+      if (span) endSpan(span);
+      delivery.deadLettered = { error: err };
+      fuzeMetrics.deliveries.inc({ target: record.target, outcome: 'dead_lettered' });
+      fuzeMetrics.deadLettered.inc({ target: record.target, stage: 'deliver' });
       options.logger.warn(
         {
+          ...(span ? traceLogFields(span) : {}),
           rule: record.rule,
           eventId: record.attributes.id,
           deadLetterId: record.id,
@@ -58,4 +79,34 @@ export function deadLetterMiddleware(options: DeadLetterOptions): DeliveryMiddle
       );
     }
   };
+}
+
+/**
+ * While tracing is on and the delivery has a `process fuze.deliver` span: a `publish fuze.dlq` span
+ * (its child) whose context becomes the record's `traceparent`, so a replay links to it. Without
+ * tracing, the record keeps the delivery's `traceparent` header, else the event's.
+ */
+function deadLetterTrace(
+  delivery: Delivery,
+  record: DeadLetterRecord,
+  prefix: string | undefined,
+): Span | undefined {
+  if (!delivery.trace || !tracingActive()) {
+    const header = delivery.headers?.get('traceparent');
+    if (header) record.traceparent = header;
+    return undefined;
+  }
+  const span = deadLetterSpan(
+    prefix === undefined ? undefined : dlqSubject(prefix, record.target),
+    record.attributes,
+    {
+      target: record.target,
+      ...(record.rule ? { rule: record.rule } : {}),
+      stage: 'deliver',
+      errorClass: record.failure.errorClass,
+    },
+    { parent: delivery.trace.context },
+  );
+  record.traceparent = formatTraceparent(span.spanContext());
+  return span;
 }

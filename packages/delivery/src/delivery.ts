@@ -1,4 +1,5 @@
-import type { DeliveryEnvelope } from '@fuze/core';
+import type { DeliveryEnvelope, HeaderReader } from '@fuze/core';
+import type { Context, Span } from '@fuze/telemetry';
 
 /**
  * One delivery being worked on: a message of `<p>.deliver.<target>.<partition>` held by this
@@ -18,6 +19,9 @@ export interface Delivery {
   readonly partition: number | 'unordered';
   /** Sequence of the message in the delivery stream. */
   readonly streamSeq: number;
+  /** The delivery message's subject and headers (its `traceparent` is the router's publish span). */
+  readonly subject?: string;
+  readonly headers?: HeaderReader;
   /** Attempts made so far, the running one included. */
   attempts: number;
   /** Epoch ms of the first attempt (undefined before it starts). */
@@ -31,6 +35,14 @@ export interface Delivery {
   readonly stopping: AbortSignal;
   /** Aborted when the running attempt must end now: stop, the delivery will not be acked here. */
   readonly signal: AbortSignal;
+  /**
+   * Set by the telemetry middleware while tracing is on: the delivery's `process fuze.deliver`
+   * span, the context it was started in (`parent`), and `context` = the span in `parent`: the
+   * parent of each attempt's span and of the dead-letter span.
+   */
+  trace?: { span: Span; parent: Context; context: Context };
+  /** Set by the dead-letter middleware once the delivery is dead-lettered: why. */
+  deadLettered?: { error: unknown };
 }
 
 /**

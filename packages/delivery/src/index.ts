@@ -11,6 +11,7 @@ export {
 export { buildDeadLetterRecord } from './dead-letter-record.js';
 export { composeHandler, type Delivery, type DeliveryHandler, type DeliveryMiddleware } from './delivery.js';
 export { deliveryConsumerName } from './delivery-consumers.js';
+export { deliveryTelemetry } from './delivery-telemetry.js';
 export {
   DeliveryAbortedError,
   DeliveryError,

@@ -155,11 +155,9 @@ export class PartitionSession {
     const { streamSequence, deliveryCount } = msg.info;
     let envelope: DeliveryEnvelope;
     let problem: string | undefined;
+    const headers = this.held.get(streamSequence)?.headers ?? headerReader(msg.headers);
     try {
-      envelope = decodeDelivery(
-        this.held.get(streamSequence)?.headers ?? headerReader(msg.headers),
-        msg.data,
-      );
+      envelope = decodeDelivery(headers, msg.data);
     } catch (err) {
       problem = `malformed delivery message: ${(err as Error).message}`;
       envelope = {
@@ -178,6 +176,8 @@ export class PartitionSession {
       target,
       partition,
       streamSeq: streamSequence,
+      subject: msg.subject,
+      headers,
       attempts: mode === 'shared' ? deliveryCount - 1 : 0,
       firstAttemptAt: undefined,
       lastAttemptAt: undefined,

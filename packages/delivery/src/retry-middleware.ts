@@ -1,4 +1,5 @@
 import type { RetryPolicy } from '@fuze/rules';
+import { fuzeMetrics } from '@fuze/telemetry';
 import { retryDelay } from './backoff.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Delivery, DeliveryMiddleware } from './delivery.js';
@@ -30,6 +31,8 @@ export function retryMiddleware(options: RetryOptions): DeliveryMiddleware {
       delivery.attempts += 1;
       delivery.firstAttemptAt ??= startedAt;
       delivery.lastAttemptAt = startedAt;
+      if (delivery.attempts > 1)
+        fuzeMetrics.deliveryRetries.inc({ target: delivery.envelope.target || delivery.target });
       try {
         await next(delivery);
         return;

@@ -8,6 +8,7 @@ import type { Clock } from './clock.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { type DeadLetterSink, deadLetterMiddleware } from './dead-letter-middleware.js';
 import { composeHandler, type Delivery, type DeliveryHandler, type DeliveryMiddleware } from './delivery.js';
+import { deliveryTelemetry } from './delivery-telemetry.js';
 import { NonRetryableError } from './errors.js';
 import { PartitionConsumer } from './partition-consumer.js';
 import { retryMiddleware } from './retry-middleware.js';
@@ -44,7 +45,7 @@ export interface TargetConsumerOptions {
  *   key strictly in order, so a failing event holds back only its own key;
  * - `<p>.deliver.<target>.unordered`: a shared durable every worker pulls from, fully parallel.
  *
- * Every message goes through: delivery middleware → dead-letter → retry → concurrency limit →
+ * Every message goes through: telemetry (process span, delivered/latency metrics) → delivery middleware → dead-letter → retry → concurrency limit →
  * attempt middleware → handler. A message is acked once delivered or dead-lettered.
  */
 export class TargetConsumer {
@@ -67,9 +68,11 @@ export class TargetConsumer {
       delivery.problem ? Promise.reject(new NonRetryableError(delivery.problem)) : options.handler(delivery);
     this.pipeline = composeHandler(
       handler,
+      deliveryTelemetry(options.streamPrefix),
       ...(options.middleware?.delivery ?? []),
       deadLetterMiddleware({
         sink: options.deadLetters,
+        streamPrefix: options.streamPrefix,
         logger,
         ...(options.clock ? { clock: options.clock } : {}),
       }),

@@ -6,6 +6,7 @@ import {
   jetStreamDeadLetterSink,
   TargetConsumer,
 } from '@fuze/delivery';
+import { withSpan } from '@fuze/telemetry';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type ConsumerOptions,
@@ -124,14 +125,22 @@ class TargetConsumerClient implements Consumer {
   }
 }
 
+/**
+ * One attempt: the handler runs with the delivery's `process fuze.deliver` span active (made by the
+ * delivery engine while tracing is on), so the application's spans become its children (the
+ * application's own context manager carries it across awaits).
+ */
 async function runHandler<T>(handler: EventHandler<T>, delivery: Delivery): Promise<void> {
   const { envelope } = delivery;
-  await handler(deliveredCloudEvent(envelope) as CloudEventRecord & { data?: T }, {
-    attempt: delivery.attempts,
-    partitionKey: envelope.partitionKey,
-    bus: envelope.bus,
-    rule: envelope.rule,
-    signal: delivery.signal,
-    replay: envelope.replay,
-  });
+  const call = () =>
+    handler(deliveredCloudEvent(envelope) as CloudEventRecord & { data?: T }, {
+      attempt: delivery.attempts,
+      partitionKey: envelope.partitionKey,
+      bus: envelope.bus,
+      rule: envelope.rule,
+      signal: delivery.signal,
+      replay: envelope.replay,
+    });
+  const { trace } = delivery;
+  await (trace ? withSpan(trace.span, call, trace.parent) : call());
 }

@@ -56,7 +56,9 @@ describe('createPublisher({ gatewayUrl }): through the gateway, with FUZE_ADMIN_
 
     expect(result.status).toBe('accepted');
     const stored = (await readEvents(nc, prefix)).find((s) => s.event.id === result.id);
-    expect(stored?.subject).toMatch(new RegExp(`^${prefix.toLowerCase()}\\.events\\.default\\.\\d+\\.com\\.shop\\.order\\.placed$`));
+    expect(stored?.subject).toMatch(
+      new RegExp(`^${prefix.toLowerCase()}\\.events\\.default\\.\\d+\\.com\\.shop\\.order\\.placed$`),
+    );
     expect(stored?.event).toMatchObject({ specversion: '1.0', subject: 'o-1', data: { orderId: 'o-1' } });
     expect(Date.parse(String(stored?.event.time))).not.toBeNaN();
   });
@@ -136,7 +138,9 @@ describe('createPublisher({ gatewayUrl }): a gateway without FUZE_ADMIN_TOKEN', 
       expect(result.status).toBe('accepted');
       expect(batch.failedCount).toBe(0);
       const stored = await readEvents(nc, prefix);
-      expect(stored.map((s) => s.subject.replace(/\.events\.billing\.\d+\./, '.events.billing.<shard>.'))).toEqual([
+      expect(
+        stored.map((s) => s.subject.replace(/\.events\.billing\.\d+\./, '.events.billing.<shard>.')),
+      ).toEqual([
         `${prefix.toLowerCase()}.events.billing.<shard>.com.example.billed`,
         `${prefix.toLowerCase()}.events.billing.<shard>.com.example.billed`,
       ]);

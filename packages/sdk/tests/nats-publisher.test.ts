@@ -48,7 +48,9 @@ describe('createPublisher({ natsUrl }): the direct JetStream path', () => {
     expect(result).toEqual({ id: 'evt-1', status: 'accepted' });
     const [stored, ...rest] = await readEvents(nc, prefix);
     expect(rest).toHaveLength(0);
-    expect(stored?.subject).toMatch(new RegExp(`^${prefix.toLowerCase()}\\.events\\.default\\.\\d+\\.com\\.shop\\.order\\.placed$`));
+    expect(stored?.subject).toMatch(
+      new RegExp(`^${prefix.toLowerCase()}\\.events\\.default\\.\\d+\\.com\\.shop\\.order\\.placed$`),
+    );
     expect(stored?.msgId).toBe(eventMessageId('/shop/orders', 'evt-1'));
     expect(stored?.event).toEqual({ ...event, specversion: '1.0' });
   });
@@ -91,7 +93,9 @@ describe('createPublisher({ natsUrl }): the direct JetStream path', () => {
       await billing.close();
     }
     const [stored] = await readEvents(nc, prefix);
-    expect(stored?.subject).toMatch(new RegExp(`^${prefix.toLowerCase()}\\.events\\.billing\\.\\d+\\.com\\.example\\.billed$`));
+    expect(stored?.subject).toMatch(
+      new RegExp(`^${prefix.toLowerCase()}\\.events\\.billing\\.\\d+\\.com\\.example\\.billed$`),
+    );
   });
 
   it('rejects an invalid envelope with its problems, before sending anything', async () => {

@@ -23,7 +23,12 @@ let fuze: InProcessFuze;
 let nc: NatsConnection;
 let dir: string;
 
-const rule = (name: string, extra = '', target = 'billing', url = 'http://billing:3000/events') => `apiVersion: fuze.dev/v1
+const rule = (
+  name: string,
+  extra = '',
+  target = 'billing',
+  url = 'http://billing:3000/events',
+) => `apiVersion: fuze.dev/v1
 kind: Rule
 metadata: { name: ${name} }
 spec:
@@ -43,13 +48,19 @@ async function admin(method: string, path: string, body?: unknown): Promise<{ st
   return { status: res.status, body: res.status === 204 ? undefined : await res.json() };
 }
 
-const apply = (files: Array<{ path: string; content: string }>, options: { prune?: boolean; dryRun?: boolean } = {}) =>
-  admin('POST', '/v1/apply', { files, ...options });
+const apply = (
+  files: Array<{ path: string; content: string }>,
+  options: { prune?: boolean; dryRun?: boolean } = {},
+) => admin('POST', '/v1/apply', { files, ...options });
 
 beforeAll(async () => {
   nats = await startNatsServer();
   db = await createTestDatabase();
-  fuze = await startInProcessFuze({ modules: [adminModule], natsUrl: nats.url, env: { FUZE_DATABASE_URL: db.url } });
+  fuze = await startInProcessFuze({
+    modules: [adminModule],
+    natsUrl: nats.url,
+    env: { FUZE_DATABASE_URL: db.url },
+  });
   nc = await connect({ servers: nats.url });
   dir = await makeTempDir('fuze-rules-');
 });
@@ -70,10 +81,26 @@ describe('apply', () => {
       },
     });
     const created = await apply([{ path: 'a.yaml', content: `${rule('placed')}---\n${rule('paid')}` }]);
-    expect(created.body).toMatchObject({ created: [{ bus: 'default', name: 'placed' }, { bus: 'default', name: 'paid' }], revisions: { default: 1 } });
+    expect(created.body).toMatchObject({
+      created: [
+        { bus: 'default', name: 'placed' },
+        { bus: 'default', name: 'paid' },
+      ],
+      revisions: { default: 1 },
+    });
     const again = await apply([{ path: 'a.yaml', content: `${rule('placed')}---\n${rule('paid')}` }]);
-    expect(again.body).toMatchObject({ created: [], changed: [], unchanged: [{ name: 'placed' }, { name: 'paid' }], revisions: {} });
-    const changed = await apply([{ path: 'a.yaml', content: rule('paid').replace('[com.shop.paid]', '[com.shop.paid, com.shop.settled]') }]);
+    expect(again.body).toMatchObject({
+      created: [],
+      changed: [],
+      unchanged: [{ name: 'placed' }, { name: 'paid' }],
+      revisions: {},
+    });
+    const changed = await apply([
+      {
+        path: 'a.yaml',
+        content: rule('paid').replace('[com.shop.paid]', '[com.shop.paid, com.shop.settled]'),
+      },
+    ]);
     expect(changed.body).toMatchObject({ changed: [{ name: 'paid' }], revisions: { default: 2 } });
     await nc.flush();
     expect(notices).toEqual([{ buses: { default: 1 } }, { buses: { default: 2 } }]);
@@ -97,14 +124,24 @@ spec:
     expect(res.body.code).toBe('FUZE_INVALID_RULE');
     const pointers = res.body.errors.map((e: { pointer: string }) => e.pointer);
     expect(pointers.some((p: string) => /^rules\/bad\.yaml:1[0-9]:\d+ spec\.pattern/.test(p))).toBe(true);
-    expect(pointers.some((p: string) => /^rules\/bad\.yaml:1[0-9]:\d+ spec\.targets\[0\]\.retry\.maxDelay/.test(p))).toBe(true);
-    expect((await admin('GET', '/v1/rules')).body.items.map((r: { name: string }) => r.name)).not.toContain('refunded');
+    expect(
+      pointers.some((p: string) =>
+        /^rules\/bad\.yaml:1[0-9]:\d+ spec\.targets\[0\]\.retry\.maxDelay/.test(p),
+      ),
+    ).toBe(true);
+    expect((await admin('GET', '/v1/rules')).body.items.map((r: { name: string }) => r.name)).not.toContain(
+      'refunded',
+    );
   });
 
   test('a target name means one definition everywhere', async () => {
-    const res = await apply([{ path: 'c.yaml', content: rule('shipped', '', 'billing', 'http://elsewhere/hook') }]);
+    const res = await apply([
+      { path: 'c.yaml', content: rule('shipped', '', 'billing', 'http://elsewhere/hook') },
+    ]);
     expect(res.status).toBe(400);
-    expect(res.body.detail).toMatch(/target "billing" is defined differently in stored rule default\/(placed|paid)/);
+    expect(res.body.detail).toMatch(
+      /target "billing" is defined differently in stored rule default\/(placed|paid)/,
+    );
   });
 
   test('dry run reports without changing; prune deletes what the files no longer declare', async () => {
@@ -123,7 +160,9 @@ spec:
       metadata: { name: 'json-rule', bus: 'payments' },
       spec: { pattern: { source: [{ prefix: '/pay' }] }, targets: [{ name: 'ledger', consumer: {} }] },
     };
-    expect((await admin('PUT', '/v1/rules/payments/json-rule', doc)).body.created).toEqual([{ bus: 'payments', name: 'json-rule' }]);
+    expect((await admin('PUT', '/v1/rules/payments/json-rule', doc)).body.created).toEqual([
+      { bus: 'payments', name: 'json-rule' },
+    ]);
     expect((await admin('PUT', '/v1/rules/payments/other-name', doc)).status).toBe(400);
     expect((await admin('GET', '/v1/rules?bus=payments')).body.items).toHaveLength(1);
     expect((await admin('DELETE', '/v1/rules/payments/json-rule')).status).toBe(204);
@@ -135,10 +174,18 @@ const event = { specversion: '1.0', id: '1', source: '/shop', type: 'com.shop.pl
 
 describe('testing patterns and rules', () => {
   test('POST /v1/patterns/test answers matched, or why not; 400 for an invalid pattern naming the path', async () => {
-    expect((await admin('POST', '/v1/patterns/test', { pattern: { type: ['com.shop.placed'] }, event })).body).toEqual({ matched: true });
-    const miss = await admin('POST', '/v1/patterns/test', { pattern: { data: { total: [{ numeric: ['>=', 100] }] } }, event });
+    expect(
+      (await admin('POST', '/v1/patterns/test', { pattern: { type: ['com.shop.placed'] }, event })).body,
+    ).toEqual({ matched: true });
+    const miss = await admin('POST', '/v1/patterns/test', {
+      pattern: { data: { total: [{ numeric: ['>=', 100] }] } },
+      event,
+    });
     expect(miss.body).toMatchObject({ matched: false, path: 'data.total' });
-    const invalid = await admin('POST', '/v1/patterns/test', { pattern: { data: { total: [{ numeric: ['>=', 'x'] }] } }, event });
+    const invalid = await admin('POST', '/v1/patterns/test', {
+      pattern: { data: { total: [{ numeric: ['>=', 'x'] }] } },
+      event,
+    });
     expect(invalid.status).toBe(400);
     expect(invalid.body.code).toBe('FUZE_INVALID_PATTERN');
     expect(invalid.body.detail).toMatch(/data\.total/);
@@ -148,7 +195,9 @@ describe('testing patterns and rules', () => {
     const res = await admin('POST', '/v1/rules/test', { event });
     expect(res.body.matched).toEqual([{ rule: 'placed', targets: ['billing'] }]);
     const res2 = await admin('POST', '/v1/rules/test', { event: { ...event, type: 'com.shop.other' } });
-    expect(res2.body.notMatched).toEqual([{ rule: 'placed', enabled: true, path: 'type', reason: expect.any(String) }]);
+    expect(res2.body.notMatched).toEqual([
+      { rule: 'placed', enabled: true, path: 'type', reason: expect.any(String) },
+    ]);
   });
 });
 
@@ -156,9 +205,13 @@ describe('fuze apply and fuze rules test (CLI)', { timeout: 120_000 }, () => {
   // Async on purpose: the admin API runs in this process, so a blocking spawnSync would deadlock.
   const cli = (args: string[]) =>
     new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [fuzeBinary(), ...args, '--admin-url', fuze.adminUrl], (err, stdout, stderr) => {
-        resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        [fuzeBinary(), ...args, '--admin-url', fuze.adminUrl],
+        (err, stdout, stderr) => {
+          resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        },
+      );
     });
 
   test('applies a directory recursively, prints the plan, explains an event', async () => {

@@ -18,7 +18,11 @@ const valid = { specversion: '1.0', id: 'e-1', source: '/bad-input', type: 'com.
 async function post(body: string | Buffer, contentType: string | undefined, path = '/v1/events') {
   const headers: Record<string, string> = contentType ? { 'content-type': contentType } : {};
   const res = await fetch(`${fx.gatewayUrl}${path}`, { method: 'POST', headers, body });
-  return { status: res.status, contentType: res.headers.get('content-type'), body: (await res.json()) as Json };
+  return {
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    body: (await res.json()) as Json,
+  };
 }
 
 function structured(event: unknown) {

@@ -1,6 +1,15 @@
 import { eventPublishRequest, type PublishAck, type PublishRequest } from '@fuze/bus';
 import { type CloudEventRecord, isFuzeError, type Logger } from '@fuze/core';
 import { type ClaimedTimer, claimDueTimers, commitFirings, type FiringOutcome, type FuzeDb } from '@fuze/db';
+import {
+  destinations,
+  endSpan,
+  injectTraceContext,
+  linkFrom,
+  publishSpan,
+  setEventTraceContext,
+  tracingActive,
+} from '@fuze/telemetry';
 import { heldEventForBus, planFiring, timerFiringEvent } from '@fuze/timers';
 import type { SchedulerStats } from './scheduler-stats.js';
 
@@ -91,9 +100,7 @@ async function fireTimer(
   if (plan.misfired) deps.stats.misfires++;
   if (plan.fire.length === 0) deps.stats.skipped++;
   const results = await Promise.allSettled(
-    plan.fire.map((dueMs) =>
-      deps.publisher.publish(eventPublishRequest(deps.streamPrefix, timer.bus, firingEvent(timer, dueMs))),
-    ),
+    plan.fire.map((dueMs) => publishFiring(deps, timer, firingEvent(timer, dueMs))),
   );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   deps.stats.eventsPublished += results.length - results.filter((r) => r.status === 'rejected').length;
@@ -135,4 +142,41 @@ async function fireTimer(
 function firingEvent(timer: ClaimedTimer, dueMs: number): CloudEventRecord {
   if (timer.origin === 'delayed') return heldEventForBus(timer.event as CloudEventRecord);
   return timerFiringEvent(timer.event, timer.key, timer.generation, dueMs);
+}
+
+/**
+ * Publishes one fired event. While tracing is on, the firing starts a new trace: a root
+ * `publish fuze.events` span linked to the trace that set the timer (the row's `traceparent`: the
+ * admin request's, or a delayed event's own), whose context goes into the message's `traceparent`
+ * header. A timer's event is born at the firing, so its `traceparent` attribute is the firing's; a
+ * delayed event keeps its own (where it started).
+ */
+async function publishFiring(
+  deps: FireBatchDeps,
+  timer: ClaimedTimer,
+  event: CloudEventRecord,
+): Promise<PublishAck> {
+  if (!tracingActive())
+    return deps.publisher.publish(eventPublishRequest(deps.streamPrefix, timer.bus, event));
+  const span = publishSpan(destinations.events, undefined, event, {
+    root: true,
+    links: linkFrom(timer.traceparent ?? event.traceparent),
+    bus: timer.bus,
+    attributes: { 'fuze.timer.key': timer.key, 'fuze.timer.origin': timer.origin },
+  });
+  if (timer.origin !== 'delayed') setEventTraceContext(event, span);
+  const request = eventPublishRequest(deps.streamPrefix, timer.bus, event);
+  const headers: Record<string, string> = { ...request.headers };
+  delete headers.traceparent;
+  delete headers.tracestate;
+  injectTraceContext(headers, span);
+  span.setAttribute('messaging.destination.name', request.subject);
+  try {
+    const ack = await deps.publisher.publish({ ...request, headers });
+    endSpan(span);
+    return ack;
+  } catch (err) {
+    endSpan(span, err);
+    throw err;
+  }
 }

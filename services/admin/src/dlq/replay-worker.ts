@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@fuze/core';
+import type { DeadLetterRecord, Logger } from '@fuze/core';
 import {
   claimReplayJob,
   type Database,
@@ -18,6 +18,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { JetStreamManager, Publisher, PublishRequest } from './jetstream.js';
 import { parseDeadLetter } from './parse-dead-letter.js';
 import { ReplayEntryError, replayPublication } from './replay-publication.js';
+import { publishReplay } from './replay-trace.js';
 import { loadTargetCatalog } from './target-catalog.js';
 
 /** The job as a whole cannot go on (not one entry): it ends `failed`. */
@@ -145,7 +146,12 @@ export async function startReplayWorker(options: ReplayWorkerOptions): Promise<R
       entries.map((entry) => options.jsm.streams.getMessage(options.dlqStream, { seq: entry.dlqStreamSeq })),
     );
     const failed: ReplayEntryFailure[] = [];
-    const publishes: Array<{ id: string; request: PublishRequest }> = [];
+    const publishes: Array<{
+      id: string;
+      request: PublishRequest;
+      record: DeadLetterRecord;
+      target: string;
+    }> = [];
     entries.forEach((entry, i) => {
       const stored = records[i];
       try {
@@ -159,6 +165,8 @@ export async function startReplayWorker(options: ReplayWorkerOptions): Promise<R
         }
         publishes.push({
           id: entry.id,
+          record,
+          target: job.target ?? record.target,
           request: replayPublication(record, {
             prefix: options.prefix,
             jobId: job.id,
@@ -171,7 +179,9 @@ export async function startReplayWorker(options: ReplayWorkerOptions): Promise<R
       }
     });
     // The publisher keeps call order, so each key's entries reach DELIVERY in their original order.
-    await Promise.all(publishes.map((p) => options.publisher.publish(p.request)));
+    await Promise.all(
+      publishes.map((p) => publishReplay(options.publisher, p.request, p.record, job.id, p.target)),
+    );
     return { replayed: publishes.map((p) => p.id), failed };
   };
 

@@ -1,5 +1,6 @@
 import { type Delivery, DeliveryError, NonRetryableError } from '@fuze/delivery';
 import type { NatsTargetSpec } from '@fuze/rules';
+import { endSpan, injectTraceContext, publishSpan, type Span, tracingActive } from '@fuze/telemetry';
 import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import { type MsgHdrs, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
 import { percentEncodeHeaderValue, webhookId } from '../http/http-request.js';
@@ -30,10 +31,34 @@ export async function deliverNats(
   headers.set('content-type', envelope.contentType);
   for (const [name, value] of Object.entries(envelope.attributes))
     headers.set(`ce-${name}`, percentEncodeHeaderValue(value));
-  if (envelope.attributes.traceparent) headers.set('traceparent', envelope.attributes.traceparent);
-  if (envelope.attributes.tracestate) headers.set('tracestate', envelope.attributes.tracestate);
-  if (spec.nats.jetstream) await publishJetStream(spec, delivery, deps, headers);
-  else await publishCore(spec, delivery, deps, headers);
+  const span = attemptSpan(spec, delivery);
+  const trace: Record<string, string> = {};
+  if (span) injectTraceContext(trace, span);
+  else {
+    if (envelope.attributes.traceparent) trace.traceparent = envelope.attributes.traceparent;
+    if (envelope.attributes.tracestate) trace.tracestate = envelope.attributes.tracestate;
+  }
+  for (const [name, value] of Object.entries(trace)) headers.set(name, value);
+  try {
+    if (spec.nats.jetstream) await publishJetStream(spec, delivery, deps, headers);
+    else await publishCore(spec, delivery, deps, headers);
+  } catch (err) {
+    if (span) endSpan(span, err);
+    throw err;
+  }
+  if (span) endSpan(span);
+}
+
+/** While tracing is on: `publish <subject>` (PRODUCER), child of the delivery's process span. */
+function attemptSpan(spec: NatsTargetSpec, delivery: Delivery): Span | undefined {
+  if (!delivery.trace || !tracingActive()) return undefined;
+  const { envelope } = delivery;
+  return publishSpan(spec.nats.subject, spec.nats.subject, envelope.attributes, {
+    parent: delivery.trace.context,
+    target: envelope.target || delivery.target,
+    ...(envelope.rule ? { rule: envelope.rule } : {}),
+    attributes: { 'fuze.delivery.attempt': delivery.attempts },
+  });
 }
 
 async function publishJetStream(
