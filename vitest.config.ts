@@ -11,6 +11,7 @@ export default defineConfig({
     },
   },
   test: {
+    reporters: ['default', './test/summary-reporter.ts'],
     include: ['packages/*/tests/**/*.test.ts', 'services/*/tests/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
