@@ -208,6 +208,51 @@ describe('router', () => {
     expect(all.some((d) => d.envelope.attributes.id === before[0])).toBe(false);
   });
 
+  test('a rule applied during a load run takes effect for later events only', async () => {
+    let publishing = true;
+    const published: string[] = [];
+    const load = (async () => {
+      for (let n = 0; publishing && n < 2_000; n++) {
+        const ids = await publish([{ type: 'com.shop.load-run', subject: `s-${n % 8}`, data: { n } }]);
+        published.push(...ids);
+      }
+    })();
+    while (published.length < 100) await new Promise((r) => setTimeout(r, 20));
+    const applied = await admin('PUT', '/v1/rules/default/load-run', {
+      apiVersion: 'fuze.dev/v1',
+      kind: 'Rule',
+      metadata: { name: 'load-run', bus: 'default' },
+      spec: { pattern: { type: ['com.shop.load-run'] }, targets: [{ name: 'load-sink', consumer: {} }] },
+    });
+    expect(applied.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1_500));
+    publishing = false;
+    await load;
+    const lastId = published.at(-1)!;
+    await deliveriesFor([lastId], 1);
+    // In the events stream's order, per routing shard: unmatched events, then matched ones, never mixed.
+    const delivered = new Set(
+      deliveries(await readStream(nc, streams.delivery))
+        .filter((d) => d.envelope.rule === 'load-run')
+        .map((d) => d.envelope.attributes.id),
+    );
+    const events = (await readStream(nc, streams.events)).filter((m) =>
+      m.subject.endsWith('.com.shop.load-run'),
+    );
+    const byShard = new Map<string, boolean[]>();
+    for (const m of events) {
+      const shard = m.subject.split('.')[3]!;
+      byShard.set(shard, [...(byShard.get(shard) ?? []), delivered.has(m.json<{ id: string }>().id)]);
+    }
+    for (const flags of byShard.values()) {
+      const firstMatched = flags.indexOf(true);
+      expect(firstMatched).toBeGreaterThanOrEqual(0);
+      expect(flags.slice(firstMatched).every(Boolean)).toBe(true);
+    }
+    expect(delivered.size).toBeGreaterThan(0);
+    expect(delivered.size).toBeLessThan(published.length); // the events before the apply stayed unmatched
+  });
+
   test('an event whose delivery cannot be built is dead-lettered with the reason, and the stream moves on', async () => {
     // Five copies of a 250 KB event make a delivery over NATS' 1 MB max_payload.
     const yaml = `apiVersion: fuze.dev/v1
