@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { deadLetterRoutes } from './dlq/index.js';
 import { keysRoutes } from './keys-routes.js';
 import { openapi } from './openapi.js';
+import { problemSchema } from './problem-schema.js';
 import { rulesRoutes, ruleTestingRoutes } from './rules/index.js';
 import { schemasRoutes } from './schemas-routes.js';
 import { timersRoutes } from './timers-routes.js';
@@ -26,22 +27,7 @@ export interface AdminDeps {
 /** The admin API, not listening (tests `inject()` into it). */
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   const app = createHttpApp({ logger: deps.logger });
-  app.addSchema({
-    $id: 'problem',
-    type: 'object',
-    description: 'RFC 9457 problem details',
-    properties: {
-      type: { type: 'string' },
-      title: { type: 'string' },
-      status: { type: 'integer' },
-      detail: { type: 'string' },
-      code: { type: 'string' },
-      errors: {
-        type: 'array',
-        items: { type: 'object', properties: { pointer: { type: 'string' }, message: { type: 'string' } } },
-      },
-    },
-  });
+  app.addSchema({ $id: 'problem', ...problemSchema });
   app.register(openapi);
   app.register(bearerAuth, { authenticator: deps.authenticator });
   app.register(healthRoutes, { readiness: deps.readiness });

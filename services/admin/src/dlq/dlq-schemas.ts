@@ -2,23 +2,7 @@ import { deadLetterStates, replayJobStates } from '@fuze/db';
 
 /** JSON schemas shared by the DLQ and replay routes (they also make the OpenAPI document). */
 
-/** RFC 9457 problem details; the error's details (e.g. `missing`, `ids`) are extra members. */
-export const problem = {
-  type: 'object',
-  description: 'RFC 9457 problem details',
-  additionalProperties: true,
-  properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    detail: { type: 'string' },
-    code: { type: 'string' },
-    errors: {
-      type: 'array',
-      items: { type: 'object', properties: { pointer: { type: 'string' }, message: { type: 'string' } } },
-    },
-  },
-} as const;
+export { problemSchema as problem } from '../problem-schema.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 256 } as const;
 
