@@ -1,4 +1,5 @@
 export { type ConnectOptions, connectNats, natsAnswers } from './connect.js';
+export { deliveryPublishRequest } from './delivery-message.js';
 export {
   type EmbeddedNatsServer,
   findNatsServerBinary,

@@ -1,14 +1,10 @@
-import { ensureTopology, JetStreamPublisher, openLeaseBucket } from '@fuze/bus';
+import { deliveryPublishRequest, ensureTopology, JetStreamPublisher, openLeaseBucket } from '@fuze/bus';
 import {
   type CloudEventRecord,
   createLogger,
   type DeadLetterRecord,
   type DeliveryEnvelope,
-  deliveryMessageId,
-  deliverySubject,
-  encodeDeliveryHeaders,
   loadConfig,
-  partitionFor,
 } from '@fuze/core';
 import type { RetryPolicy } from '@fuze/rules';
 import { readStream } from '@fuze/test/harness';
@@ -72,22 +68,7 @@ export async function publishDeliveries(
   envelopes: DeliveryEnvelope[],
 ): Promise<void> {
   await Promise.all(
-    envelopes.map((envelope) =>
-      publisher.publish({
-        subject: deliverySubject(
-          prefix,
-          envelope.target,
-          envelope.partitionKey === undefined ? 'unordered' : partitionFor(envelope.partitionKey, partitions),
-        ),
-        payload: envelope.body,
-        msgId: deliveryMessageId(
-          { source: envelope.attributes.source!, id: envelope.attributes.id! },
-          envelope.rule,
-          envelope.target,
-        ),
-        headers: encodeDeliveryHeaders(envelope),
-      }),
-    ),
+    envelopes.map((envelope) => publisher.publish(deliveryPublishRequest(prefix, envelope, partitions))),
   );
 }
 

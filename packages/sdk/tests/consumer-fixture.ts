@@ -1,13 +1,5 @@
-import type { JetStreamPublisher } from '@fuze/bus';
-import {
-  type CloudEventRecord,
-  type DeadLetterRecord,
-  type DeliveryEnvelope,
-  deliveryMessageId,
-  deliverySubject,
-  encodeDeliveryHeaders,
-  partitionFor,
-} from '@fuze/core';
+import { deliveryPublishRequest, type JetStreamPublisher } from '@fuze/bus';
+import type { CloudEventRecord, DeadLetterRecord, DeliveryEnvelope } from '@fuze/core';
 import { readStream } from '@fuze/test/harness';
 import type { NatsConnection } from '@nats-io/transport-node';
 
@@ -40,22 +32,7 @@ export async function publishDeliveries(
   envelopes: DeliveryEnvelope[],
 ): Promise<void> {
   await Promise.all(
-    envelopes.map((envelope) =>
-      publisher.publish({
-        subject: deliverySubject(
-          prefix,
-          envelope.target,
-          envelope.partitionKey === undefined ? 'unordered' : partitionFor(envelope.partitionKey, partitions),
-        ),
-        payload: envelope.body,
-        msgId: deliveryMessageId(
-          { source: envelope.attributes.source!, id: envelope.attributes.id! },
-          envelope.rule,
-          envelope.target,
-        ),
-        headers: encodeDeliveryHeaders(envelope),
-      }),
-    ),
+    envelopes.map((envelope) => publisher.publish(deliveryPublishRequest(prefix, envelope, partitions))),
   );
 }
 

@@ -1,16 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ensureTopology, JetStreamPublisher } from '@fuze/bus';
+import { deliveryPublishRequest, ensureTopology, JetStreamPublisher } from '@fuze/bus';
 import {
   type CloudEventRecord,
   createLogger,
   type DeadLetterRecord,
   type DeliveryEnvelope,
-  deliveryMessageId,
-  deliverySubject,
-  encodeDeliveryHeaders,
   loadConfig,
-  partitionFor,
 } from '@fuze/core';
 import { applyRuleChanges, type Database } from '@fuze/db';
 import { parseRuleDocuments } from '@fuze/rules';
@@ -84,22 +80,7 @@ export async function publishDeliveries(
   envelopes: DeliveryEnvelope[],
 ): Promise<void> {
   await Promise.all(
-    envelopes.map((envelope) =>
-      publisher.publish({
-        subject: deliverySubject(
-          prefix,
-          envelope.target,
-          envelope.partitionKey === undefined ? 'unordered' : partitionFor(envelope.partitionKey, partitions),
-        ),
-        payload: envelope.body,
-        msgId: deliveryMessageId(
-          { source: envelope.attributes.source!, id: envelope.attributes.id! },
-          envelope.rule,
-          envelope.target,
-        ),
-        headers: encodeDeliveryHeaders(envelope),
-      }),
-    ),
+    envelopes.map((envelope) => publisher.publish(deliveryPublishRequest(prefix, envelope, partitions))),
   );
 }
 

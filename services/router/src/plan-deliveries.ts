@@ -1,15 +1,11 @@
-import type { PublishRequest } from '@fuze/bus';
+import { deliveryPublishRequest, type PublishRequest } from '@fuze/bus';
 import {
   type CloudEventRecord,
   type DeadLetterRecord,
   type DeliveryEnvelope,
   deadLetterId,
-  deliveryMessageId,
-  deliverySubject,
   dlqSubject,
-  encodeDeliveryHeaders,
   eventAttributes,
-  partitionFor,
 } from '@fuze/core';
 import type { BusRules, RoutableTarget } from './rule-book.js';
 
@@ -101,19 +97,9 @@ export function planDeliveries(
         eventSeq: context.seq,
         ...(partitionKey === undefined ? {} : { partitionKey }),
       };
-      const subject = deliverySubject(
-        context.prefix,
-        target.spec.name,
-        partitionKey === undefined ? 'unordered' : partitionFor(partitionKey, target.partitions),
-      );
-      const headers = encodeDeliveryHeaders(envelope);
-      tracer?.delivery(ruleName, target.spec.name, subject, headers);
-      plan.publishes.push({
-        subject,
-        payload: rendered.body,
-        msgId: deliveryMessageId(event, ruleName, target.spec.name),
-        headers,
-      });
+      const request = deliveryPublishRequest(context.prefix, envelope, target.partitions);
+      tracer?.delivery(ruleName, target.spec.name, request.subject, request.headers);
+      plan.publishes.push(request);
     }
   }
   return plan;

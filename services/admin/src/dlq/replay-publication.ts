@@ -1,11 +1,5 @@
-import {
-  type DeadLetterRecord,
-  type DeliveryEnvelope,
-  deliveryMessageId,
-  deliverySubject,
-  encodeDeliveryHeaders,
-  partitionFor,
-} from '@fuze/core';
+import { deliveryPublishRequest } from '@fuze/bus';
+import type { DeadLetterRecord, DeliveryEnvelope } from '@fuze/core';
 import { compileInput } from '@fuze/rules';
 import type { PublishRequest } from './jetstream.js';
 import type { TargetCatalog } from './target-catalog.js';
@@ -55,17 +49,7 @@ export function replayPublication(
     ...(record.partitionKey === undefined ? {} : { partitionKey: record.partitionKey }),
     replay: { jobId: context.jobId, deadLetterId: record.id },
   };
-  const partition =
-    record.partitionKey === undefined
-      ? 'unordered'
-      : partitionFor(record.partitionKey, context.catalog.partitionsOf(target));
-  const event = { source: record.attributes.source ?? '', id: record.attributes.id ?? '' };
-  return {
-    subject: deliverySubject(context.prefix, target, partition),
-    payload: body,
-    msgId: deliveryMessageId(event, record.rule, target, context.jobId),
-    headers: encodeDeliveryHeaders(envelope),
-  };
+  return deliveryPublishRequest(context.prefix, envelope, context.catalog.partitionsOf(target));
 }
 
 /** Renders a route-stage dead letter (body = the original event) with the rule's transformer, as it is now. */

@@ -1,0 +1,31 @@
+import {
+  type DeliveryEnvelope,
+  deliveryMessageId,
+  deliverySubject,
+  encodeDeliveryHeaders,
+  partitionFor,
+} from '@fuze/core';
+import type { PublishRequest } from './publisher.js';
+
+/**
+ * The delivery-stream message for an envelope, as the router and a DLQ replay publish it: the
+ * key's partition of the target (of `partitions`), or `unordered` without a key; a Nats-Msg-Id per
+ * event, rule, target (and replay job), so a re-sent delivery is deduplicated.
+ */
+export function deliveryPublishRequest(
+  prefix: string,
+  envelope: DeliveryEnvelope,
+  partitions: number,
+): PublishRequest & { headers: Record<string, string> } {
+  const event = { source: envelope.attributes.source ?? '', id: envelope.attributes.id ?? '' };
+  return {
+    subject: deliverySubject(
+      prefix,
+      envelope.target,
+      envelope.partitionKey === undefined ? 'unordered' : partitionFor(envelope.partitionKey, partitions),
+    ),
+    payload: envelope.body,
+    msgId: deliveryMessageId(event, envelope.rule, envelope.target, envelope.replay?.jobId),
+    headers: encodeDeliveryHeaders(envelope),
+  };
+}
