@@ -1,6 +1,7 @@
 import { deliveryPublishRequest, type PublishRequest } from '@fuze/bus';
 import {
   type CloudEventRecord,
+  cloudEventsJson,
   type DeadLetterRecord,
   type DeliveryEnvelope,
   deadLetterId,
@@ -17,6 +18,11 @@ export interface EventContext {
   acceptedAt: number;
   /** The server's max_payload: a bigger delivery could never be stored, so it is dead-lettered. */
   maxPayloadBytes: number;
+  /**
+   * The event exactly as stored (its structured JSON). A target taking the whole event gets these
+   * bytes as they are, rather than the event serialised again: the most common input, for free.
+   */
+  storedBytes?: Uint8Array;
 }
 
 /** Everything the router must publish for one event, in order, before it acks the event. */
@@ -63,11 +69,11 @@ export function planDeliveries(
       const partitionKey = partitionKeyOf(target, event);
       let rendered: { body: Uint8Array; contentType: string };
       try {
-        const input = target.input.apply(event, { ruleName, ingestionTime: new Date(context.acceptedAt) });
-        rendered = {
-          body: input.encoding === 'base64' ? Buffer.from(input.body, 'base64') : utf8.encode(input.body),
-          contentType: input.contentType,
-        };
+        if (target.input.kind === 'whole' && context.storedBytes) {
+          rendered = { body: context.storedBytes, contentType: cloudEventsJson };
+        } else {
+          rendered = renderInput(target, event, ruleName, context.acceptedAt);
+        }
       } catch (err) {
         plan.publishes.push(
           routeDeadLetter(event, attributes, ruleName, target, partitionKey, context, err as Error, tracer),
@@ -103,6 +109,20 @@ export function planDeliveries(
     }
   }
   return plan;
+}
+
+/** The target's input transformer applied to the event (raw bytes for base64 data). */
+function renderInput(
+  target: RoutableTarget,
+  event: CloudEventRecord,
+  ruleName: string,
+  acceptedAt: number,
+): { body: Uint8Array; contentType: string } {
+  const input = target.input.apply(event, { ruleName, ingestionTime: new Date(acceptedAt) });
+  return {
+    body: input.encoding === 'base64' ? Buffer.from(input.body, 'base64') : utf8.encode(input.body),
+    contentType: input.contentType,
+  };
 }
 
 /** The key from the target's `ordering.partitionKey` path, else the event's `partitionkey`. */

@@ -108,6 +108,8 @@ export class ShardRouter {
           seq: msg.seq,
           acceptedAt: msg.time.getTime(),
           maxPayloadBytes: this.deps.maxPayloadBytes(),
+          // A copy: the publish goes out a loop turn later, and the bytes must not change under it.
+          storedBytes: msg.data.slice(),
         },
         trace,
       );
