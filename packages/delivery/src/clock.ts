@@ -15,14 +15,23 @@ export const systemClock: Clock = {
         reject(new DeliveryAbortedError());
         return;
       }
+      // Node timers may fire up to a millisecond early by Date.now(); a retry promised "not
+      // before" its time (Retry-After) re-arms until the wall clock has really reached it.
+      const dueAt = Date.now() + ms;
+      let timer: NodeJS.Timeout;
       const onAbort = () => {
         clearTimeout(timer);
         reject(new DeliveryAbortedError());
       };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
+      const arm = (delay: number) => {
+        timer = setTimeout(() => {
+          const left = dueAt - Date.now();
+          if (left > 0) return arm(left);
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }, delay);
+      };
+      arm(ms);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   },
