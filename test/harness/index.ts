@@ -1,8 +1,9 @@
 export { fuzeBinary } from './fuze-binary.js';
 export { type FuzeProcess, spawnFuze } from './fuze-process.js';
 export { type InProcessFuze, startInProcessFuze } from './in-process-fuze.js';
+export { metricValue } from './metrics-text.js';
 export { type NatsServerHandle, type StartNatsServerOptions, startNatsServer } from './nats-server.js';
-export { freePort } from './ports.js';
+export { freePort, freePorts } from './ports.js';
 export {
   createTestDatabase,
   type PostgresServerHandle,
@@ -10,5 +11,6 @@ export {
   type TestDatabase,
 } from './postgres.js';
 export { makeTempDir, removeTempDir } from './processes.js';
+export { finishedSpansOf, onlySpan, parentIdOf, spanIdOf, spanIdOfSpan, traceIdOf } from './spans.js';
 export { readStream, type StoredMessage } from './stream-contents.js';
 export { type WaitForOptions, waitFor } from './wait.js';

@@ -33,3 +33,10 @@ export function canConnect(port: number): Promise<boolean> {
     });
   });
 }
+
+/** `count` free ports, all different from each other (freePort may return one twice in a row). */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}

@@ -7,18 +7,25 @@ import { routerModule } from '@fuze/router';
 import { startTelemetry, type Telemetry } from '@fuze/telemetry';
 import {
   createTestDatabase,
-  freePort,
+  finishedSpansOf,
+  freePorts,
   type InProcessFuze,
+  metricValue,
   type NatsServerHandle,
+  onlySpan,
+  parentIdOf,
   readStream,
+  spanIdOf,
+  spanIdOfSpan,
   startInProcessFuze,
   startNatsServer,
   type TestDatabase,
+  traceIdOf,
   waitFor,
 } from '@fuze/test/harness';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { SpanKind } from '@opentelemetry/api';
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dispatcherModule } from '../src/index.js';
 
@@ -104,51 +111,12 @@ function requestsFor(eventId: string, path: string): Received[] {
   return received.filter((r) => r.path === path && r.headers['ce-id'] === eventId);
 }
 
-/** The finished spans of the trace, once every `names` is among them. */
-async function spansOf(traceId: string, names: string[]): Promise<ReadableSpan[]> {
-  return waitFor(
-    () => {
-      const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
-      return names.every((n) => spans.some((s) => s.name === n)) ? spans : undefined;
-    },
-    { timeoutMs: 20_000, message: `spans ${names.join(', ')} of trace ${traceId}` },
-  );
-}
-
-function one(spans: ReadableSpan[], name: string, where: (s: ReadableSpan) => boolean = () => true) {
-  const found = spans.filter((s) => s.name === name && where(s));
-  expect(found, name).toHaveLength(1);
-  return found[0]!;
-}
-
-const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
-const idOf = (span: ReadableSpan) => span.spanContext().spanId;
-const traceIdOf = (traceparent: unknown) => String(traceparent).split('-')[1];
-const spanIdOf = (traceparent: unknown) => String(traceparent).split('-')[2];
-
-async function distinctPorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
-}
+const spansOf = (traceId: string, names: string[]) => finishedSpansOf(exporter, traceId, names);
 
 async function scrape(): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
   expect(res.status).toBe(200);
   return res.text();
-}
-
-/** The value of one series (0 when absent). */
-function metric(text: string, name: string, labels: Record<string, string> = {}): number {
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries(
-      [...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
-    );
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
-  }
-  return 0;
 }
 
 beforeAll(async () => {
@@ -169,7 +137,7 @@ beforeAll(async () => {
 
   nats = await startNatsServer();
   db = await createTestDatabase();
-  const [gatewayPort, adminPort, opsPort] = await distinctPorts(3);
+  const [gatewayPort, adminPort, opsPort] = await freePorts(3);
   metricsPort = opsPort!;
   fuze = await startInProcessFuze({
     modules: [adminModule, routerModule, gatewayModule, dispatcherModule],
@@ -234,20 +202,20 @@ describe('one trace per event, up to the target', () => {
       'process fuze.deliver',
       'POST',
     ]);
-    const gateway = one(spans, 'POST /v1/events');
-    const publish = one(spans, 'publish fuze.events');
-    const route = one(spans, 'process fuze.events');
-    const deliver = one(spans, 'publish fuze.deliver');
-    const dispatch = one(spans, 'process fuze.deliver');
-    const attempt = one(spans, 'POST');
+    const gateway = onlySpan(spans, 'POST /v1/events');
+    const publish = onlySpan(spans, 'publish fuze.events');
+    const route = onlySpan(spans, 'process fuze.events');
+    const deliver = onlySpan(spans, 'publish fuze.deliver');
+    const dispatch = onlySpan(spans, 'process fuze.deliver');
+    const attempt = onlySpan(spans, 'POST');
 
     expect(gateway.parentSpanContext).toBeUndefined();
-    expect(parentOf(publish)).toBe(idOf(gateway));
-    expect(parentOf(route)).toBe(idOf(publish));
-    expect(parentOf(deliver)).toBe(idOf(route));
-    expect(parentOf(dispatch)).toBe(idOf(deliver));
-    expect(parentOf(attempt)).toBe(idOf(dispatch));
-    expect(spanIdOf(traceparent)).toBe(idOf(attempt));
+    expect(parentIdOf(publish)).toBe(spanIdOfSpan(gateway));
+    expect(parentIdOf(route)).toBe(spanIdOfSpan(publish));
+    expect(parentIdOf(deliver)).toBe(spanIdOfSpan(route));
+    expect(parentIdOf(dispatch)).toBe(spanIdOfSpan(deliver));
+    expect(parentIdOf(attempt)).toBe(spanIdOfSpan(dispatch));
+    expect(spanIdOf(traceparent)).toBe(spanIdOfSpan(attempt));
 
     expect(dispatch.kind).toBe(SpanKind.CONSUMER);
     expect(dispatch.attributes).toMatchObject({
@@ -269,13 +237,13 @@ describe('one trace per event, up to the target', () => {
 
     const after = await waitFor(async () => {
       const text = await scrape();
-      return metric(text, 'fuze_deliveries_total', { target: 'billing', outcome: 'delivered' }) >
-        metric(before, 'fuze_deliveries_total', { target: 'billing', outcome: 'delivered' })
+      return metricValue(text, 'fuze_deliveries_total', { target: 'billing', outcome: 'delivered' }) >
+        metricValue(before, 'fuze_deliveries_total', { target: 'billing', outcome: 'delivered' })
         ? text
         : undefined;
     });
-    expect(metric(after, 'fuze_delivery_latency_seconds_count', { target: 'billing' })).toBeGreaterThan(
-      metric(before, 'fuze_delivery_latency_seconds_count', { target: 'billing' }),
+    expect(metricValue(after, 'fuze_delivery_latency_seconds_count', { target: 'billing' })).toBeGreaterThan(
+      metricValue(before, 'fuze_delivery_latency_seconds_count', { target: 'billing' }),
     );
   });
 
@@ -295,13 +263,13 @@ describe('one trace per event, up to the target', () => {
     const originalTrace = traceIdOf(failed!.headers.traceparent)!;
     expect(traceIdOf(record.traceparent)).toBe(originalTrace);
     const spans = await spansOf(originalTrace, ['process fuze.deliver', 'POST', 'publish fuze.dlq']);
-    const dispatch = one(spans, 'process fuze.deliver');
-    const attempt = one(spans, 'POST');
-    const dead = one(spans, 'publish fuze.dlq');
-    expect(parentOf(attempt)).toBe(idOf(dispatch));
+    const dispatch = onlySpan(spans, 'process fuze.deliver');
+    const attempt = onlySpan(spans, 'POST');
+    const dead = onlySpan(spans, 'publish fuze.dlq');
+    expect(parentIdOf(attempt)).toBe(spanIdOfSpan(dispatch));
     expect(attempt.attributes['http.response.status_code']).toBe(400);
-    expect(parentOf(dead)).toBe(idOf(dispatch));
-    expect(spanIdOf(record.traceparent)).toBe(idOf(dead));
+    expect(parentIdOf(dead)).toBe(spanIdOfSpan(dispatch));
+    expect(spanIdOf(record.traceparent)).toBe(spanIdOfSpan(dead));
     expect(dead.attributes).toMatchObject({
       'fuze.target': 'flaky',
       'fuze.dead_letter.stage': 'deliver',
@@ -311,7 +279,7 @@ describe('one trace per event, up to the target', () => {
     const counted = await waitFor(async () => {
       const text = await scrape();
       const moved = (name: string, labels: Record<string, string>) =>
-        metric(text, name, labels) > metric(before, name, labels);
+        metricValue(text, name, labels) > metricValue(before, name, labels);
       return moved('fuze_dead_lettered_total', { target: 'flaky', stage: 'deliver' }) &&
         moved('fuze_deliveries_total', { target: 'flaky', outcome: 'dead_lettered' })
         ? text
@@ -337,31 +305,33 @@ describe('one trace per event, up to the target', () => {
     expect(replayed.headers['ce-traceparent']).toBe(failed!.headers['ce-traceparent']);
 
     const replaySpans = await spansOf(replayTrace, ['publish fuze.deliver', 'process fuze.deliver', 'POST']);
-    const root = one(replaySpans, 'publish fuze.deliver');
+    const root = onlySpan(replaySpans, 'publish fuze.deliver');
     expect(root.parentSpanContext).toBeUndefined();
     expect(root.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual([
-      [originalTrace, idOf(dead)],
+      [originalTrace, spanIdOfSpan(dead)],
     ]);
     expect(root.attributes).toMatchObject({
       'fuze.replay.job': replay.body.id,
       'fuze.dead_letter.id': record.id,
       'fuze.target': 'flaky',
     });
-    const replayDispatch = one(replaySpans, 'process fuze.deliver');
-    expect(parentOf(replayDispatch)).toBe(idOf(root));
-    const replayAttempt = one(replaySpans, 'POST');
-    expect(parentOf(replayAttempt)).toBe(idOf(replayDispatch));
-    expect(spanIdOf(replayed.headers.traceparent)).toBe(idOf(replayAttempt));
+    const replayDispatch = onlySpan(replaySpans, 'process fuze.deliver');
+    expect(parentIdOf(replayDispatch)).toBe(spanIdOfSpan(root));
+    const replayAttempt = onlySpan(replaySpans, 'POST');
+    expect(parentIdOf(replayAttempt)).toBe(spanIdOfSpan(replayDispatch));
+    expect(spanIdOf(replayed.headers.traceparent)).toBe(spanIdOfSpan(replayAttempt));
 
     const after = await waitFor(async () => {
       const text = await scrape();
-      return metric(text, 'fuze_replayed_total', { target: 'flaky' }) >
-        metric(before, 'fuze_replayed_total', { target: 'flaky' })
+      return metricValue(text, 'fuze_replayed_total', { target: 'flaky' }) >
+        metricValue(before, 'fuze_replayed_total', { target: 'flaky' })
         ? text
         : undefined;
     });
-    expect(metric(after, 'fuze_deliveries_total', { target: 'flaky', outcome: 'delivered' })).toBeGreaterThan(
-      metric(before, 'fuze_deliveries_total', { target: 'flaky', outcome: 'delivered' }),
+    expect(
+      metricValue(after, 'fuze_deliveries_total', { target: 'flaky', outcome: 'delivered' }),
+    ).toBeGreaterThan(
+      metricValue(before, 'fuze_deliveries_total', { target: 'flaky', outcome: 'delivered' }),
     );
   });
 });

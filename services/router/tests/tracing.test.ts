@@ -5,18 +5,25 @@ import { createPublisher } from '@fuze/sdk';
 import { startTelemetry, type Telemetry } from '@fuze/telemetry';
 import {
   createTestDatabase,
-  freePort,
+  finishedSpansOf,
+  freePorts,
   type InProcessFuze,
+  metricValue,
   type NatsServerHandle,
+  onlySpan,
+  parentIdOf,
   readStream,
+  spanIdOf,
+  spanIdOfSpan,
   startInProcessFuze,
   startNatsServer,
   type TestDatabase,
+  traceIdOf,
   waitFor,
 } from '@fuze/test/harness';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type Span, SpanKind, trace } from '@opentelemetry/api';
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { routerModule } from '../src/index.js';
 
@@ -116,52 +123,12 @@ async function storedEvent(eventId: string): Promise<Record<string, unknown>> {
   return event;
 }
 
-/** The finished spans of the trace, once every `names` is among them (spans end after the acks). */
-async function spansOf(traceId: string, names: string[]): Promise<ReadableSpan[]> {
-  return waitFor(
-    () => {
-      const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
-      return names.every((n) => spans.some((s) => s.name === n)) ? spans : undefined;
-    },
-    { timeoutMs: 20_000, message: `spans ${names.join(', ')} of trace ${traceId}` },
-  );
-}
-
-function one(spans: ReadableSpan[], name: string, where: (s: ReadableSpan) => boolean = () => true) {
-  const found = spans.filter((s) => s.name === name && where(s));
-  expect(found, name).toHaveLength(1);
-  return found[0]!;
-}
-
-const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
-const idOf = (span: ReadableSpan) => span.spanContext().spanId;
-const traceIdOf = (traceparent: unknown) => String(traceparent).split('-')[1];
-const spanIdOf = (traceparent: unknown) => String(traceparent).split('-')[2];
-
-/** Ports for the gateway, admin and ops servers, all different (the harness would pick its own). */
-async function distinctPorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
-}
+const spansOf = (traceId: string, names: string[]) => finishedSpansOf(exporter, traceId, names);
 
 async function scrape(): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
   expect(res.status).toBe(200);
   return res.text();
-}
-
-/** The value of one series (0 when absent). */
-function metric(text: string, name: string, labels: Record<string, string> = {}): number {
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries(
-      [...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
-    );
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
-  }
-  return 0;
 }
 
 beforeAll(async () => {
@@ -171,7 +138,7 @@ beforeAll(async () => {
   });
   nats = await startNatsServer();
   db = await createTestDatabase();
-  const [gatewayPort, adminPort, opsPort] = await distinctPorts(3);
+  const [gatewayPort, adminPort, opsPort] = await freePorts(3);
   metricsPort = opsPort!;
   fuze = await startInProcessFuze({
     modules: [adminModule, routerModule, gatewayModule],
@@ -228,13 +195,13 @@ describe('one trace per event', () => {
     }
 
     const spans = await spansOf(traceId!, ['POST /v1/events', 'publish fuze.events', 'process fuze.events']);
-    const request = one(spans, 'POST /v1/events');
-    const publish = one(spans, 'publish fuze.events');
-    const process = one(spans, 'process fuze.events');
+    const request = onlySpan(spans, 'POST /v1/events');
+    const publish = onlySpan(spans, 'publish fuze.events');
+    const process = onlySpan(spans, 'process fuze.events');
     const deliver = await waitFor(() => {
       const found = exporter
         .getFinishedSpans()
-        .filter((s) => s.name === 'publish fuze.deliver' && parentOf(s) === idOf(process));
+        .filter((s) => s.name === 'publish fuze.deliver' && parentIdOf(s) === spanIdOfSpan(process));
       return found.length === 3 ? found : undefined;
     });
 
@@ -247,8 +214,8 @@ describe('one trace per event', () => {
     });
 
     expect(publish.kind).toBe(SpanKind.PRODUCER);
-    expect(parentOf(publish)).toBe(idOf(request));
-    expect(spanIdOf(stored.traceparent)).toBe(idOf(publish));
+    expect(parentIdOf(publish)).toBe(spanIdOfSpan(request));
+    expect(spanIdOf(stored.traceparent)).toBe(spanIdOfSpan(publish));
     expect(publish.attributes).toMatchObject({
       'messaging.system': 'nats',
       'messaging.operation.type': 'send',
@@ -263,7 +230,7 @@ describe('one trace per event', () => {
     });
 
     expect(process.kind).toBe(SpanKind.CONSUMER);
-    expect(parentOf(process)).toBe(idOf(publish));
+    expect(parentIdOf(process)).toBe(spanIdOfSpan(publish));
     expect(process.attributes).toMatchObject({
       'messaging.operation.type': 'process',
       'messaging.message.id': event.id,
@@ -278,7 +245,7 @@ describe('one trace per event', () => {
     expect(deliver.map((s) => s.attributes['fuze.target']).sort()).toEqual(['archive', 'audit', 'billing']);
     for (const d of deliveries) {
       const span = deliver.find((s) => s.attributes['fuze.target'] === d.envelope.target)!;
-      expect(spanIdOf(d.traceparent)).toBe(idOf(span));
+      expect(spanIdOf(d.traceparent)).toBe(spanIdOfSpan(span));
       expect(span.kind).toBe(SpanKind.PRODUCER);
       expect(span.attributes).toMatchObject({
         'messaging.destination.name': expect.stringMatching(/^trc\.deliver\./),
@@ -300,7 +267,7 @@ describe('one trace per event', () => {
       'publish fuze.events',
       'process fuze.events',
     ]);
-    expect(parentOf(one(spans, 'POST /v1/events'))).toBe(callerSpan);
+    expect(parentIdOf(onlySpan(spans, 'POST /v1/events'))).toBe(callerSpan);
   });
 
   test('an event that brings its own traceparent keeps it, and Fuze continues that trace', async () => {
@@ -314,7 +281,7 @@ describe('one trace per event', () => {
       'POST /v1/events',
       'process fuze.events',
     ]);
-    expect(parentOf(one(spans, 'POST /v1/events'))).toBe('1111111111111111');
+    expect(parentIdOf(onlySpan(spans, 'POST /v1/events'))).toBe('1111111111111111');
   });
 
   test.each(['nats', 'http'] as const)(
@@ -337,20 +304,28 @@ describe('one trace per event', () => {
       for (const d of deliveries) expect(traceIdOf(d.traceparent)).toBe(traceId);
 
       const spans = await spansOf(traceId, ['checkout', 'publish fuze.events', 'process fuze.events']);
-      const sdkPublish = one(spans, 'publish fuze.events', (s) => parentOf(s) === app!.spanContext().spanId);
+      const sdkPublish = onlySpan(
+        spans,
+        'publish fuze.events',
+        (s) => parentIdOf(s) === app!.spanContext().spanId,
+      );
       expect(sdkPublish.kind).toBe(SpanKind.PRODUCER);
       expect(sdkPublish.attributes['messaging.message.id']).toBe(event.id);
       // The event carries the SDK's publish span as where it started.
-      expect(spanIdOf((await storedEvent(event.id)).traceparent)).toBe(idOf(sdkPublish));
-      const process = one(spans, 'process fuze.events');
+      expect(spanIdOf((await storedEvent(event.id)).traceparent)).toBe(spanIdOfSpan(sdkPublish));
+      const process = onlySpan(spans, 'process fuze.events');
       if (transport === 'nats') {
-        expect(parentOf(process)).toBe(idOf(sdkPublish));
+        expect(parentIdOf(process)).toBe(spanIdOfSpan(sdkPublish));
       } else {
         // HTTP: SDK publish -> gateway request -> gateway publish -> router.
-        const request = one(spans, 'POST /v1/events');
-        expect(parentOf(request)).toBe(idOf(sdkPublish));
-        const gatewayPublish = one(spans, 'publish fuze.events', (s) => parentOf(s) === idOf(request));
-        expect(parentOf(process)).toBe(idOf(gatewayPublish));
+        const request = onlySpan(spans, 'POST /v1/events');
+        expect(parentIdOf(request)).toBe(spanIdOfSpan(sdkPublish));
+        const gatewayPublish = onlySpan(
+          spans,
+          'publish fuze.events',
+          (s) => parentIdOf(s) === spanIdOfSpan(request),
+        );
+        expect(parentIdOf(process)).toBe(spanIdOfSpan(gatewayPublish));
       }
     },
   );
@@ -368,9 +343,9 @@ describe('one trace per event', () => {
     const traceId = traceIdOf((await storedEvent(event.id)).traceparent)!;
     expect(traceIdOf(record.traceparent)).toBe(traceId);
     const spans = await spansOf(traceId, ['process fuze.events', 'publish fuze.dlq']);
-    const dlq = one(spans, 'publish fuze.dlq');
-    expect(spanIdOf(record.traceparent)).toBe(idOf(dlq));
-    expect(parentOf(dlq)).toBe(idOf(one(spans, 'process fuze.events')));
+    const dlq = onlySpan(spans, 'publish fuze.dlq');
+    expect(spanIdOf(record.traceparent)).toBe(spanIdOfSpan(dlq));
+    expect(parentIdOf(dlq)).toBe(spanIdOfSpan(onlySpan(spans, 'process fuze.events')));
     expect(dlq.attributes).toMatchObject({
       'fuze.target': 'fragile-target',
       'fuze.dead_letter.stage': 'route',
@@ -390,7 +365,7 @@ describe('/metrics on the ops port', () => {
     expect(await post(eventOf('com.fragile.thing', { data: { blob: 'y'.repeat(250_000) } }))).toBe(202);
 
     const delta = (text: string, name: string, labels: Record<string, string>) =>
-      metric(text, name, labels) - metric(before, name, labels);
+      metricValue(text, name, labels) - metricValue(before, name, labels);
     const after = await waitFor(
       async () => {
         const text = await scrape();
@@ -416,7 +391,7 @@ describe('/metrics on the ops port', () => {
     const gauges = await waitFor(
       async () => {
         const text = await scrape();
-        return metric(text, 'fuze_dlq_depth', { target: 'fragile-target' }) >= 1 ? text : undefined;
+        return metricValue(text, 'fuze_dlq_depth', { target: 'fragile-target' }) >= 1 ? text : undefined;
       },
       { timeoutMs: 20_000, message: 'dlq depth' },
     );
