@@ -13,4 +13,5 @@ export {
 export { makeTempDir, removeTempDir } from './processes.js';
 export { finishedSpansOf, onlySpan, parentIdOf, spanIdOf, spanIdOfSpan, traceIdOf } from './spans.js';
 export { readStream, type StoredMessage } from './stream-contents.js';
+export { startTestBus, type TestBus } from './test-bus.js';
 export { type WaitForOptions, waitFor } from './wait.js';

@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { ensureTopology, JetStreamPublisher } from '@fuze/bus';
+import { ensureTopology } from '@fuze/bus';
 import {
-  createLogger,
   type DeadLetterRecord,
   type DeliveryEnvelope,
   deadLetterId,
   decodeDelivery,
   dlqSubject,
-  type Logger,
   loadConfig,
   type StreamNames,
 } from '@fuze/core';
@@ -15,14 +13,12 @@ import { type Database, getDeadLetter, openDatabase, tables } from '@fuze/db';
 import { createTokenAuthenticator } from '@fuze/http';
 import {
   createTestDatabase,
-  type NatsServerHandle,
   readStream,
-  startNatsServer,
+  startTestBus,
+  type TestBus,
   type TestDatabase,
   waitFor,
 } from '@fuze/test/harness';
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { count, ne } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -36,34 +32,8 @@ import {
 import { applyRuleFiles, buildAdminApp } from '../src/index.js';
 
 /** One nats-server per test file. */
-export interface DlqBus {
-  nats: NatsServerHandle;
-  nc: NatsConnection;
-  js: JetStreamClient;
-  jsm: JetStreamManager;
-  publisher: JetStreamPublisher;
-  logger: Logger;
-  close(): Promise<void>;
-}
-
-export async function startDlqBus(): Promise<DlqBus> {
-  const nats = await startNatsServer();
-  const nc = await connect({ servers: nats.url, noAsyncTraces: true });
-  const publisher = new JetStreamPublisher(nc);
-  return {
-    nats,
-    nc,
-    js: jetstream(nc),
-    jsm: await jetstreamManager(nc),
-    publisher,
-    logger: createLogger(process.env.FUZE_TEST_LOG === '1' ? 'debug' : 'silent'),
-    async close() {
-      await publisher.close();
-      await nc.close();
-      await nats[Symbol.asyncDispose]();
-    },
-  };
-}
+export type DlqBus = TestBus;
+export const startDlqBus = startTestBus;
 
 /** A fresh prefix (its own streams) and a fresh database; the admin app; the indexer and worker. */
 export interface DlqFixture {

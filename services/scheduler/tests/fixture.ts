@@ -1,47 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { ensureTopology, JetStreamPublisher } from '@fuze/bus';
-import { type CloudEventRecord, createLogger, type Logger, loadConfig, type StreamNames } from '@fuze/core';
+import { ensureTopology } from '@fuze/bus';
+import { type CloudEventRecord, loadConfig, type StreamNames } from '@fuze/core';
 import { type Database, openDatabase, putTimer, type TimerWrite } from '@fuze/db';
-import {
-  createTestDatabase,
-  type NatsServerHandle,
-  startNatsServer,
-  type TestDatabase,
-} from '@fuze/test/harness';
+import { createTestDatabase, startTestBus, type TestBus, type TestDatabase } from '@fuze/test/harness';
 import { armTimer, parseTimerRequest, type TimerRequest } from '@fuze/timers';
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type RunningScheduler, type SchedulerOptions, startScheduler } from '../src/index.js';
 
-/** A real nats-server with Fuze's streams, a JetStream publisher, and helpers to read what was fired. */
-export interface BusFixture {
-  nats: NatsServerHandle;
-  nc: NatsConnection;
-  js: JetStreamClient;
-  jsm: JetStreamManager;
-  publisher: JetStreamPublisher;
-  logger: Logger;
-  close(): Promise<void>;
-}
-
-export async function startBus(): Promise<BusFixture> {
-  const nats = await startNatsServer();
-  const nc = await connect({ servers: nats.url, noAsyncTraces: true });
-  const publisher = new JetStreamPublisher(nc);
-  return {
-    nats,
-    nc,
-    js: jetstream(nc),
-    jsm: await jetstreamManager(nc),
-    publisher,
-    logger: createLogger(process.env.FUZE_TEST_LOG === '1' ? 'debug' : 'silent'),
-    async close() {
-      await publisher.close();
-      await nc.close();
-      await nats[Symbol.asyncDispose]();
-    },
-  };
-}
+/** One nats-server per test file. */
+export type BusFixture = TestBus;
+export const startBus = startTestBus;
 
 /** A fresh stream prefix with its streams, so each test counts only its own events. */
 export async function freshStreams(bus: BusFixture): Promise<{ prefix: string; streams: StreamNames }> {
