@@ -60,8 +60,11 @@ export function planDeliveries(
 ): DeliveryPlan {
   const plan: DeliveryPlan = { matchedRules: [], publishes: [], deadLetters: [] };
   if (!rules) return plan;
+  const matched = rules.matcher.match(event);
+  // Most events of a busy bus match nothing: build the attribute map only for those that do.
+  if (matched.length === 0) return plan;
   const attributes = eventAttributes(event);
-  for (const ruleName of rules.matcher.match(event)) {
+  for (const ruleName of matched) {
     const rule = rules.rules.get(ruleName);
     if (!rule) continue;
     plan.matchedRules.push(ruleName);
