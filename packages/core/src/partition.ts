@@ -9,6 +9,18 @@ const encoder = new TextEncoder();
  */
 export function partitionFor(key: string, partitions: number): number {
   let hash = fnvOffset;
+  // Most keys are ASCII, whose UTF-8 bytes are their char codes: hash them without encoding.
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code > 0x7f) return partitionOfBytes(key, partitions);
+    hash ^= code;
+    hash = Math.imul(hash, fnvPrime) >>> 0;
+  }
+  return hash % partitions;
+}
+
+function partitionOfBytes(key: string, partitions: number): number {
+  let hash = fnvOffset;
   for (const byte of encoder.encode(key)) {
     hash ^= byte;
     hash = Math.imul(hash, fnvPrime) >>> 0;

@@ -35,6 +35,11 @@ describe('eventMessageId', () => {
     expect(eventMessageId('/a', '1')).not.toBe(eventMessageId('/a1', ''));
     expect(eventMessageId('/a', '1')).toMatch(/^[A-Za-z0-9_-]{32}$/);
   });
+
+  test('never changes across versions: stored events dedupe against it', () => {
+    // base64url(sha256("/orders\0é-1"))[0..32], as the first release computed it.
+    expect(eventMessageId('/orders', 'é-1')).toBe('B0SrCGRKMOihZwGcL-rQfwjOIsr7iBWd');
+  });
 });
 
 describe('partitionFor', () => {
@@ -43,6 +48,11 @@ describe('partitionFor', () => {
     expect(partitionFor('a', 2 ** 31)).toBe(0xe40c292c % 2 ** 31);
     expect(partitionFor('foobar', 1000)).toBe(0xbf9cf968 % 1000);
     expect(partitionFor('', 7)).toBe(0x811c9dc5 % 7);
+  });
+
+  test('hashes the UTF-8 bytes of a non-ASCII key', () => {
+    // FNV-1a over the 11 UTF-8 bytes of "ключ-7".
+    expect(partitionFor('ключ-7', 2 ** 31)).toBe(0x4fc701e9 % 2 ** 31);
   });
 
   test('spreads keys over partitions', () => {

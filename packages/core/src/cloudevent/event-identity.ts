@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The JetStream `Nats-Msg-Id` of an accepted event: a digest of source+id, because the
@@ -6,5 +6,6 @@ import { createHash } from 'node:crypto';
  * carry whatever bytes a producer put in them.
  */
 export function eventMessageId(source: string, id: string): string {
-  return createHash('sha256').update(source).update('\u0000').update(id).digest('base64url').slice(0, 32);
+  // One-shot hash: a Hash object per event cost more than the digest itself.
+  return hash('sha256', `${source}\u0000${id}`, 'base64url').slice(0, 32);
 }
