@@ -58,6 +58,26 @@ describe('bad input gets a clear problem+json and loses nothing else', () => {
     expect(res.body.errors).toEqual([{ pointer: 'specversion', message: 'must be "1.0"' }]);
   });
 
+  test('schemaurl (CloudEvents 0.3) and broken data_base64 -> 400 naming each', async () => {
+    const res = await structured({
+      ...valid,
+      schemaurl: 'https://schemas.example.com/x',
+      data_base64: 'abcde',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual([
+      'data_base64',
+      'schemaurl',
+    ]);
+    expect(res.body.detail).toContain('dataschema');
+  });
+
+  test('a tracestate that would break a header line -> 400 naming tracestate', async () => {
+    const res = await structured({ ...valid, tracestate: 'a=1\r\nNats-Msg-Id: forged' });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(['tracestate']);
+  });
+
   test('invalid extension names -> 400 naming each', async () => {
     const res = await structured({ ...valid, 'Bad-Name': 'x', waytoolongextensionname: 'y' });
     expect(res.status).toBe(400);

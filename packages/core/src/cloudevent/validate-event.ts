@@ -69,7 +69,12 @@ export function describeAjvError(error: ErrorObject): EventProblem {
     case 'const':
       return { pointer: at, message: `must be "${String(error.params.allowedValue)}"` };
     case 'not':
-      return { pointer: 'data', message: 'an event carries either data or data_base64, not both' };
+      return at === 'schemaurl'
+        ? {
+            pointer: at,
+            message: 'is the CloudEvents 0.3 attribute: a 1.0 event names its schema in dataschema',
+          }
+        : { pointer: 'data', message: 'an event carries either data or data_base64, not both' };
     case 'additionalProperties':
       return { pointer: join(at, String(error.params.additionalProperty)), message: 'is not allowed here' };
     default:
