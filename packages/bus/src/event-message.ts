@@ -25,12 +25,16 @@ const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})
  * from the body either way, so no event in the events stream carries them; a due time already
  * past (or a zero delay) publishes straight into the events stream. `delay` counts from `nowMs`,
  * the publisher's clock. Throws FUZE_INVALID_EVENT for an unreadable `deliverat`/`delay`.
+ *
+ * `received`, when given, must be JSON that parses to exactly `event` (the gateway's request
+ * body, when it changed nothing): it is stored as is, saving a second serialisation.
  */
 export function eventPublishRequest(
   prefix: string,
   bus: string,
   event: CloudEventRecord,
   nowMs: number = Date.now(),
+  received?: Uint8Array,
 ): PublishRequest {
   const deliverAtMs = requestedDeliveryTime(event, nowMs);
   const body = deliverAtMs === undefined ? event : withoutDeliveryExtensions(event);
@@ -44,7 +48,7 @@ export function eventPublishRequest(
       ? delayedSubject(prefix, bus, event.type)
       : eventSubject(prefix, bus, routingShardOf(event), event.type),
     // Buffer.from is a Uint8Array and encodes UTF-8 faster than TextEncoder on this path.
-    payload: Buffer.from(JSON.stringify(body)),
+    payload: received !== undefined && body === event ? received : Buffer.from(JSON.stringify(body)),
     msgId: eventMessageId(event.source, event.id),
     headers,
   };

@@ -112,7 +112,8 @@ async function ingestBody(
       `the request body is over ${options.maxEventBytes} bytes (FUZE_MAX_EVENT_BYTES); batch mode allows that much per event`,
     );
   }
-  const result = await options.ingestor.ingest(bus, body.event, origin);
+  const received = body.mode === 'structured' ? (request.body as Buffer) : undefined;
+  const result = await options.ingestor.ingest(bus, body.event, origin, received);
   return reply.code(202).send({ id: result.id, status: result.duplicate ? 'duplicate' : 'accepted' });
 }
 

@@ -99,6 +99,57 @@ describe('CloudEvents in through the official cloudevents SDK', () => {
   });
 });
 
+describe('stored bytes', () => {
+  async function storedPayload(id: string): Promise<string> {
+    const messages = await readStream(fx.nc, fx.eventsStream);
+    const found = messages.find((m) => m.json<{ id: string }>().id === id);
+    if (!found) throw new Error(`event ${id} is not in the stream`);
+    return new TextDecoder().decode(found.data);
+  }
+
+  test('a structured event that validation left alone is stored exactly as received', async () => {
+    const body = JSON.stringify(
+      { specversion: '1.0', id: 'raw-1', source: '/raw', type: 'com.example.x', data: { a: [1, 2] } },
+      null,
+      2,
+    );
+    expect((await post(body, 'application/cloudevents+json')).status).toBe(202);
+    expect(await storedPayload('raw-1')).toBe(body);
+  });
+
+  test('an event the gateway changed is stored as the changed event', async () => {
+    const withNull = JSON.stringify({
+      specversion: '1.0',
+      id: 'raw-2',
+      source: '/raw',
+      type: 'com.example.x',
+      region: null,
+    });
+    expect((await post(withNull, 'application/cloudevents+json')).status).toBe(202);
+    expect(JSON.parse(await storedPayload('raw-2'))).toEqual({
+      specversion: '1.0',
+      id: 'raw-2',
+      source: '/raw',
+      type: 'com.example.x',
+    });
+
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const plain = JSON.stringify({ specversion: '1.0', id: 'raw-3', source: '/raw', type: 'com.example.x' });
+    expect((await post(plain, 'application/cloudevents+json', { traceparent })).status).toBe(202);
+    expect(JSON.parse(await storedPayload('raw-3'))).toMatchObject({ id: 'raw-3', traceparent });
+
+    const delayed = JSON.stringify({
+      specversion: '1.0',
+      id: 'raw-4',
+      source: '/raw',
+      type: 'com.example.x',
+      delay: '0s',
+    });
+    expect((await post(delayed, 'application/cloudevents+json')).status).toBe(202);
+    expect(JSON.parse(await storedPayload('raw-4'))).not.toHaveProperty('delay');
+  });
+});
+
 describe('responses', () => {
   test('202 only after the event is stored; same source+id again is a duplicate stored once', async () => {
     const event = JSON.stringify({
