@@ -2,10 +2,11 @@ import { FuzeError } from '@fuze/core';
 import {
   createInbox,
   type Msg,
+  type MsgHdrs,
   type NatsConnection,
-  headers as natsHeaders,
   type Subscription,
 } from '@nats-io/transport-node';
+import { headerBlock } from './header-block.js';
 
 const utf8 = new TextDecoder();
 
@@ -35,6 +36,7 @@ export interface PublisherOptions {
 
 interface Pending {
   request: PublishRequest;
+  headers: MsgHdrs;
   resolve(ack: PublishAck): void;
   reject(err: Error): void;
   sentAt: number;
@@ -61,7 +63,7 @@ export class JetStreamPublisher {
   private readonly maxInFlight: number;
   private nextToken = 0;
   private closed = false;
-  private outbox: Array<[token: string, request: PublishRequest]> = [];
+  private outbox: Array<[token: string, pending: Pending]> = [];
   private outboxScheduled = false;
 
   constructor(
@@ -88,18 +90,22 @@ export class JetStreamPublisher {
     if (this.pending.size >= this.maxInFlight || this.waitingForRoom.length > 0) {
       await new Promise<void>((resolve) => this.waitingForRoom.push(resolve));
     }
+    // Encoded once, here, so a header that cannot be sent fails this call, and re-sends reuse it.
+    const headers = headerBlock(request.msgId, request.headers);
     return new Promise<PublishAck>((resolve, reject) => {
       const token = (this.nextToken++).toString(36);
       const now = Date.now();
-      this.pending.set(token, {
+      const pending: Pending = {
         request,
+        headers,
         resolve,
         reject,
         sentAt: now,
         firstSentAt: now,
         lastError: 'no ack yet',
-      });
-      this.enqueue(token, request);
+      };
+      this.pending.set(token, pending);
+      this.enqueue(token, pending);
     });
   }
 
@@ -116,27 +122,27 @@ export class JetStreamPublisher {
    * own turn costs a socket write, which dominated the one-event-per-request HTTP path.
    * Order is kept: the outbox is FIFO.
    */
-  private enqueue(token: string, request: PublishRequest): void {
-    this.outbox.push([token, request]);
+  private enqueue(token: string, pending: Pending): void {
+    this.outbox.push([token, pending]);
     if (this.outboxScheduled) return;
     this.outboxScheduled = true;
     setImmediate(() => {
       const batch = this.outbox;
       this.outbox = [];
       this.outboxScheduled = false;
-      for (const [t, r] of batch) this.send(t, r);
+      for (const [t, p] of batch) this.send(t, p);
     });
   }
 
-  private send(token: string, request: PublishRequest): void {
-    const h = natsHeaders();
-    h.set('Nats-Msg-Id', request.msgId);
-    if (request.headers) for (const [k, v] of Object.entries(request.headers)) h.set(k, v);
+  private send(token: string, pending: Pending): void {
+    const { request } = pending;
     try {
-      this.nc.publish(request.subject, request.payload, { reply: `${this.inbox}.${token}`, headers: h });
+      this.nc.publish(request.subject, request.payload, {
+        reply: `${this.inbox}.${token}`,
+        headers: pending.headers,
+      });
     } catch (err) {
-      const pending = this.pending.get(token);
-      if (!pending) return;
+      if (!this.pending.has(token)) return;
       if (/max.?payload/i.test((err as Error).message)) {
         // Too big for the server: no retry can help.
         this.settle(token, pending);
@@ -211,7 +217,7 @@ export class JetStreamPublisher {
         );
       } else if (now - pending.sentAt >= this.ackTimeoutMs && !this.nc.isClosed()) {
         pending.sentAt = now;
-        this.send(token, pending.request);
+        this.send(token, pending);
       }
     }
   }

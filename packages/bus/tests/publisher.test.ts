@@ -70,6 +70,37 @@ describe('JetStreamPublisher', () => {
     await publisher.close();
   });
 
+  test('several headers keep their names and values, non-ASCII included', async () => {
+    const publisher = new JetStreamPublisher(nc);
+    const headers = { 'Fuze-Target': 'orders/ship', tracestate: 'a=1,b=2', 'Fuze-Key': 'clé-7' };
+    const ack = await publisher.publish({
+      subject: 'p.events.default.h',
+      payload: bytes('h'),
+      msgId: 'many',
+      headers,
+    });
+    const stored = await (await jetstreamManager(nc)).streams.getMessage('P_EVENTS', { seq: ack.seq });
+    for (const [name, value] of Object.entries(headers)) expect(stored?.header.get(name)).toBe(value);
+    await publisher.close();
+  });
+
+  test('a header value with a line break is refused before anything is sent', async () => {
+    const publisher = new JetStreamPublisher(nc);
+    const jsm = await jetstreamManager(nc);
+    const before = (await jsm.streams.info('P_EVENTS')).state.last_seq;
+    const error = await publisher
+      .publish({
+        subject: 'p.events.default.h',
+        payload: bytes('x'),
+        msgId: 'injected',
+        headers: { tracestate: 'a=1\r\nNats-Msg-Id: forged' },
+      })
+      .catch((e: unknown) => e);
+    expect((error as FuzeError).code).toBe('FUZE_PUBLISH_FAILED');
+    expect((await jsm.streams.info('P_EVENTS')).state.last_seq).toBe(before);
+    await publisher.close();
+  });
+
   test('no stream for the subject: retried, then a timeout error that says why', async () => {
     const publisher = new JetStreamPublisher(nc, { ackTimeoutMs: 200, giveUpAfterMs: 1_000 });
     const error = await publisher
