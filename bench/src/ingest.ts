@@ -96,14 +96,20 @@ export async function run(args: string[]): Promise<void> {
   ) => {
     const measure = () => medianHttp(timing, purge, load, unit);
     const cpuBefore = await target.cpuMicros();
+    const natsBefore = nats.cpuMicros();
+    const selfBefore = process.cpuUsage();
     const rate = profileDir
       ? await target.profile(join(profileDir, `${key}.cpuprofile`), measure)
       : await measure();
     const cpu = (await target.cpuMicros()) - cpuBefore;
+    const natsCpu = nats.cpuMicros() - natsBefore;
+    const selfCpu = process.cpuUsage(selfBefore);
     const perRequest = `${micros(cpu, rate.requests)} µs CPU/request in the server`;
     const perEvent =
       load.eventsPerRequest > 1 ? ` (${micros(cpu, rate.requests * load.eventsPerRequest)}/event)` : '';
-    report.add(key, label, rate, unit, `; ${perRequest}${perEvent}${failures(rate)}`);
+    // Where the rest of the two cores went: nats-server and the load generator (this process).
+    const others = `, ${micros(natsCpu, rate.requests)} in nats-server, ${micros(selfCpu.user + selfCpu.system, rate.requests)} in the load generator`;
+    report.add(key, label, rate, unit, `; ${perRequest}${perEvent}${others}${failures(rate)}`);
   };
 
   try {

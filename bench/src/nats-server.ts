@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,8 @@ import { findNatsServerBinary, natsAnswers } from '@fuze/bus';
 
 export interface BenchNatsServer {
   url: string;
+  /** CPU time (user + system) the server has used so far, in µs; 0 where /proc is missing. */
+  cpuMicros(): number;
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startBenchNatsServer(): Promise<BenchNatsServer> {
   }
   return {
     url,
+    cpuMicros: () => processCpuMicros(child.pid),
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
@@ -47,6 +50,23 @@ export async function startBenchNatsServer(): Promise<BenchNatsServer> {
     },
   };
 }
+
+/** utime + stime of a process from /proc/<pid>/stat (Linux), in µs. */
+export function processCpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1_000_000) / clockTicksPerSecond;
+  } catch {
+    return 0;
+  }
+}
+
+// USER_HZ is 100 on every Linux build this runs on.
+const clockTicksPerSecond = 100;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
