@@ -12,6 +12,9 @@ export default class SummaryLineReporter implements Reporter {
         const state = test.result().state;
         if (state === 'passed') counts.passed++;
         else if (state === 'failed') counts.failed++;
+        // A test meant to run that never did because its file or a hook failed is a failure,
+        // not a skip: a beforeAll that throws must not read as "0 failed".
+        else if (test.options.mode === 'run' && module.state() === 'failed') counts.failed++;
         else counts.skipped++;
       }
       if (module.state() === 'failed' && [...module.children.allTests()].length === 0) counts.failed++;
