@@ -1,4 +1,5 @@
-// `npm run bench -- e2e [--events=20000] [--rate=2000] [--seconds=5] [--keys=200] [--runs=3]`
+// `npm run bench -- e2e [--events=20000] [--rate=2000] [--seconds=5] [--keys=200] [--runs=3] [--profile]`
+// `--profile`: the router process writes a .cpuprofile to $TMPDIR/fuze-bench-profiles/ when it exits.
 // End to end: SDK publish -> events stream -> router (its own process) -> 16-partition delivery
 // -> SDK consumer, next to a raw JetStream two-hop pipeline measured in the same run (publish ->
 // consume and republish with a msgID in its own process -> consume), same payloads.
@@ -11,7 +12,7 @@ import { JetStreamPublisher } from '@fuze/bus';
 import { createConsumer, createPublisher } from '@fuze/sdk';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
-import { startBenchNatsServer } from './nats-server.js';
+import { processCpuMicros, startBenchNatsServer } from './nats-server.js';
 import { format } from './report.js';
 import { sampleInput } from './sample-event.js';
 
@@ -25,7 +26,16 @@ interface Pipeline {
   received(): number;
   /** End-to-end latencies (ms) recorded since the last `resetLatencies()`. */
   latencies: number[];
+  /** The middle hop's process, for its CPU time. */
+  hopPid: number | undefined;
   close(): Promise<void>;
+}
+
+/** CPU time (µs) spent while a pipeline ran: nats-server, the middle hop, this process. */
+interface CpuSpent {
+  nats: number;
+  hop: number;
+  self: number;
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -36,6 +46,7 @@ export async function run(args: string[]): Promise<void> {
   const seconds = option('seconds', 5);
   const keys = option('keys', 200);
   const runs = option('runs', 3);
+  const profileDir = args.includes('--profile') ? join(tmpdir(), 'fuze-bench-profiles') : undefined;
 
   const nats = await startBenchNatsServer();
   console.log(
@@ -46,13 +57,25 @@ export async function run(args: string[]): Promise<void> {
   );
   const pipelines: Pipeline[] = [];
   try {
-    pipelines.push(await startRawPipeline(nats.url, keys), await startFuzePipeline(nats.url, keys));
+    pipelines.push(
+      await startRawPipeline(nats.url, keys),
+      await startFuzePipeline(nats.url, keys, profileDir),
+    );
     for (const pipeline of pipelines) await throughput(pipeline, 1_000); // warm-up: leases, consumers, JIT
     const rates = pipelines.map(() => [] as number[]);
+    const cpu = pipelines.map(() => ({ nats: 0, hop: 0, self: 0, events: 0 }));
     const p50s = pipelines.map(() => [] as number[]);
     const p99s = pipelines.map(() => [] as number[]);
     for (let r = 0; r < runs; r++)
-      for (const [i, pipeline] of pipelines.entries()) rates[i]!.push(await throughput(pipeline, events));
+      for (const [i, pipeline] of pipelines.entries()) {
+        const before = cpuNow(nats.cpuMicros(), pipeline);
+        rates[i]!.push(await throughput(pipeline, events));
+        const after = cpuNow(nats.cpuMicros(), pipeline);
+        cpu[i]!.nats += after.nats - before.nats;
+        cpu[i]!.hop += after.hop - before.hop;
+        cpu[i]!.self += after.self - before.self;
+        cpu[i]!.events += events;
+      }
     for (let r = 0; r < runs; r++)
       for (const [i, pipeline] of pipelines.entries()) {
         const { p50, p99 } = await pacedLatency(pipeline, rate, seconds);
@@ -64,6 +87,12 @@ export async function run(args: string[]): Promise<void> {
         `${pipeline.name.padEnd(60)} ${format(median(rates[i]!)).padStart(7)} events/s   ` +
           `p50 ${median(p50s[i]!).toFixed(2)} ms   p99 ${median(p99s[i]!).toFixed(2)} ms   ` +
           `(runs: ${rates[i]!.map(format).join(', ')} events/s; p99 ${p99s[i]!.map((v) => v.toFixed(1)).join(', ')} ms)`,
+      );
+      const spent = cpu[i]!;
+      const per = (micros: number) => (micros / spent.events).toFixed(1);
+      console.log(
+        `${''.padEnd(60)} CPU µs/event at full speed: nats-server ${per(spent.nats)}, middle hop ${per(spent.hop)}, ` +
+          `publisher+consumer ${per(spent.self)}, total ${per(spent.nats + spent.hop + spent.self)}`,
       );
     }
     const ratio = median(rates[1]!) / median(rates[0]!);
@@ -78,6 +107,11 @@ export async function run(args: string[]): Promise<void> {
     for (const pipeline of pipelines) await pipeline.close();
     await nats.stop();
   }
+}
+
+function cpuNow(natsMicros: number, pipeline: Pipeline): CpuSpent {
+  const self = process.cpuUsage();
+  return { nats: natsMicros, hop: processCpuMicros(pipeline.hopPid), self: self.user + self.system };
 }
 
 function median(values: number[]): number {
@@ -179,6 +213,7 @@ async function startRawPipeline(natsUrl: string, keys: number): Promise<Pipeline
     },
     received: () => received,
     latencies,
+    hopPid: hop.pid,
     async close() {
       messages.stop();
       await publisher.close();
@@ -189,7 +224,7 @@ async function startRawPipeline(natsUrl: string, keys: number): Promise<Pipeline
 }
 
 /** Fuze: SDK publisher -> router (a `fuze serve --services router` process) -> SDK consumer. */
-async function startFuzePipeline(natsUrl: string, keys: number): Promise<Pipeline> {
+async function startFuzePipeline(natsUrl: string, keys: number, profileDir?: string): Promise<Pipeline> {
   const dir = mkdtempSync(join(tmpdir(), 'fuze-bench-e2e-'));
   writeFileSync(
     join(dir, 'rules.yaml'),
@@ -204,7 +239,7 @@ spec:
       ordering: { partitionKey: "$.data.customerId", partitions: 16 }
 `,
   );
-  const router = await startRouter(natsUrl, dir);
+  const router = await startRouter(natsUrl, dir, profileDir);
   const latencies: number[] = [];
   let received = 0;
   const consumer = await createConsumer({
@@ -222,6 +257,7 @@ spec:
     publish: (i, sentAt) => sdk.publish({ ...sampleInput, data: eventData(i, keys, sentAt) }),
     received: () => received,
     latencies,
+    hopPid: router.pid,
     async close() {
       await consumer.close();
       await sdk.close();
@@ -232,11 +268,21 @@ spec:
 }
 
 /** The built `fuze` binary running the router alone, with the bench rule applied at start. */
-async function startRouter(natsUrl: string, dir: string): Promise<ChildProcess> {
+async function startRouter(natsUrl: string, dir: string, profileDir?: string): Promise<ChildProcess> {
   const bin = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
   const child = spawn(
     process.execPath,
-    [bin, 'serve', '--services', 'router', '--rules', join(dir, 'rules.yaml')],
+    [
+      ...(profileDir
+        ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=router.cpuprofile']
+        : []),
+      bin,
+      'serve',
+      '--services',
+      'router',
+      '--rules',
+      join(dir, 'rules.yaml'),
+    ],
     {
       env: {
         PATH: process.env.PATH ?? '',
