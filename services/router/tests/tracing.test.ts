@@ -166,7 +166,11 @@ beforeAll(async () => {
       const probe = eventOf('com.shop.probe');
       await post(probe);
       await new Promise((r) => setTimeout(r, 200));
-      return (await readStream(nc, streams.delivery)).some((m) => m.headers['ce-id']?.includes(probe.id));
+      return (await readStream(nc, streams.delivery)).some(
+        (m) =>
+          decodeDelivery({ get: (k) => m.headers[k] ?? '', keys: () => Object.keys(m.headers) }, m.data)
+            .attributes.id === probe.id,
+      );
     },
     { timeoutMs: 20_000, message: 'rules to be live' },
   );

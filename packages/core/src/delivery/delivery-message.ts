@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CloudEventRecord } from '../cloudevent/cloud-event.js';
 
 /**
@@ -6,8 +6,9 @@ import type { CloudEventRecord } from '../cloudevent/cloud-event.js';
  * `<p>.deliver.<target>.<partition>` and what dispatchers and SDK consumers read.
  *
  * The body is exactly what the target receives (the structured CloudEvent for `input: whole`,
- * else the transformer's output); the event's attributes travel as `ce-*` headers, as in the
- * CloudEvents HTTP binary mode, so a binary-mode webhook is a header copy.
+ * else the transformer's output). A transformed body's event attributes travel as `ce-*`
+ * headers, as in the CloudEvents HTTP binary mode; a whole event carries them in its body, so its
+ * message repeats none of them (it halved the message) and readers take them from the body.
  */
 export interface DeliveryEnvelope {
   /** The matched event's context attributes and extensions (never `data`), as strings. */
@@ -56,10 +57,10 @@ export function deliveryMessageId(
   target: string,
   replayJob?: string,
 ): string {
-  const hash = createHash('sha256').update(event.source).update('\u0000').update(event.id);
-  hash.update('\u0000').update(rule).update('\u0000').update(target);
-  if (replayJob) hash.update('\u0000').update(replayJob);
-  return hash.digest('base64url').slice(0, 32);
+  // One-shot hash over the same bytes the streaming form hashed: the ids never change.
+  let identity = `${event.source}\u0000${event.id}\u0000${rule}\u0000${target}`;
+  if (replayJob) identity += `\u0000${replayJob}`;
+  return hash('sha256', identity, 'base64url').slice(0, 32);
 }
 
 /** The string attributes of an event (everything but data), as binary mode carries them. */
@@ -87,8 +88,10 @@ export function encodeDeliveryHeaders(envelope: DeliveryEnvelope): Record<string
     headers[deliveryHeaders.replayJob] = envelope.replay.jobId;
     headers[deliveryHeaders.replayOf] = envelope.replay.deadLetterId;
   }
-  for (const [name, value] of Object.entries(envelope.attributes)) {
-    headers[attributePrefix + name] = encodeURIComponent(value);
+  if (envelope.contentType !== cloudEventsJson) {
+    for (const [name, value] of Object.entries(envelope.attributes)) {
+      headers[attributePrefix + name] = encodeURIComponent(value);
+    }
   }
   // Trace context also travels under its W3C names so any consumer can continue the trace.
   if (envelope.attributes.traceparent) headers.traceparent = envelope.attributes.traceparent;
@@ -106,10 +109,11 @@ export function decodeDelivery(headers: HeaderReader, body: Uint8Array): Deliver
   const partitionKey = headers.get(deliveryHeaders.partitionKey);
   const replayJob = headers.get(deliveryHeaders.replayJob);
   const eventSeq = Number(headers.get(deliveryHeaders.eventSeq));
-  return {
+  const contentType = headers.get(deliveryHeaders.contentType) || cloudEventsJson;
+  const envelope: DeliveryEnvelope = {
     attributes,
     body,
-    contentType: headers.get(deliveryHeaders.contentType) || cloudEventsJson,
+    contentType,
     bus: headers.get(deliveryHeaders.bus),
     rule: headers.get(deliveryHeaders.rule),
     target: headers.get(deliveryHeaders.target),
@@ -120,6 +124,26 @@ export function decodeDelivery(headers: HeaderReader, body: Uint8Array): Deliver
       ? { replay: { jobId: replayJob, deadLetterId: headers.get(deliveryHeaders.replayOf) } }
       : {}),
   };
+  if (contentType === cloudEventsJson && Object.keys(attributes).length === 0) {
+    // A whole event: its attributes are read from the body when (and only if) someone asks.
+    let parsed: Record<string, string> | undefined;
+    Object.defineProperty(envelope, 'attributes', {
+      enumerable: true,
+      get: () => {
+        parsed ??= attributesOfStoredEvent(body);
+        return parsed;
+      },
+    });
+  }
+  return envelope;
+}
+
+function attributesOfStoredEvent(body: Uint8Array): Record<string, string> {
+  try {
+    return eventAttributes(JSON.parse(new TextDecoder().decode(body)) as CloudEventRecord);
+  } catch {
+    return {};
+  }
 }
 
 /**
