@@ -83,15 +83,27 @@ export class JetStreamPublisher {
     return this.pending.size;
   }
 
-  async publish(request: PublishRequest): Promise<PublishAck> {
-    if (this.closed) throw new FuzeError('FUZE_PUBLISH_FAILED', 'publisher is closed');
+  publish(request: PublishRequest): Promise<PublishAck> {
+    if (this.closed) return Promise.reject(new FuzeError('FUZE_PUBLISH_FAILED', 'publisher is closed'));
     // FIFO: a new caller queues behind waiting ones, so publishes leave in call order
     // (the router relies on it to keep per-key order).
     if (this.pending.size >= this.maxInFlight || this.waitingForRoom.length > 0) {
-      await new Promise<void>((resolve) => this.waitingForRoom.push(resolve));
+      return new Promise<void>((resolve) => this.waitingForRoom.push(resolve)).then(() =>
+        this.publishNow(request),
+      );
     }
-    // Encoded once, here, so a header that cannot be sent fails this call, and re-sends reuse it.
-    const headers = headerBlock(request.msgId, request.headers);
+    return this.publishNow(request);
+  }
+
+  // Not async: the common path (room in flight) makes one promise per publish, not three.
+  private publishNow(request: PublishRequest): Promise<PublishAck> {
+    let headers: MsgHdrs;
+    try {
+      // Encoded once, here, so a header that cannot be sent fails this call, and re-sends reuse it.
+      headers = headerBlock(request.msgId, request.headers);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise<PublishAck>((resolve, reject) => {
       const token = (this.nextToken++).toString(36);
       const now = Date.now();
