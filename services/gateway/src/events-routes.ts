@@ -114,7 +114,9 @@ async function ingestBody(
   }
   const received = body.mode === 'structured' ? (request.body as Buffer) : undefined;
   const result = await options.ingestor.ingest(bus, body.event, origin, received);
-  return reply.code(202).send({ id: result.id, status: result.duplicate ? 'duplicate' : 'accepted' });
+  // Serialised here: the one hot response of the service, two fields.
+  const answer = `{"id":${JSON.stringify(result.id)},"status":"${result.duplicate ? 'duplicate' : 'accepted'}"}`;
+  return reply.code(202).type('application/json; charset=utf-8').send(answer);
 }
 
 /** The parent of the request span: the `traceparent` header, else a single event's `traceparent` attribute. */

@@ -44,6 +44,11 @@ export interface IngestOrigin {
  * NATS `traceparent` header always names this span, so the router's span is its child.
  */
 export class EventIngestor {
+  private readonly countersByBus = new Map<
+    string,
+    { accepted: { inc(): void }; duplicate: { inc(): void } }
+  >();
+
   constructor(
     private readonly deps: {
       publisher: JetStreamPublisher;
@@ -128,7 +133,16 @@ export class EventIngestor {
 
   /** Counts a stored event; returns `duplicate`. */
   private count(bus: string, duplicate: boolean): boolean {
-    (duplicate ? fuzeMetrics.eventsDuplicate : fuzeMetrics.eventsAccepted).inc({ bus });
+    let counters = this.countersByBus.get(bus);
+    if (!counters) {
+      // prom-client hashes a label object on every inc(); a bound child per bus does it once.
+      counters = {
+        accepted: fuzeMetrics.eventsAccepted.labels({ bus }),
+        duplicate: fuzeMetrics.eventsDuplicate.labels({ bus }),
+      };
+      this.countersByBus.set(bus, counters);
+    }
+    (duplicate ? counters.duplicate : counters.accepted).inc();
     return duplicate;
   }
 
