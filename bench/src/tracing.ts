@@ -1,4 +1,5 @@
-// `npm run bench -- tracing [--seconds=4] [--runs=3] [--warmup=1] [--connections=64]`
+// `npm run bench -- tracing [--seconds=4] [--runs=3] [--warmup=1] [--connections=64] [--profile]`
+// `--profile`: each gateway process writes $TMPDIR/fuze-bench-profiles/tracing-<mode>.cpuprofile on exit.
 // Gateway ingest throughput with tracing off (no OTEL_* exporter: no provider registered) and with
 // tracing on at 100% sampling, in the same run against the same nats-server, runs alternating so
 // drift hits every mode alike. Tracing on comes twice: into an in-memory exporter (the cost of the
@@ -8,7 +9,8 @@
 // This file is also the HTTP server's child process (`tracing.js target <mode> <natsUrl> <prefix>`),
 // since the server must register tracing before it builds the gateway.
 import { type ChildProcess, fork } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectNats, ensureTopology, JetStreamPublisher } from '@fuze/bus';
 import { createLogger, loadConfig, streamNames } from '@fuze/core';
 import { openDatabase } from '@fuze/db';
@@ -33,6 +35,7 @@ export async function run(args: string[]): Promise<void> {
   const durationMs = option('seconds', 4) * 1000;
   const runs = option('runs', 3);
   const connections = option('connections', 64);
+  const profileDir = args.includes('--profile') ? join(tmpdir(), 'fuze-bench-profiles') : undefined;
 
   const nats = await startBenchNatsServer();
   const logger = createLogger('warn', { component: 'bench' });
@@ -50,9 +53,9 @@ export async function run(args: string[]): Promise<void> {
   );
 
   const targets = {
-    off: await startTarget('off', nats.url),
-    memory: await startTarget('memory', nats.url),
-    otlp: await startTarget('otlp', nats.url),
+    off: await startTarget('off', nats.url, profileDir),
+    memory: await startTarget('memory', nats.url, profileDir),
+    otlp: await startTarget('otlp', nats.url, profileDir),
   };
   const eventJson = sampleEventJson();
   let sequence = 0;
@@ -140,9 +143,16 @@ interface Target {
   stop(): Promise<void>;
 }
 
-async function startTarget(mode: 'off' | 'memory' | 'otlp', natsUrl: string): Promise<Target> {
+async function startTarget(
+  mode: 'off' | 'memory' | 'otlp',
+  natsUrl: string,
+  profileDir?: string,
+): Promise<Target> {
   const child: ChildProcess = fork(new URL(import.meta.url), ['target', mode, natsUrl, prefix], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: profileDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=tracing-${mode}.cpuprofile`]
+      : [],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const reply = <T>() =>
