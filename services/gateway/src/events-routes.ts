@@ -13,7 +13,7 @@ import {
 } from '@fuze/telemetry';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EventIngestor, IngestOrigin } from './ingest.js';
-import { type HttpEventBody, readHttpEvent } from './read-http-event.js';
+import { batchType, type HttpEventBody, readHttpEvent, structuredType } from './read-http-event.js';
 
 export interface EventsRoutesOptions {
   ingestor: EventIngestor;
@@ -32,7 +32,12 @@ export interface EventsRoutesOptions {
 export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOptions): Promise<void> {
   // Every body arrives as bytes: the mode is decided from headers, and sizes are ours to judge.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  const asBytes = (_request: FastifyRequest, body: Buffer, done: (err: null, body: Buffer) => void) =>
+    done(null, body);
+  // The two JSON modes by name: fastify caches a named type's parser, while the catch-all is
+  // looked up (its content type parsed again) on every request.
+  app.addContentTypeParser([structuredType, batchType], { parseAs: 'buffer' }, asBytes);
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, asBytes);
 
   // Room for a full batch; single events are held to FUZE_MAX_EVENT_BYTES per event below.
   const bodyLimit = Math.min(options.maxBatchEvents * options.maxEventBytes, 16 * 1024 * 1024);

@@ -16,6 +16,7 @@ import {
   tracingActive,
 } from '@fuze/telemetry';
 import type { EventSchemaRegistry } from './event-schema-registry.js';
+import { withTraceAttributes } from './stamp-trace.js';
 
 /** The outcome for one event, like an EventBridge PutEvents result entry. */
 export type EntryResult =
@@ -71,8 +72,9 @@ export class EventIngestor {
     const { event, changed } = this.validate(candidate);
     let encoded = changed ? undefined : received;
     if (tracingActive()) return this.publishTraced(bus, event, origin?.parent ?? activeContext(), encoded);
-    if (origin?.traceparent !== undefined && event.traceparent === undefined && adoptTrace(event, origin)) {
-      encoded = undefined;
+    if (origin?.traceparent !== undefined && event.traceparent === undefined) {
+      const hadTracestate = event.tracestate !== undefined;
+      if (adoptTrace(event, origin)) encoded = stamped(encoded, event, hadTracestate);
     }
     const ack = await this.deps.publisher.publish(this.publishRequest(bus, event, encoded));
     return { id: event.id, duplicate: this.count(bus, ack.duplicate) };
@@ -105,8 +107,13 @@ export class EventIngestor {
       bus,
     });
     try {
-      if (!ownTrace) setEventTraceContext(event, span);
-      const request = this.publishRequest(bus, event, ownTrace ? received : undefined);
+      let encoded = received;
+      if (!ownTrace) {
+        const hadTrace = event.traceparent !== undefined || event.tracestate !== undefined;
+        setEventTraceContext(event, span);
+        encoded = stamped(received, event, hadTrace);
+      }
+      const request = this.publishRequest(bus, event, encoded);
       span.setAttribute(attributes.ATTR_MESSAGING_DESTINATION_NAME, request.subject);
       if (request.subject.includes('.delayed.')) span.updateName(`publish ${destinations.delayed}`);
       const headers = { ...request.headers };
@@ -156,6 +163,19 @@ export class EventIngestor {
     if (candidate.data !== undefined) this.deps.schemas.assertValidData(candidate.type, candidate.data);
     return { event: candidate, changed };
   }
+}
+
+/** The received bytes with the event's new trace attributes, when they can be added in place. */
+function stamped(
+  received: Uint8Array | undefined,
+  event: CloudEventRecord,
+  hadTraceAttributes: boolean,
+): Uint8Array | undefined {
+  if (received === undefined || hadTraceAttributes || typeof event.traceparent !== 'string') return undefined;
+  return withTraceAttributes(received, {
+    traceparent: event.traceparent,
+    tracestate: typeof event.tracestate === 'string' ? event.tracestate : undefined,
+  });
 }
 
 /** Copies a valid `traceparent` header (and its `tracestate`) into an event that has none. */

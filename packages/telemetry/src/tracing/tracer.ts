@@ -4,7 +4,27 @@ import { type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
 export const instrumentationScope = '@fuze/telemetry';
 
 /** The API's global provider is a proxy; it has a delegate tracer only once an SDK is registered. */
-type MaybeProxy = TracerProvider & { getDelegateTracer?(name: string): Tracer | undefined };
+type MaybeProxy = TracerProvider & { getDelegate?(): TracerProvider };
+
+// The tracer of the provider seen last: asking the provider for a tracer builds a key string and
+// looks it up, which every hop did several times per event. Re-resolved whenever the global
+// provider (or the proxy's delegate) changes, so (un)registration is still followed.
+let seenProvider: TracerProvider | undefined;
+let seenTracer: Tracer | undefined;
+
+function currentTracer(): Tracer | undefined {
+  const global = trace.getTracerProvider() as MaybeProxy;
+  const provider = global.getDelegate ? global.getDelegate() : global;
+  if (provider !== seenProvider) {
+    seenProvider = provider;
+    const proxy = global as MaybeProxy & { getDelegateTracer?(name: string): Tracer | undefined };
+    // Through a proxy without a registered SDK there is no tracer at all: tracing is off.
+    seenTracer = proxy.getDelegateTracer
+      ? proxy.getDelegateTracer(instrumentationScope)
+      : global.getTracer(instrumentationScope);
+  }
+  return seenTracer;
+}
 
 /**
  * True when some tracer provider is registered with the OTel API (by `startTelemetry`, by a test,
@@ -12,11 +32,10 @@ type MaybeProxy = TracerProvider & { getDelegateTracer?(name: string): Tracer | 
  * and header when it is false, so tracing that is off costs one global lookup per hop.
  */
 export function tracingActive(): boolean {
-  const provider = trace.getTracerProvider() as MaybeProxy;
-  return provider.getDelegateTracer ? provider.getDelegateTracer(instrumentationScope) !== undefined : true;
+  return currentTracer() !== undefined;
 }
 
-/** Fuze's tracer: looked up through the global provider each time (cheap), so it follows (un)registration. */
+/** Fuze's tracer, from the provider registered now (the API's no-op tracer when none is). */
 export function fuzeTracer(): Tracer {
-  return trace.getTracer(instrumentationScope);
+  return currentTracer() ?? trace.getTracer(instrumentationScope);
 }
