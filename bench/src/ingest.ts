@@ -112,6 +112,61 @@ export async function run(args: string[]): Promise<void> {
     report.add(key, label, rate, unit, `; ${perRequest}${perEvent}${others}${failures(rate)}`);
   };
 
+  /**
+   * HTTP lines whose ratio matters, measured in turn (run 1 of each, run 2 of each, ...) so that
+   * load from elsewhere on a shared machine hits them alike rather than whichever ran last.
+   */
+  const measureHttpInTurn = async (
+    lines: Array<{
+      key: string;
+      label: string;
+      target: HttpTargetProcess;
+      load: Omit<HttpLoad, 'durationMs'>;
+    }>,
+  ) => {
+    for (const line of lines) await runHttpLoad({ ...line.load, durationMs: timing.warmupMs });
+    const totals = lines.map(() => ({
+      rates: [] as Rate[],
+      requests: 0,
+      server: 0,
+      nats: 0,
+      self: 0,
+      failed: {} as Record<number, number>,
+    }));
+    for (let run = 0; run < timing.runs; run++) {
+      for (const [i, line] of lines.entries()) {
+        await purge();
+        const total = totals[i]!;
+        const server = await line.target.cpuMicros();
+        const natsCpu = nats.cpuMicros();
+        const self = process.cpuUsage();
+        const result = await runHttpLoad({ ...line.load, durationMs: timing.durationMs });
+        total.server += (await line.target.cpuMicros()) - server;
+        total.nats += nats.cpuMicros() - natsCpu;
+        const selfSpent = process.cpuUsage(self);
+        total.self += selfSpent.user + selfSpent.system;
+        total.requests += result.requestsPerSecond * result.seconds;
+        total.rates.push({
+          count: result.requestsPerSecond * result.seconds,
+          seconds: result.seconds,
+          perSecond: result.requestsPerSecond,
+        });
+        for (const [status, n] of Object.entries(result.errors))
+          total.failed[Number(status)] = (total.failed[Number(status)] ?? 0) + n;
+      }
+    }
+    for (const [i, line] of lines.entries()) {
+      const total = totals[i]!;
+      const sorted = [...total.rates].sort((a, b) => a.perSecond - b.perSecond);
+      const rate = {
+        ...sorted[Math.floor(sorted.length / 2)]!,
+        all: total.rates.map((r) => Math.round(r.perSecond)),
+      };
+      const cpu = `; ${micros(total.server, total.requests)} µs CPU/request in the server, ${micros(total.nats, total.requests)} in nats-server, ${micros(total.self, total.requests)} in the load generator`;
+      report.add(line.key, line.label, rate, 'req/s', `${cpu}${failures(total)}`);
+    }
+  };
+
   try {
     if (want('a'))
       await measureDirect('a', 'baseline A: js.publish, windows of 1,000 acks', () =>
@@ -132,20 +187,39 @@ export async function run(args: string[]): Promise<void> {
       const eventJson = sampleEventJson();
       let sequence = 0; // unique event ids across runs: a repeated id would be a cheap duplicate
       const gateway = await startHttpTarget(['gateway', nats.url, prefix]);
+      const bare = await startHttpTarget(['fastify']);
       try {
-        await measureHttp(
-          'http',
-          `HTTP gateway: 1 event/request, ${connections} connections`,
-          gateway,
-          {
+        const single = {
+          key: 'http',
+          label: `HTTP gateway: 1 event/request, ${connections} connections`,
+          target: gateway,
+          load: {
             url: `${gateway.address}/v1/events`,
             connections,
             contentType: 'application/cloudevents+json',
             eventsPerRequest: 1,
             body: () => eventJson(`h-${sequence++}`),
           },
-          'req/s',
-        );
+        };
+        const bareLine = {
+          key: 'fastify',
+          label: `bare fastify: POST / -> 202, ${connections} connections`,
+          target: bare,
+          load: {
+            url: `${bare.address}/`,
+            connections,
+            contentType: 'application/cloudevents+json',
+            eventsPerRequest: 1,
+            body: () => eventJson(`f-${sequence++}`),
+          },
+        };
+        if (profileDir) {
+          // A profile wraps one line's runs, so profiled lines run one after the other.
+          await measureHttp(single.key, single.label, gateway, single.load, 'req/s');
+          await measureHttp(bareLine.key, bareLine.label, bare, bareLine.load, 'req/s');
+        } else {
+          await measureHttpInTurn([single, bareLine]);
+        }
         await measureHttp(
           'http-batch',
           `HTTP gateway: batches of 100, ${batchConnections} connections`,
@@ -164,23 +238,6 @@ export async function run(args: string[]): Promise<void> {
         );
       } finally {
         await gateway.stop();
-      }
-      const bare = await startHttpTarget(['fastify']);
-      try {
-        await measureHttp(
-          'fastify',
-          `bare fastify: POST / -> 202, ${connections} connections`,
-          bare,
-          {
-            url: `${bare.address}/`,
-            connections,
-            contentType: 'application/cloudevents+json',
-            eventsPerRequest: 1,
-            body: () => eventJson(`f-${sequence++}`),
-          },
-          'req/s',
-        );
-      } finally {
         await bare.stop();
       }
     }
