@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
+  type CloudEventRecord,
   cloudEventsJson,
   type DeliveryEnvelope,
   decodeDelivery,
@@ -8,7 +9,7 @@ import {
   eventAttributes,
 } from '../src/index.js';
 
-const event = {
+const event: CloudEventRecord = {
   specversion: '1.0',
   id: 'e-1',
   source: '/orders',
