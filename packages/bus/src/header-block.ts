@@ -14,20 +14,25 @@ const lineBreak = /[\r\n]/;
  * as `MsgHdrs` with exact matching would write them.
  */
 export function headerBlock(msgId: string, headers: Readonly<Record<string, string>> | undefined): MsgHdrs {
-  let block = `NATS/1.0\r\nNats-Msg-Id: ${checked('Nats-Msg-Id', msgId)}`;
+  let block = `NATS/1.0\r\nNats-Msg-Id: ${checkedValue('Nats-Msg-Id', msgId)}`;
   if (headers !== undefined) {
-    for (const name in headers) block += `\r\n${name}: ${checked(name, headers[name]!)}`;
+    for (const name in headers) {
+      if (!headerName.test(name)) throw unsendable(name);
+      block += `\r\n${name}: ${checkedValue(name, headers[name]!)}`;
+    }
   }
   const bytes = Buffer.from(`${block}\r\n\r\n`);
   return { encode: () => bytes } as unknown as MsgHdrs;
 }
 
-function checked(name: string, value: string): string {
-  if (!headerName.test(name) || lineBreak.test(value)) {
-    throw new FuzeError(
-      'FUZE_PUBLISH_FAILED',
-      `cannot send the NATS header ${JSON.stringify(name)}: names are tokens and values may not hold line breaks`,
-    );
-  }
+function checkedValue(name: string, value: string): string {
+  if (lineBreak.test(value)) throw unsendable(name);
   return value.trim();
+}
+
+function unsendable(name: string): FuzeError {
+  return new FuzeError(
+    'FUZE_PUBLISH_FAILED',
+    `cannot send the NATS header ${JSON.stringify(name)}: names are tokens and values may not hold line breaks`,
+  );
 }

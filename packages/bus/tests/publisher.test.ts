@@ -84,7 +84,7 @@ describe('JetStreamPublisher', () => {
     await publisher.close();
   });
 
-  test('a header value with a line break is refused before anything is sent', async () => {
+  test('a header value with a line break, or a name that is not a token, is refused before anything is sent', async () => {
     const publisher = new JetStreamPublisher(nc);
     const jsm = await jetstreamManager(nc);
     const before = (await jsm.streams.info('P_EVENTS')).state.last_seq;
@@ -97,6 +97,15 @@ describe('JetStreamPublisher', () => {
       })
       .catch((e: unknown) => e);
     expect((error as FuzeError).code).toBe('FUZE_PUBLISH_FAILED');
+    const badName = await publisher
+      .publish({
+        subject: 'p.events.default.h',
+        payload: bytes('x'),
+        msgId: 'bad-name',
+        headers: { 'Bad Name': 'x' },
+      })
+      .catch((e: unknown) => e);
+    expect((badName as FuzeError).code).toBe('FUZE_PUBLISH_FAILED');
     expect((await jsm.streams.info('P_EVENTS')).state.last_seq).toBe(before);
     await publisher.close();
   });

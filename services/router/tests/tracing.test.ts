@@ -98,16 +98,18 @@ interface StoredDelivery {
   envelope: DeliveryEnvelope;
 }
 
+/** A delivery-stream message read back as the envelope consumers see. */
+function envelopeOf(m: { headers: Record<string, string>; data: Uint8Array }): DeliveryEnvelope {
+  return decodeDelivery({ get: (k) => m.headers[k] ?? '', keys: () => Object.keys(m.headers) }, m.data);
+}
+
 async function deliveriesOf(eventId: string, count: number): Promise<StoredDelivery[]> {
   return waitFor(
     async () => {
       const found = (await readStream(nc, streams.delivery))
         .map((m) => ({
           traceparent: m.headers.traceparent,
-          envelope: decodeDelivery(
-            { get: (k) => m.headers[k] ?? '', keys: () => Object.keys(m.headers) },
-            m.data,
-          ),
+          envelope: envelopeOf(m),
         }))
         .filter((d) => d.envelope.attributes.id === eventId);
       return found.length >= count ? found : undefined;
@@ -166,11 +168,7 @@ beforeAll(async () => {
       const probe = eventOf('com.shop.probe');
       await post(probe);
       await new Promise((r) => setTimeout(r, 200));
-      return (await readStream(nc, streams.delivery)).some(
-        (m) =>
-          decodeDelivery({ get: (k) => m.headers[k] ?? '', keys: () => Object.keys(m.headers) }, m.data)
-            .attributes.id === probe.id,
-      );
+      return (await readStream(nc, streams.delivery)).some((m) => envelopeOf(m).attributes.id === probe.id);
     },
     { timeoutMs: 20_000, message: 'rules to be live' },
   );

@@ -4,7 +4,10 @@ import { type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
 export const instrumentationScope = '@fuze/telemetry';
 
 /** The API's global provider is a proxy; it has a delegate tracer only once an SDK is registered. */
-type MaybeProxy = TracerProvider & { getDelegate?(): TracerProvider };
+type MaybeProxy = TracerProvider & {
+  getDelegate?(): TracerProvider;
+  getDelegateTracer?(name: string): Tracer | undefined;
+};
 
 // The tracer of the provider seen last: asking the provider for a tracer builds a key string and
 // looks it up, which every hop did several times per event. Re-resolved whenever the global
@@ -17,10 +20,9 @@ function currentTracer(): Tracer | undefined {
   const provider = global.getDelegate ? global.getDelegate() : global;
   if (provider !== seenProvider) {
     seenProvider = provider;
-    const proxy = global as MaybeProxy & { getDelegateTracer?(name: string): Tracer | undefined };
     // Through a proxy without a registered SDK there is no tracer at all: tracing is off.
-    seenTracer = proxy.getDelegateTracer
-      ? proxy.getDelegateTracer(instrumentationScope)
+    seenTracer = global.getDelegateTracer
+      ? global.getDelegateTracer(instrumentationScope)
       : global.getTracer(instrumentationScope);
   }
   return seenTracer;
