@@ -28,7 +28,9 @@ export {
   publishSpan,
   receiveSpan,
   requestSpan,
+  type ServerRequest,
   type SpanStart,
+  serverRequestAttributes,
 } from './tracing/messaging-spans.js';
 export { startTelemetry, type Telemetry, type TelemetryOptions } from './tracing/start-telemetry.js';
 export { SyncContextManager } from './tracing/sync-context-manager.js';

@@ -1,15 +1,19 @@
 import { busNamePattern, defaultBus, FuzeError, isFuzeError } from '@fuze/core';
 import { requireScope, sendProblem } from '@fuze/http';
 import {
-  type Context,
   contextWithSpan,
+  destinations,
+  type EventIdentity,
   endHttpSpan,
+  eventSpanParent,
   extractTraceContext,
   fuzeMetrics,
+  publishSpan,
   requestSpan,
+  type ServerRequest,
   type Span,
+  serverRequestAttributes,
   tracingActive,
-  withEventContext,
 } from '@fuze/telemetry';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EventIngestor, IngestOrigin } from './ingest.js';
@@ -25,9 +29,10 @@ export interface EventsRoutesOptions {
  * `POST /v1/events` (default bus) and `POST /v1/buses/:bus/events`: CloudEvents in structured,
  * binary or batch mode. 202 once JetStream stored every accepted event.
  *
- * With tracing on, each request is an HTTP server span, child of the request's `traceparent`
- * header or, for a single event without one, of the event's `traceparent` attribute; refusals are
- * counted in `fuze_events_rejected_total` by error code.
+ * With tracing on, a single-event request is the event's `publish fuze.events` span (with the
+ * request's HTTP attributes); a batch is an HTTP server span with a publish span per event. Both
+ * continue the request's `traceparent` header. Refusals are counted in
+ * `fuze_events_rejected_total` by error code.
  */
 export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOptions): Promise<void> {
   // Every body arrives as bytes: the mode is decided from headers, and sizes are ours to judge.
@@ -42,10 +47,12 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOp
   // Room for a full batch; single events are held to FUZE_MAX_EVENT_BYTES per event below.
   const bodyLimit = Math.min(options.maxBatchEvents * options.maxEventBytes, 16 * 1024 * 1024);
   const preHandler = requireScope('events:publish');
-  const handler = (request: FastifyRequest<{ Params: { bus?: string } }>, reply: FastifyReply) =>
-    ingestRequest(request, reply, options);
-  app.post<{ Params: { bus?: string } }>('/v1/events', { bodyLimit, preHandler }, handler);
-  app.post<{ Params: { bus?: string } }>('/v1/buses/:bus/events', { bodyLimit, preHandler }, handler);
+  // Each handler knows its route: fastify's `request.routeOptions` builds a new object per read.
+  for (const route of ['/v1/events', '/v1/buses/:bus/events']) {
+    app.post<{ Params: { bus?: string } }>(route, { bodyLimit, preHandler }, (request, reply) =>
+      ingestRequest(request, reply, options, route),
+    );
+  }
 }
 
 type EventsRequest = FastifyRequest<{ Params: { bus?: string } }>;
@@ -54,6 +61,7 @@ async function ingestRequest(
   request: EventsRequest,
   reply: FastifyReply,
   options: EventsRoutesOptions,
+  route: string,
 ): Promise<FastifyReply> {
   const traced = tracingActive();
   let span: Span | undefined;
@@ -70,18 +78,24 @@ async function ingestRequest(
       const incoming = request.headers.traceparent === undefined ? undefined : incomingTrace(request);
       return await ingestBody(bus, body, request, reply, options, incoming);
     }
-    const parent = requestParent(request, body);
-    span = startRequestSpan(request, parent);
-    // The request span is passed down explicitly (not made active): no AsyncLocalStorage scope per request.
-    const sent = await ingestBody(bus, body, request, reply, options, {
-      parent: contextWithSpan(span, parent),
-    });
+    let origin: IngestOrigin;
+    if (body.mode === 'batch') {
+      const parent = extractTraceContext(request.headers);
+      span = requestSpan(serverRequest(request, route), { parent });
+      // Passed down explicitly (not made active): no AsyncLocalStorage scope per request.
+      origin = { parent: contextWithSpan(span, parent) };
+    } else {
+      span = singleEventSpan(request, route, bus, body.event);
+      origin = { span };
+    }
+    const sent = await ingestBody(bus, body, request, reply, options, origin);
     endHttpSpan(span, reply.statusCode, undefined, 'server');
     return sent;
   } catch (err) {
     fuzeMetrics.eventsRejected.inc({ reason: isFuzeError(err) ? err.code : 'FUZE_INTERNAL' });
     if (traced) {
-      span ??= startRequestSpan(request, requestParent(request, undefined));
+      // A request refused before its body was read (a bad bus, malformed JSON) is a server span.
+      span ??= requestSpan(serverRequest(request, route), { parent: extractTraceContext(request.headers) });
       endHttpSpan(span, isFuzeError(err) ? err.statusCode : 500, err, 'server');
     }
     if (isFuzeError(err) && err.code === 'FUZE_NOT_FOUND') return sendProblem(reply, err);
@@ -124,28 +138,32 @@ async function ingestBody(
   return reply.code(202).type('application/json; charset=utf-8').send(answer);
 }
 
-/** The parent of the request span: the `traceparent` header, else a single event's `traceparent` attribute. */
-function requestParent(request: EventsRequest, body: HttpEventBody | undefined): Context {
-  const parent = extractTraceContext(request.headers);
-  if (request.headers.traceparent !== undefined || body === undefined || body.mode === 'batch') return parent;
-  const event = body.event;
-  return typeof event === 'object' && event !== null
-    ? withEventContext(event as Record<string, unknown>, parent)
-    : parent;
+/**
+ * A single-event request is one span: the event's `publish fuze.events` (PRODUCER), with the
+ * request's HTTP attributes, child of the `traceparent` header, or of the event's own `traceparent`
+ * (linked to the header's context when the two differ), as `eventSpanParent` decides for any event.
+ * A request span around one publish would double the gateway's spans for the same interval.
+ */
+function singleEventSpan(request: EventsRequest, route: string, bus: string, candidate: unknown): Span {
+  const event = typeof candidate === 'object' && candidate !== null ? (candidate as EventIdentity) : {};
+  const { parent, links } = eventSpanParent(event, extractTraceContext(request.headers));
+  return publishSpan(destinations.events, undefined, event, {
+    parent,
+    ...(links ? { links } : {}),
+    bus,
+    attributes: serverRequestAttributes(serverRequest(request, route)),
+  });
 }
 
-function startRequestSpan(request: EventsRequest, parent: Context): Span {
+function serverRequest(request: EventsRequest, route: string): ServerRequest {
   const path = request.url;
   const query = path.indexOf('?');
-  return requestSpan(
-    {
-      method: request.method,
-      route: request.routeOptions.url ?? path,
-      path: query < 0 ? path : path.slice(0, query),
-      scheme: request.protocol,
-    },
-    { parent },
-  );
+  return {
+    method: request.method,
+    route,
+    path: query < 0 ? path : path.slice(0, query),
+    scheme: request.protocol,
+  };
 }
 
 function incomingTrace(request: EventsRequest): IngestOrigin {

@@ -10,8 +10,10 @@ import {
   eventSpanParent,
   fuzeMetrics,
   injectTraceContext,
+  parseEventTraceContext,
   parseTraceparent,
   publishSpan,
+  type Span,
   setEventTraceContext,
   tracingActive,
 } from '@fuze/telemetry';
@@ -28,6 +30,11 @@ export interface IngestOrigin {
   /** Tracing on: the request span's context, the parent of each event's publish span (default: the active context). */
   parent?: Context;
   /**
+   * Tracing on, a single-event request: the request's own span, a `publish fuze.events` started
+   * by the caller, who also ends it. The event's publish is recorded in it instead of a child span.
+   */
+  span?: Span;
+  /**
    * Tracing off: the request's `traceparent`/`tracestate` headers. An event without a `traceparent`
    * of its own then carries the caller's, so the caller's trace still reaches the targets.
    */
@@ -40,7 +47,8 @@ export interface IngestOrigin {
  * Resolves only after JetStream acked the write; a FuzeError explains any refusal.
  *
  * Tracing (when a tracer provider is registered): one `publish fuze.events` producer span per
- * event, child of the request span (or of the event's own `traceparent`); an event that arrives
+ * event, child of the request span (or of the event's own `traceparent`), or the request's own span
+ * for a single-event request (`IngestOrigin.span`); an event that arrives
  * without a `traceparent` gets this span's, so its trace survives storage, the DLQ and replay; the
  * NATS `traceparent` header always names this span, so the router's span is its child.
  */
@@ -71,7 +79,7 @@ export class EventIngestor {
   ): Promise<{ id: string; duplicate: boolean }> {
     const { event, changed } = this.validate(candidate);
     let encoded = changed ? undefined : received;
-    if (tracingActive()) return this.publishTraced(bus, event, origin?.parent ?? activeContext(), encoded);
+    if (tracingActive()) return this.publishTraced(bus, event, origin, encoded);
     if (origin?.traceparent !== undefined && event.traceparent === undefined) {
       const hadTracestate = event.tracestate !== undefined;
       if (adoptTrace(event, origin)) encoded = stamped(encoded, event, hadTracestate);
@@ -97,15 +105,24 @@ export class EventIngestor {
   private async publishTraced(
     bus: string,
     event: CloudEventRecord,
-    requestContext: Context,
+    origin: IngestOrigin | undefined,
     received: Uint8Array | undefined,
   ): Promise<{ id: string; duplicate: boolean }> {
-    const { parent, links, ownTrace } = eventSpanParent(event, requestContext);
-    const span = publishSpan(destinations.events, undefined, event, {
-      parent,
-      ...(links ? { links } : {}),
-      bus,
-    });
+    const given = origin?.span;
+    let span: Span;
+    let ownTrace: boolean;
+    if (given) {
+      span = given;
+      ownTrace = parseEventTraceContext(event) !== undefined;
+    } else {
+      const start = eventSpanParent(event, origin?.parent ?? activeContext());
+      ownTrace = start.ownTrace;
+      span = publishSpan(destinations.events, undefined, event, {
+        parent: start.parent,
+        ...(start.links ? { links: start.links } : {}),
+        bus,
+      });
+    }
     try {
       let encoded = received;
       if (!ownTrace) {
@@ -113,16 +130,21 @@ export class EventIngestor {
         setEventTraceContext(event, span);
         encoded = stamped(received, event, hadTrace);
       }
-      const request = this.publishRequest(bus, event, encoded);
+      let request = this.publishRequest(bus, event, encoded);
       span.setAttribute(attributes.ATTR_MESSAGING_DESTINATION_NAME, request.subject);
       if (request.subject.includes('.delayed.')) span.updateName(`publish ${destinations.delayed}`);
-      const headers = { ...request.headers };
-      injectTraceContext(headers, span);
-      const ack = await this.deps.publisher.publish({ ...request, headers });
-      endSpan(span);
+      // The message's headers carry the event's trace attributes; for an event stamped above those
+      // already name this span, otherwise the span's context replaces them.
+      if (ownTrace) {
+        const headers = { ...request.headers };
+        injectTraceContext(headers, span);
+        request = { ...request, headers };
+      }
+      const ack = await this.deps.publisher.publish(request);
+      if (!given) endSpan(span);
       return { id: event.id, duplicate: this.count(bus, ack.duplicate) };
     } catch (err) {
-      endSpan(span, err);
+      if (!given) endSpan(span, err);
       throw err;
     }
   }

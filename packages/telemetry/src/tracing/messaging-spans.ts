@@ -149,23 +149,36 @@ export function deliverySpan(
  * The gateway's span for one ingest request: an HTTP SERVER span `<METHOD> <route>`, child of the
  * request's own `traceparent` header when it has one (`extractTraceContext(request.headers)`).
  */
-export function requestSpan(
-  request: { method: string; route: string; path: string; scheme?: string },
-  start: SpanStart = {},
-): Span {
-  const method = request.method.toUpperCase();
-  const attributes: Attributes = {
-    'http.request.method': method,
+export function requestSpan(request: ServerRequest, start: SpanStart = {}): Span {
+  const attributes = serverRequestAttributes(request);
+  if (start.attributes) Object.assign(attributes, start.attributes);
+  return fuzeTracer().startSpan(
+    `${attributes['http.request.method']} ${request.route}`,
+    { kind: SpanKind.SERVER, attributes, ...linksAndRoot(start) },
+    start.parent ?? context.active(),
+  );
+}
+
+/** An HTTP request as a server span describes it. */
+export interface ServerRequest {
+  method: string;
+  route: string;
+  path: string;
+  scheme?: string;
+}
+
+/**
+ * The HTTP server conventions' request attributes (`http.request.method`, `http.route`, `url.path`,
+ * `url.scheme`): a request span's, or those of another span that stands for a whole request (the
+ * gateway's publish span of a single-event request).
+ */
+export function serverRequestAttributes(request: ServerRequest): Attributes {
+  return {
+    'http.request.method': request.method.toUpperCase(),
     'http.route': request.route,
     'url.path': request.path,
     'url.scheme': request.scheme ?? 'http',
   };
-  if (start.attributes) Object.assign(attributes, start.attributes);
-  return fuzeTracer().startSpan(
-    `${method} ${request.route}`,
-    { kind: SpanKind.SERVER, attributes, ...linksAndRoot(start) },
-    start.parent ?? context.active(),
-  );
 }
 
 /**
