@@ -55,6 +55,8 @@ export async function run(args: string[]): Promise<void> {
       `${rate}/s paced for ${seconds} s, publish call to handler; ${keys} keys. Medians of ${runs} runs, the two ` +
       'pipelines measured in turn so that load from elsewhere hits both alike.',
   );
+  // The store's disk shows in the latency tail: TMPDIR=/dev/shm measures without it (bench/README.md).
+  console.log(`nats-server store: ${nats.store}`);
   const pipelines: Pipeline[] = [];
   try {
     pipelines.push(

@@ -7,6 +7,8 @@ import { findNatsServerBinary, natsAnswers } from '@fuze/bus';
 
 export interface BenchNatsServer {
   url: string;
+  /** Where JetStream stores its files, and on what: `/tmp/fuze-bench-nats-x (ext4)`. */
+  store: string;
   /** CPU time (user + system) the server has used so far, in µs; 0 where /proc is missing. */
   cpuMicros(): number;
   stop(): Promise<void>;
@@ -40,6 +42,7 @@ export async function startBenchNatsServer(): Promise<BenchNatsServer> {
   }
   return {
     url,
+    store: `${storeDir} (${filesystemOf(storeDir)})`,
     cpuMicros: () => processCpuMicros(child.pid),
     async stop() {
       if (child.exitCode === null) {
@@ -62,6 +65,22 @@ export function processCpuMicros(pid: number | undefined): number {
     return (ticks * 1_000_000) / clockTicksPerSecond;
   } catch {
     return 0;
+  }
+}
+
+/** The filesystem type of the mount holding `path` (from /proc/mounts), e.g. `tmpfs`, `ext4`. */
+function filesystemOf(path: string): string {
+  try {
+    let best = { point: '', type: 'unknown' };
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+      const [, point, type] = line.split(' ');
+      if (point === undefined || type === undefined) continue;
+      const covers = path === point || path.startsWith(point === '/' ? '/' : `${point}/`);
+      if (covers && point.length > best.point.length) best = { point, type };
+    }
+    return best.type;
+  } catch {
+    return 'unknown';
   }
 }
 
