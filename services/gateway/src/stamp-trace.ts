@@ -16,7 +16,12 @@ export function withTraceAttributes(
   if (received[next] === closeBrace) return undefined; // {}: no member to put a comma before
   let members = `{"traceparent":${JSON.stringify(trace.traceparent)},`;
   if (trace.tracestate) members += `"tracestate":${JSON.stringify(trace.tracestate)},`;
-  return Buffer.concat([Buffer.from(members), received.subarray(start + 1)]);
+  // One allocation: the members written in place, then the rest of the received bytes after them.
+  const rest = received.length - (start + 1);
+  const stamped = Buffer.allocUnsafe(Buffer.byteLength(members) + rest);
+  const written = stamped.write(members);
+  stamped.set(received.subarray(start + 1), written);
+  return stamped;
 }
 
 const openBrace = 0x7b;
