@@ -2,13 +2,10 @@ import { busNamePattern, defaultBus, FuzeError, isFuzeError } from '@fuze/core';
 import { requireScope, sendProblem } from '@fuze/http';
 import {
   contextWithSpan,
-  destinations,
   type EventIdentity,
   endHttpSpan,
-  eventSpanParent,
   extractTraceContext,
   fuzeMetrics,
-  publishSpan,
   requestSpan,
   type ServerRequest,
   type Span,
@@ -16,7 +13,7 @@ import {
   tracingActive,
 } from '@fuze/telemetry';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { EventIngestor, IngestOrigin } from './ingest.js';
+import { type EventIngestor, type IngestOrigin, startEventPublishSpan } from './ingest.js';
 import { batchType, type HttpEventBody, readHttpEvent, structuredType } from './read-http-event.js';
 
 export interface EventsRoutesOptions {
@@ -146,13 +143,12 @@ async function ingestBody(
  */
 function singleEventSpan(request: EventsRequest, route: string, bus: string, candidate: unknown): Span {
   const event = typeof candidate === 'object' && candidate !== null ? (candidate as EventIdentity) : {};
-  const { parent, links } = eventSpanParent(event, extractTraceContext(request.headers));
-  return publishSpan(destinations.events, undefined, event, {
-    parent,
-    ...(links ? { links } : {}),
+  return startEventPublishSpan(
+    event,
+    extractTraceContext(request.headers),
     bus,
-    attributes: serverRequestAttributes(serverRequest(request, route)),
-  });
+    serverRequestAttributes(serverRequest(request, route)),
+  ).span;
 }
 
 function serverRequest(request: EventsRequest, route: string): ServerRequest {

@@ -2,10 +2,12 @@ import { eventPublishRequest, type JetStreamPublisher, type PublishRequest } fro
 import { assertValidCloudEvent, type CloudEventRecord, FuzeError, isFuzeError } from '@fuze/core';
 import { type ProblemDetails, toProblem } from '@fuze/http';
 import {
+  type Attributes,
   activeContext,
   attributes,
   type Context,
   destinations,
+  type EventIdentity,
   endSpan,
   eventSpanParent,
   fuzeMetrics,
@@ -115,13 +117,7 @@ export class EventIngestor {
       span = given;
       ownTrace = parseEventTraceContext(event) !== undefined;
     } else {
-      const start = eventSpanParent(event, origin?.parent ?? activeContext());
-      ownTrace = start.ownTrace;
-      span = publishSpan(destinations.events, undefined, event, {
-        parent: start.parent,
-        ...(start.links ? { links: start.links } : {}),
-        bus,
-      });
+      ({ span, ownTrace } = startEventPublishSpan(event, origin?.parent ?? activeContext(), bus));
     }
     try {
       let encoded = received;
@@ -185,6 +181,27 @@ export class EventIngestor {
     if (candidate.data !== undefined) this.deps.schemas.assertValidData(candidate.type, candidate.data);
     return { event: candidate, changed };
   }
+}
+
+/**
+ * The `publish fuze.events` span of one event, child of `requestContext`, or of the event's own
+ * `traceparent` (linked to the request's span when the two are in different traces): see
+ * `eventSpanParent`. `ownTrace`: the event came with a trace, so none is stamped into it.
+ */
+export function startEventPublishSpan(
+  event: EventIdentity,
+  requestContext: Context,
+  bus: string,
+  attributes?: Attributes,
+): { span: Span; ownTrace: boolean } {
+  const { parent, links, ownTrace } = eventSpanParent(event, requestContext);
+  const span = publishSpan(destinations.events, undefined, event, {
+    parent,
+    ...(links ? { links } : {}),
+    bus,
+    ...(attributes ? { attributes } : {}),
+  });
+  return { span, ownTrace };
 }
 
 /** The received bytes with the event's new trace attributes, when they can be added in place. */
