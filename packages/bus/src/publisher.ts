@@ -7,6 +7,9 @@ import {
   type Subscription,
 } from '@nats-io/transport-node';
 import { headerBlock } from './header-block.js';
+import { PlainAckReader, type PublishAck } from './publish-ack.js';
+
+export type { PublishAck } from './publish-ack.js';
 
 const utf8 = new TextDecoder();
 
@@ -16,13 +19,6 @@ export interface PublishRequest {
   payload: Uint8Array;
   msgId: string;
   headers?: Readonly<Record<string, string>>;
-}
-
-/** JetStream's acknowledgement: the message is durably stored (or was already, if `duplicate`). */
-export interface PublishAck {
-  stream: string;
-  seq: number;
-  duplicate: boolean;
 }
 
 export interface PublisherOptions {
@@ -56,6 +52,7 @@ export class JetStreamPublisher {
   private readonly inbox = createInbox();
   private readonly subscription: Subscription;
   private readonly pending = new Map<string, Pending>();
+  private readonly acks = new PlainAckReader();
   private readonly waitingForRoom: Array<() => void> = [];
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly ackTimeoutMs: number;
@@ -178,6 +175,12 @@ export class JetStreamPublisher {
       // 503 = no responders: JetStream is not (yet) listening, e.g. while the server restarts.
       pending.lastError = `${msg.headers.code} ${msg.headers.description}`;
       this.resendSoon(pending);
+      return;
+    }
+    const plain = this.acks.read(msg.data);
+    if (plain) {
+      this.settle(token, pending);
+      pending.resolve(plain);
       return;
     }
     let body: {
