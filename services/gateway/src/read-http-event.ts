@@ -14,7 +14,10 @@ export type HttpEventBody =
  * Only the shape is read here; validation happens once, on the structured form.
  */
 export function readHttpEvent(headers: IncomingHttpHeaders, body: Buffer | undefined): HttpEventBody {
-  const contentType = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const header = headers['content-type'] ?? '';
+  // Most clients send the bare media type: no parameters to split off, nothing to lower-case.
+  const contentType =
+    header === structuredType || header === batchType ? header : header.split(';')[0]!.trim().toLowerCase();
   if (contentType === structuredType) return { mode: 'structured', event: parseJson(body) };
   if (contentType === batchType) {
     const events = parseJson(body);
