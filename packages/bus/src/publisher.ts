@@ -7,7 +7,6 @@ import {
   type Subscription,
 } from '@nats-io/transport-node';
 import { headerBlock } from './header-block.js';
-import { PendingPublishes } from './pending-publishes.js';
 import { PlainAckReader, type PublishAck } from './publish-ack.js';
 
 export type { PublishAck } from './publish-ack.js';
@@ -32,7 +31,6 @@ export interface PublisherOptions {
 }
 
 interface Pending {
-  readonly token: number;
   request: PublishRequest;
   headers: MsgHdrs;
   resolve(ack: PublishAck): void;
@@ -53,7 +51,7 @@ interface Pending {
 export class JetStreamPublisher {
   private readonly inbox = createInbox();
   private readonly subscription: Subscription;
-  private readonly pending: PendingPublishes<Pending>;
+  private readonly pending = new Map<string, Pending>();
   private readonly acks = new PlainAckReader();
   private readonly waitingForRoom: Array<() => void> = [];
   private readonly sweepTimer: NodeJS.Timeout;
@@ -62,7 +60,7 @@ export class JetStreamPublisher {
   private readonly maxInFlight: number;
   private nextToken = 0;
   private closed = false;
-  private outbox: Pending[] = [];
+  private outbox: Array<[token: string, pending: Pending]> = [];
   private outboxScheduled = false;
 
   constructor(
@@ -72,7 +70,6 @@ export class JetStreamPublisher {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
     this.giveUpAfterMs = options.giveUpAfterMs ?? 30_000;
     this.maxInFlight = options.maxInFlight ?? 4_096;
-    this.pending = new PendingPublishes(this.maxInFlight);
     this.subscription = nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.onAck(msg) });
     // One sweep for all timeouts instead of a timer per message.
     this.sweepTimer = setInterval(() => this.sweep(), Math.min(250, this.ackTimeoutMs / 4));
@@ -105,9 +102,9 @@ export class JetStreamPublisher {
       return Promise.reject(err);
     }
     return new Promise<PublishAck>((resolve, reject) => {
+      const token = (this.nextToken++).toString(36);
       const now = Date.now();
       const pending: Pending = {
-        token: this.nextToken++,
         request,
         headers,
         resolve,
@@ -116,8 +113,8 @@ export class JetStreamPublisher {
         firstSentAt: now,
         lastError: 'no ack yet',
       };
-      this.pending.add(pending);
-      this.enqueue(pending);
+      this.pending.set(token, pending);
+      this.enqueue(token, pending);
     });
   }
 
@@ -134,30 +131,30 @@ export class JetStreamPublisher {
    * own turn costs a socket write, which dominated the one-event-per-request HTTP path.
    * Order is kept: the outbox is FIFO.
    */
-  private enqueue(pending: Pending): void {
-    this.outbox.push(pending);
+  private enqueue(token: string, pending: Pending): void {
+    this.outbox.push([token, pending]);
     if (this.outboxScheduled) return;
     this.outboxScheduled = true;
     setImmediate(() => {
       const batch = this.outbox;
       this.outbox = [];
       this.outboxScheduled = false;
-      for (const p of batch) this.send(p);
+      for (const [t, p] of batch) this.send(t, p);
     });
   }
 
-  private send(pending: Pending): void {
+  private send(token: string, pending: Pending): void {
     const { request } = pending;
     try {
       this.nc.publish(request.subject, request.payload, {
-        reply: `${this.inbox}.${pending.token}`,
+        reply: `${this.inbox}.${token}`,
         headers: pending.headers,
       });
     } catch (err) {
-      if (this.pending.get(pending.token) !== pending) return;
+      if (!this.pending.has(token)) return;
       if (/max.?payload/i.test((err as Error).message)) {
         // Too big for the server: no retry can help.
-        this.settle(pending);
+        this.settle(token, pending);
         pending.reject(
           new FuzeError('FUZE_PUBLISH_FAILED', `${request.subject}: ${(err as Error).message}`, {
             cause: err,
@@ -171,7 +168,8 @@ export class JetStreamPublisher {
   }
 
   private onAck(msg: Msg): void {
-    const pending = this.pending.get(Number(msg.subject.slice(this.inbox.length + 1)));
+    const token = msg.subject.slice(this.inbox.length + 1);
+    const pending = this.pending.get(token);
     if (!pending) return; // an ack for a message we already re-sent and settled
     if (msg.headers?.hasError) {
       // 503 = no responders: JetStream is not (yet) listening, e.g. while the server restarts.
@@ -181,7 +179,7 @@ export class JetStreamPublisher {
     }
     const plain = this.acks.read(msg.data);
     if (plain) {
-      this.settle(pending);
+      this.settle(token, pending);
       pending.resolve(plain);
       return;
     }
@@ -205,7 +203,7 @@ export class JetStreamPublisher {
         this.resendSoon(pending);
         return;
       }
-      this.settle(pending);
+      this.settle(token, pending);
       pending.reject(
         new FuzeError(
           'FUZE_PUBLISH_FAILED',
@@ -217,15 +215,15 @@ export class JetStreamPublisher {
       );
       return;
     }
-    this.settle(pending);
+    this.settle(token, pending);
     pending.resolve({ stream: body.stream ?? '', seq: body.seq ?? 0, duplicate: body.duplicate === true });
   }
 
   private sweep(): void {
     const now = Date.now();
-    for (const pending of this.pending) {
+    for (const [token, pending] of this.pending) {
       if (now - pending.firstSentAt >= this.giveUpAfterMs) {
-        this.settle(pending);
+        this.settle(token, pending);
         pending.reject(
           new FuzeError(
             'FUZE_PUBLISH_TIMEOUT',
@@ -234,7 +232,7 @@ export class JetStreamPublisher {
         );
       } else if (now - pending.sentAt >= this.ackTimeoutMs && !this.nc.isClosed()) {
         pending.sentAt = now;
-        this.send(pending);
+        this.send(token, pending);
       }
     }
   }
@@ -244,8 +242,8 @@ export class JetStreamPublisher {
     pending.sentAt = Math.min(pending.sentAt, Date.now() - this.ackTimeoutMs + 250);
   }
 
-  private settle(pending: Pending): void {
-    this.pending.delete(pending);
+  private settle(token: string, _pending: Pending): void {
+    this.pending.delete(token);
     if (this.pending.size < this.maxInFlight) this.waitingForRoom.shift()?.();
   }
 }
