@@ -7,6 +7,7 @@ import {
   type Subscription,
 } from '@nats-io/transport-node';
 import { headerBlock } from './header-block.js';
+import { PendingPublishes } from './pending-publishes.js';
 import { PlainAckReader, type PublishAck } from './publish-ack.js';
 
 export type { PublishAck } from './publish-ack.js';
@@ -31,6 +32,7 @@ export interface PublisherOptions {
 }
 
 interface Pending {
+  readonly token: number;
   request: PublishRequest;
   headers: MsgHdrs;
   resolve(ack: PublishAck): void;
@@ -51,7 +53,7 @@ interface Pending {
 export class JetStreamPublisher {
   private readonly inbox = createInbox();
   private readonly subscription: Subscription;
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending: PendingPublishes<Pending>;
   private readonly acks = new PlainAckReader();
   private readonly waitingForRoom: Array<() => void> = [];
   private readonly sweepTimer: NodeJS.Timeout;
@@ -60,7 +62,7 @@ export class JetStreamPublisher {
   private readonly maxInFlight: number;
   private nextToken = 0;
   private closed = false;
-  private outbox: Array<[token: string, pending: Pending]> = [];
+  private outbox: Pending[] = [];
   private outboxScheduled = false;
 
   constructor(
@@ -70,6 +72,7 @@ export class JetStreamPublisher {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
     this.giveUpAfterMs = options.giveUpAfterMs ?? 30_000;
     this.maxInFlight = options.maxInFlight ?? 4_096;
+    this.pending = new PendingPublishes(this.maxInFlight);
     this.subscription = nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.onAck(msg) });
     // One sweep for all timeouts instead of a timer per message.
     this.sweepTimer = setInterval(() => this.sweep(), Math.min(250, this.ackTimeoutMs / 4));
@@ -102,9 +105,9 @@ export class JetStreamPublisher {
       return Promise.reject(err);
     }
     return new Promise<PublishAck>((resolve, reject) => {
-      const token = (this.nextToken++).toString(36);
       const now = Date.now();
       const pending: Pending = {
+        token: this.nextToken++,
         request,
         headers,
         resolve,
@@ -113,8 +116,8 @@ export class JetStreamPublisher {
         firstSentAt: now,
         lastError: 'no ack yet',
       };
-      this.pending.set(token, pending);
-      this.enqueue(token, pending);
+      this.pending.add(pending);
+      this.enqueue(pending);
     });
   }
 
@@ -131,30 +134,30 @@ export class JetStreamPublisher {
    * own turn costs a socket write, which dominated the one-event-per-request HTTP path.
    * Order is kept: the outbox is FIFO.
    */
-  private enqueue(token: string, pending: Pending): void {
-    this.outbox.push([token, pending]);
+  private enqueue(pending: Pending): void {
+    this.outbox.push(pending);
     if (this.outboxScheduled) return;
     this.outboxScheduled = true;
     setImmediate(() => {
       const batch = this.outbox;
       this.outbox = [];
       this.outboxScheduled = false;
-      for (const [t, p] of batch) this.send(t, p);
+      for (const p of batch) this.send(p);
     });
   }
 
-  private send(token: string, pending: Pending): void {
+  private send(pending: Pending): void {
     const { request } = pending;
     try {
       this.nc.publish(request.subject, request.payload, {
-        reply: `${this.inbox}.${token}`,
+        reply: `${this.inbox}.${pending.token}`,
         headers: pending.headers,
       });
     } catch (err) {
-      if (!this.pending.has(token)) return;
+      if (this.pending.get(pending.token) !== pending) return;
       if (/max.?payload/i.test((err as Error).message)) {
         // Too big for the server: no retry can help.
-        this.settle(token, pending);
+        this.settle(pending);
         pending.reject(
           new FuzeError('FUZE_PUBLISH_FAILED', `${request.subject}: ${(err as Error).message}`, {
             cause: err,
@@ -168,8 +171,7 @@ export class JetStreamPublisher {
   }
 
   private onAck(msg: Msg): void {
-    const token = msg.subject.slice(this.inbox.length + 1);
-    const pending = this.pending.get(token);
+    const pending = this.pending.get(Number(msg.subject.slice(this.inbox.length + 1)));
     if (!pending) return; // an ack for a message we already re-sent and settled
     if (msg.headers?.hasError) {
       // 503 = no responders: JetStream is not (yet) listening, e.g. while the server restarts.
@@ -179,7 +181,7 @@ export class JetStreamPublisher {
     }
     const plain = this.acks.read(msg.data);
     if (plain) {
-      this.settle(token, pending);
+      this.settle(pending);
       pending.resolve(plain);
       return;
     }
@@ -203,7 +205,7 @@ export class JetStreamPublisher {
         this.resendSoon(pending);
         return;
       }
-      this.settle(token, pending);
+      this.settle(pending);
       pending.reject(
         new FuzeError(
           'FUZE_PUBLISH_FAILED',
@@ -215,15 +217,15 @@ export class JetStreamPublisher {
       );
       return;
     }
-    this.settle(token, pending);
+    this.settle(pending);
     pending.resolve({ stream: body.stream ?? '', seq: body.seq ?? 0, duplicate: body.duplicate === true });
   }
 
   private sweep(): void {
     const now = Date.now();
-    for (const [token, pending] of this.pending) {
+    for (const pending of this.pending) {
       if (now - pending.firstSentAt >= this.giveUpAfterMs) {
-        this.settle(token, pending);
+        this.settle(pending);
         pending.reject(
           new FuzeError(
             'FUZE_PUBLISH_TIMEOUT',
@@ -232,7 +234,7 @@ export class JetStreamPublisher {
         );
       } else if (now - pending.sentAt >= this.ackTimeoutMs && !this.nc.isClosed()) {
         pending.sentAt = now;
-        this.send(token, pending);
+        this.send(pending);
       }
     }
   }
@@ -242,8 +244,8 @@ export class JetStreamPublisher {
     pending.sentAt = Math.min(pending.sentAt, Date.now() - this.ackTimeoutMs + 250);
   }
 
-  private settle(token: string, _pending: Pending): void {
-    this.pending.delete(token);
+  private settle(pending: Pending): void {
+    this.pending.delete(pending);
     if (this.pending.size < this.maxInFlight) this.waitingForRoom.shift()?.();
   }
 }
