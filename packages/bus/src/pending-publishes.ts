@@ -12,6 +12,8 @@ export class PendingPublishes<T extends { readonly token: number }> {
   private readonly mask: number;
   private readonly stragglers = new Map<number, T>();
   private count = 0;
+  /** One past the newest token added: the ring's oldest slot is this one's. */
+  private end = 0;
 
   /** `expected`: how many are usually in flight at once (the ring gets twice that, a power of two). */
   constructor(expected: number) {
@@ -31,6 +33,7 @@ export class PendingPublishes<T extends { readonly token: number }> {
     if (occupant !== undefined) this.stragglers.set(occupant.token, occupant);
     this.slots[slot] = entry;
     this.count++;
+    if (entry.token >= this.end) this.end = entry.token + 1;
   }
 
   get(token: number): T | undefined {
@@ -51,9 +54,16 @@ export class PendingPublishes<T extends { readonly token: number }> {
     return true;
   }
 
-  /** Every pending entry, oldest stragglers first; entries may be deleted while iterating. */
+  /**
+   * Every pending entry, oldest first (the order they were added, when tokens are added in order):
+   * re-sends after an outage then go out in publish order. Entries may be deleted while iterating.
+   */
   *[Symbol.iterator](): IterableIterator<T> {
     yield* this.stragglers.values();
-    for (const entry of this.slots) if (entry !== undefined) yield entry;
+    const oldest = this.end & this.mask;
+    for (let i = 0; i < this.slots.length; i++) {
+      const entry = this.slots[(oldest + i) & this.mask];
+      if (entry !== undefined) yield entry;
+    }
   }
 }

@@ -41,6 +41,18 @@ describe('PendingPublishes', () => {
     expect([...pending]).toEqual([]);
   });
 
+  test('iterates oldest first, also once the tokens have wrapped round the ring', () => {
+    const pending = new PendingPublishes<{ token: number }>(4); // a ring of 64 slots
+    const stuck = entry(3);
+    pending.add(stuck);
+    for (let token = 4; token < 100; token++) pending.add(entry(token));
+    for (let token = 4; token < 90; token++) pending.delete(pending.get(token)!);
+    // 3 became a straggler when 67 took its slot; 90..99 sit in slots 26..35, 3's old slot lies between.
+    expect([...pending].map((e) => e.token)).toEqual([3, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
+    for (let token = 100; token < 140; token++) pending.add(entry(token)); // slots 36..63, then 0..11
+    expect([...pending].map((e) => e.token)).toEqual([3, ...Array.from({ length: 50 }, (_, i) => 90 + i)]);
+  });
+
   test('tokens past 2^32 still map to their own entries', () => {
     const pending = new PendingPublishes<{ token: number }>(4);
     const high = entry(2 ** 40 + 7);
