@@ -2,13 +2,19 @@
 // `--profile`: each gateway process writes $TMPDIR/fuze-bench-profiles/tracing-<mode>.cpuprofile on exit.
 // Gateway ingest throughput with tracing off (no OTEL_* exporter: no provider registered) and with
 // tracing on at 100% sampling, in the same run against the same nats-server, runs alternating so
-// drift hits every mode alike. Tracing on comes twice: into an in-memory exporter (the cost of the
-// instrumentation: spans made, sampled, batched) and into an exporter that encodes each batch as
-// OTLP protobuf, as the OTLP exporters do before they send, then drops it (+ the cost of export).
+// drift hits every mode alike. Tracing on comes three times:
+// - into an in-memory exporter: the cost of the instrumentation (spans made, sampled, batched);
+// - as deployed: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set, Fuze's own exporter (http/protobuf) sending
+//   every batch to an OTLP/HTTP sink in this process, which counts the spans it receives;
+// - for reference, an exporter that encodes each batch with the official OTLP protobuf serializer
+//   (what @opentelemetry/exporter-trace-otlp-proto does before it sends), then drops it.
 //
-// This file is also the HTTP server's child process (`tracing.js target <mode> <natsUrl> <prefix>`),
+// This file is also the HTTP server's child process (`tracing.js target <mode> <natsUrl> <prefix> <sink>`),
 // since the server must register tracing before it builds the gateway.
 import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectNats, ensureTopology, JetStreamPublisher } from '@fuze/bus';
@@ -16,7 +22,7 @@ import { createLogger, loadConfig, streamNames } from '@fuze/core';
 import { openDatabase } from '@fuze/db';
 import { buildGatewayApp, EventSchemaRegistry } from '@fuze/gateway';
 import { createTokenAuthenticator } from '@fuze/http';
-import { startTelemetry, tracingActive } from '@fuze/telemetry';
+import { startTelemetry, type Telemetry, tracingActive } from '@fuze/telemetry';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { ExportResultCode } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -52,10 +58,12 @@ export async function run(args: string[]): Promise<void> {
     `tracing off, per hop: ${offCheckNanos().toFixed(1)} ns for the tracingActive() test (all it costs)`,
   );
 
+  const sink = await startOtlpSink();
   const targets = {
-    off: await startTarget('off', nats.url, profileDir),
-    memory: await startTarget('memory', nats.url, profileDir),
-    otlp: await startTarget('otlp', nats.url, profileDir),
+    off: await startTarget('off', nats.url, sink.url, profileDir),
+    memory: await startTarget('memory', nats.url, sink.url, profileDir),
+    otlp: await startTarget('otlp', nats.url, sink.url, profileDir),
+    official: await startTarget('official', nats.url, sink.url, profileDir),
   };
   const eventJson = sampleEventJson();
   let sequence = 0;
@@ -71,12 +79,17 @@ export async function run(args: string[]): Promise<void> {
   const labels = {
     off: 'tracing off (no exporter configured)',
     memory: 'tracing on, 100%, in-memory exporter',
-    otlp: 'tracing on, 100%, OTLP-encoding exporter',
+    otlp: 'tracing on, 100%, OTLP http/protobuf (Fuze)',
+    official: 'tracing on, 100%, official serializer, encode only',
   } as const;
   type Mode = keyof typeof labels;
   const modes = Object.keys(labels) as Mode[];
   try {
-    for (const mode of modes) await load(targets[mode], warmupMs);
+    const warmupRequests = {} as Record<Mode, number>;
+    for (const mode of modes) {
+      const warm = await load(targets[mode], warmupMs);
+      warmupRequests[mode] = warm.requestsPerSecond * warm.seconds;
+    }
     const results = Object.fromEntries(
       modes.map((mode) => [mode, { rates: [] as number[], failed: 0, requests: 0, cpu: 0 }]),
     ) as Record<Mode, { rates: number[]; failed: number; requests: number; cpu: number }>;
@@ -106,7 +119,7 @@ export async function run(args: string[]): Promise<void> {
       );
     }
     console.log('');
-    for (const mode of ['memory', 'otlp'] as const) {
+    for (const mode of ['memory', 'otlp', 'official'] as const) {
       const ratio = median(results[mode].rates) / median(results.off.rates);
       const cpuRatio = cpuPerRequest('off') / cpuPerRequest(mode);
       console.log(
@@ -114,11 +127,20 @@ export async function run(args: string[]): Promise<void> {
           `   (server CPU per request: ${cpuRatio.toFixed(2)}x)`,
       );
     }
+    // Batches still buffered reach the sink when the gateways stop, below.
+    const accepted = (mode: Mode) => format(Math.round(results[mode].requests + warmupRequests[mode]));
     console.log(
-      `spans exported: ${format(await targets.memory.spans())} (in-memory), ${format(await targets.otlp.spans())} (OTLP-encoded)`,
+      `spans exported: ${format(await targets.memory.spans())} in memory (~${accepted('memory')} requests), ` +
+        `${format(await targets.official.spans())} encoded (~${accepted('official')})`,
+    );
+    for (const target of Object.values(targets)) await target.stop();
+    console.log(
+      `OTLP sink: ${format(sink.spans)} spans in ${format(sink.requests)} requests ` +
+        `(${(sink.bytes / 1e6).toFixed(1)} MB; ~${accepted('otlp')} requests accepted)`,
     );
   } finally {
     for (const target of Object.values(targets)) await target.stop();
+    sink.close();
     await admin.close();
     await nats.stop();
   }
@@ -144,11 +166,12 @@ interface Target {
 }
 
 async function startTarget(
-  mode: 'off' | 'memory' | 'otlp',
+  mode: 'off' | 'memory' | 'otlp' | 'official',
   natsUrl: string,
+  sinkUrl: string,
   profileDir?: string,
 ): Promise<Target> {
-  const child: ChildProcess = fork(new URL(import.meta.url), ['target', mode, natsUrl, prefix], {
+  const child: ChildProcess = fork(new URL(import.meta.url), ['target', mode, natsUrl, prefix, sinkUrl], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: profileDir
       ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=tracing-${mode}.cpuprofile`]
@@ -177,7 +200,7 @@ async function startTarget(
     },
     spans: () => ask<number>('spans'),
     async stop() {
-      child.send('stop');
+      if (child.exitCode === null && child.connected) child.send('stop');
       await exited;
     },
   };
@@ -199,13 +222,21 @@ class CountingExporter implements SpanExporter {
 }
 
 /** The child: the real gateway app (in-memory PGlite for schemas), traced or not. */
-async function serveTarget(mode: string, natsUrl: string, streamPrefix: string): Promise<void> {
-  const exporter = new CountingExporter(mode === 'otlp');
+async function serveTarget(
+  mode: string,
+  natsUrl: string,
+  streamPrefix: string,
+  sinkUrl: string,
+): Promise<void> {
+  const exporter = new CountingExporter(mode === 'official');
+  let telemetry: Telemetry | undefined;
   if (mode !== 'off') {
     process.env.OTEL_TRACES_SAMPLER = 'always_on';
-    await startTelemetry({
+    // `otlp`: configured as a deployment is, by the environment only.
+    if (mode === 'otlp') process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = sinkUrl;
+    telemetry = await startTelemetry({
       serviceName: 'fuze-bench-gateway',
-      spanProcessors: [new BatchSpanProcessor(exporter)],
+      ...(mode === 'otlp' ? {} : { spanProcessors: [new BatchSpanProcessor(exporter)] }),
     });
   }
   const config = loadConfig({
@@ -234,6 +265,7 @@ async function serveTarget(mode: string, natsUrl: string, streamPrefix: string):
     else if (message === 'spans') process.send?.(exporter.exported);
     else if (message === 'stop') {
       await app.close();
+      await telemetry?.shutdown();
       schemas.stop();
       await publisher.close();
       await nats.close();
@@ -244,6 +276,69 @@ async function serveTarget(mode: string, natsUrl: string, streamPrefix: string):
 }
 
 if (process.argv[2] === 'target') {
-  const [, , , mode, natsUrl, streamPrefix] = process.argv;
-  await serveTarget(mode!, natsUrl!, streamPrefix!);
+  const [, , , mode, natsUrl, streamPrefix, sinkUrl] = process.argv;
+  await serveTarget(mode!, natsUrl!, streamPrefix!, sinkUrl!);
+}
+
+interface OtlpSink {
+  url: string;
+  requests: number;
+  bytes: number;
+  spans: number;
+  close(): void;
+}
+
+/** An OTLP/HTTP trace receiver that answers 200 and counts the spans in each request. */
+async function startOtlpSink(): Promise<OtlpSink> {
+  const sink = { url: '', requests: 0, bytes: 0, spans: 0, close: () => server.close() };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      sink.requests += 1;
+      sink.bytes += body.length;
+      sink.spans += countSpans(body);
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  sink.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+  return sink;
+}
+
+/** Spans in an ExportTraceServiceRequest: resource_spans (1) > scope_spans (2) > spans (2). */
+function countSpans(request: Uint8Array): number {
+  let spans = 0;
+  for (const resourceSpans of fields(request, 1))
+    for (const scopeSpans of fields(resourceSpans, 2)) spans += fields(scopeSpans, 2).length;
+  return spans;
+}
+
+/** The length-delimited fields numbered `wanted` of a protobuf message (other fields skipped). */
+function fields(message: Uint8Array, wanted: number): Uint8Array[] {
+  const found: Uint8Array[] = [];
+  let pos = 0;
+  const varint = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = message[pos++]!;
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+  };
+  while (pos < message.length) {
+    const tag = varint();
+    const wireType = tag & 7;
+    if (wireType === 0) varint();
+    else if (wireType === 1) pos += 8;
+    else if (wireType === 5) pos += 4;
+    else if (wireType === 2) {
+      const length = varint();
+      if (tag >>> 3 === wanted) found.push(message.subarray(pos, pos + length));
+      pos += length;
+    } else throw new Error(`unexpected wire type ${wireType}`);
+  }
+  return found;
 }

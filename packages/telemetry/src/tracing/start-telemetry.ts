@@ -107,14 +107,11 @@ async function createExporter(choice: TraceExporterChoice): Promise<SpanExporter
     return new ConsoleSpanExporter();
   }
   // Endpoint, headers, timeout, compression and certificates come from OTEL_EXPORTER_OTLP_*.
-  switch (choice.protocol) {
-    case 'grpc':
-      return new (await import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter();
-    case 'http/json':
-      return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
-    case 'http/protobuf':
-      return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
+  if (choice.protocol === 'http/json') {
+    return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
   }
+  // The official exporters' transports with Fuze's protobuf encoder (see ./otlp/).
+  return (await import('./otlp/protobuf-trace-exporter.js')).createProtobufTraceExporter(choice.protocol);
 }
 
 function describeExporter(choice: TraceExporterChoice): string {
