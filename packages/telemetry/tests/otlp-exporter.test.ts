@@ -13,6 +13,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, test } from 'vitest';
+import { fuzeTracer, startTelemetry } from '../src/index.js';
 import { createProtobufTraceExporter } from '../src/tracing/otlp/protobuf-trace-exporter.js';
 
 // Real collectors (an HTTP server, a gRPC server) receive what Fuze's exporters send: the bytes the
@@ -60,21 +61,26 @@ function sortedHex(buffers: Buffer[]): string[] {
   return buffers.map((b) => b.toString('hex')).sort();
 }
 
+/** An OTLP/HTTP collector that records each request and answers 200. */
+async function startHttpCollector() {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ body: Buffer.concat(chunks), headers: { ...req.headers, path: req.url } });
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { received, server, port: (server.address() as AddressInfo).port };
+}
+
 describe('OTLP protobuf trace exporters', () => {
   test('http/protobuf: POSTs the official bytes to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', async () => {
-    const received: Received[] = [];
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        received.push({ body: Buffer.concat(chunks), headers: { ...req.headers, path: req.url } });
-        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-      });
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const { received, server, port } = await startHttpCollector();
     try {
-      const { port } = server.address() as AddressInfo;
       process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `http://127.0.0.1:${port}/v1/traces`;
       process.env.OTEL_EXPORTER_OTLP_TRACES_HEADERS = 'x-tenant=fuze';
       const exporter = await createProtobufTraceExporter('http/protobuf');
@@ -127,6 +133,27 @@ describe('OTLP protobuf trace exporters', () => {
       expect(sortedHex(received)).toEqual(sortedHex(expected));
     } finally {
       server.forceShutdown();
+    }
+  });
+
+  test('startTelemetry: OTEL_EXPORTER_OTLP_ENDPOINT alone sends the spans there (http/protobuf)', async () => {
+    const { received, server, port } = await startHttpCollector();
+    try {
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
+      const telemetry = await startTelemetry({ serviceName: 'fuze-wired' });
+      expect(telemetry.tracing).toBe(true);
+      fuzeTracer().startSpan('wired-span').end();
+      await telemetry.shutdown(); // flushes the batch
+      expect(received).toHaveLength(1);
+      expect(received[0]!.headers).toMatchObject({
+        path: '/v1/traces',
+        'content-type': 'application/x-protobuf',
+      });
+      const body = received[0]!.body;
+      expect(body.includes(Buffer.from('wired-span'))).toBe(true);
+      expect(body.includes(Buffer.from('fuze-wired'))).toBe(true);
+    } finally {
+      server.close();
     }
   });
 });
