@@ -7,6 +7,8 @@
  * indexed by the token's low bits holds them; the rare entry still waiting when its slot comes
  * round again (a publish retried through an outage) moves to a small Map of stragglers.
  */
+const MAX_SLOTS = 65_536;
+
 export class PendingPublishes<T extends { readonly token: number }> {
   private readonly slots: Array<T | undefined>;
   private readonly mask: number;
@@ -15,10 +17,14 @@ export class PendingPublishes<T extends { readonly token: number }> {
   /** One past the newest token added: the ring's oldest slot is this one's. */
   private end = 0;
 
-  /** `expected`: how many are usually in flight at once (the ring gets twice that, a power of two). */
+  /**
+   * `expected`: how many are usually in flight at once. The ring gets twice that, a power of two
+   * from 64 to 65,536 slots: more in flight than the ring holds still works, the rest waiting in
+   * the stragglers, and an unbounded `maxInFlight` must not allocate (or sweep) a huge array.
+   */
   constructor(expected: number) {
     let size = 64;
-    while (size < expected * 2) size *= 2;
+    while (size < expected * 2 && size < MAX_SLOTS) size *= 2;
     this.slots = new Array<T | undefined>(size).fill(undefined);
     this.mask = size - 1;
   }

@@ -102,6 +102,8 @@ export class JetStreamPublisher {
       // Encoded once, here, so a header that cannot be sent fails this call, and re-sends reuse it.
       headers = headerBlock(request.msgId, request.headers);
     } catch (err) {
+      // This caller may hold the room a settled publish made: pass it on, or the queue behind it stalls.
+      this.letNextWaiterIn();
       return Promise.reject(err);
     }
     return new Promise<PublishAck>((resolve, reject) => {
@@ -246,6 +248,10 @@ export class JetStreamPublisher {
 
   private settle(pending: Pending): void {
     this.pending.delete(pending);
+    this.letNextWaiterIn();
+  }
+
+  private letNextWaiterIn(): void {
     if (this.pending.size < this.maxInFlight) this.waitingForRoom.shift()?.();
   }
 }

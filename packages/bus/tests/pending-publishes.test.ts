@@ -53,6 +53,27 @@ describe('PendingPublishes', () => {
     expect([...pending].map((e) => e.token)).toEqual([3, ...Array.from({ length: 50 }, (_, i) => 90 + i)]);
   });
 
+  test('an unbounded in-flight limit gets a bounded ring, and entries past it are still kept', () => {
+    for (const expected of [Number.POSITIVE_INFINITY, 1e9]) {
+      const pending = new PendingPublishes<{ token: number }>(expected);
+      const entries = Array.from({ length: 70_000 }, (_, token) => entry(token));
+      for (const e of entries) pending.add(e);
+      expect(pending.size).toBe(70_000);
+      expect(pending.get(3)).toBe(entries[3]);
+      expect(pending.get(69_999)).toBe(entries[69_999]);
+      const order = [...pending].map((e) => e.token);
+      expect(order).toEqual(entries.map((e) => e.token));
+      // Deleting while iterating (as the sweep does) visits every entry once.
+      let visited = 0;
+      for (const e of pending) {
+        visited++;
+        pending.delete(e);
+      }
+      expect(visited).toBe(70_000);
+      expect(pending.size).toBe(0);
+    }
+  });
+
   test('tokens past 2^32 still map to their own entries', () => {
     const pending = new PendingPublishes<{ token: number }>(4);
     const high = entry(2 ** 40 + 7);

@@ -130,6 +130,31 @@ describe('JetStreamPublisher', () => {
     await publisher.close();
   });
 
+  test('a queued publish whose header is refused passes its room on: the ones behind it still go', async () => {
+    const publisher = new JetStreamPublisher(nc, { maxInFlight: 1 });
+    const first = publisher.publish({
+      subject: 'p.events.default.room',
+      payload: bytes('1'),
+      msgId: 'room-1',
+    });
+    const refused = publisher.publish({
+      subject: 'p.events.default.room',
+      payload: bytes('2'),
+      msgId: 'room-2',
+      headers: { 'x-bad': 'line\nbreak' },
+    });
+    const third = publisher.publish({
+      subject: 'p.events.default.room',
+      payload: bytes('3'),
+      msgId: 'room-3',
+    });
+    expect(publisher.inFlight).toBe(1);
+    await expect(first).resolves.toMatchObject({ duplicate: false });
+    await expect(refused).rejects.toMatchObject({ code: 'FUZE_PUBLISH_FAILED' });
+    await expect(third).resolves.toMatchObject({ duplicate: false });
+    await publisher.close();
+  });
+
   test('no stream for the subject: retried, then a timeout error that says why', async () => {
     const publisher = new JetStreamPublisher(nc, { ackTimeoutMs: 200, giveUpAfterMs: 1_000 });
     const error = await publisher
