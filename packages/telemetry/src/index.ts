@@ -32,6 +32,7 @@ export {
   type SpanStart,
   serverRequestAttributes,
 } from './tracing/messaging-spans.js';
+export { TraceRequestEncoder } from './tracing/otlp/trace-request-encoder.js';
 export { startTelemetry, type Telemetry, type TelemetryOptions } from './tracing/start-telemetry.js';
 export { SyncContextManager } from './tracing/sync-context-manager.js';
 export {

@@ -202,4 +202,82 @@ describe('TraceRequestEncoder', () => {
       expectSameBytes(encoder, exporter.getFinishedSpans());
     }
   });
+
+  test('limits: dropped attributes, events and links are counted as the official serializer counts them', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+      spanLimits: {
+        attributeCountLimit: 2,
+        eventCountLimit: 1,
+        linkCountLimit: 1,
+        attributeValueLengthLimit: 5,
+      },
+    });
+    const link = { context: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 } };
+    const span = provider.getTracer('limits').startSpan('limited', {
+      attributes: { a: 'truncated value', b: 2, c: 3, d: 4 },
+      links: [link, link, link],
+    });
+    span.addEvent('one');
+    span.addEvent('two');
+    span.end();
+    const spans = exporter.getFinishedSpans();
+    expect(spans[0]!.droppedAttributesCount).toBeGreaterThan(0);
+    expect(spans[0]!.droppedEventsCount).toBe(1);
+    expect(spans[0]!.droppedLinksCount).toBe(2);
+    expectSameBytes(new TraceRequestEncoder(), spans);
+  });
+
+  test('many attribute keys, and a value past the longest kept, repeated across batches', () => {
+    const exporter = new InMemorySpanExporter();
+    const tracer = tracerOf({ 'service.name': 'keys' }, exporter)('fuze');
+    const encoder = new TraceRequestEncoder();
+    const long = 'L'.repeat(300);
+    for (let round = 0; round < 3; round++) {
+      exporter.reset();
+      for (let i = 0; i < 40; i++) {
+        const attributes: Attributes = { long, [`round.${round}`]: 'r' };
+        for (let k = 0; k < 10; k++) attributes[`key.${i}.${k}`] = `v${k}`;
+        tracer.startSpan('many', { attributes }).end();
+      }
+      expectSameBytes(encoder, exporter.getFinishedSpans());
+    }
+  });
+
+  test('a result stays intact after the next encode', () => {
+    const exporter = new InMemorySpanExporter();
+    const tracer = tracerOf({ 'service.name': 'intact' }, exporter)('fuze');
+    tracer.startSpan('first', { attributes: { n: 1 } }).end();
+    const firstSpans = exporter.getFinishedSpans();
+    exporter.reset();
+    tracer.startSpan('second', { attributes: { n: 2, more: 'x'.repeat(5_000) } }).end();
+    const encoder = new TraceRequestEncoder();
+    const first = encoder.encode(firstSpans);
+    const copy = Buffer.from(first);
+    encoder.encode(exporter.getFinishedSpans());
+    expect(Buffer.from(first).equals(copy)).toBe(true);
+    expect(copy.equals(Buffer.from(ProtobufTraceSerializer.serializeRequest(firstSpans)!))).toBe(true);
+  });
+
+  test('a resource still waiting for asynchronous attributes is not kept: once they arrive, they are sent', async () => {
+    let settle: (value: string) => void = () => {};
+    const late = new Promise<string>((resolve) => {
+      settle = resolve;
+    });
+    // The SDK's processors wait for such a resource before they export; an exporter used directly may not.
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'async', 'host.id': late }),
+    });
+    const span = provider.getTracer('fuze').startSpan('early');
+    span.end();
+    const spans = [span as unknown as ReadableSpan];
+    const encoder = new TraceRequestEncoder();
+    expect(spans[0]!.resource.asyncAttributesPending).toBe(true);
+    expectSameBytes(encoder, spans);
+    settle('host-42');
+    await spans[0]!.resource.waitForAsyncAttributes?.();
+    expectSameBytes(encoder, spans);
+    expect(Buffer.from(encoder.encode(spans)).includes(Buffer.from('host-42'))).toBe(true);
+  });
 });

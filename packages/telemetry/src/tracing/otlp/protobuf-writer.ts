@@ -28,8 +28,12 @@ export class ProtobufWriter {
     this.pos = 0;
   }
 
-  /** What was written since `reset`: the caller owns it. */
+  /**
+   * What was written since `reset`: the caller owns it. The unwritten tail of the buffer under it
+   * is zeroed, so no stale memory is reachable through the view's `.buffer`.
+   */
   finish(): Uint8Array {
+    this.buffer.fill(0, this.pos);
     return this.buffer.subarray(0, this.pos);
   }
 
@@ -155,7 +159,7 @@ export class ProtobufWriter {
     const buffer = this.buffer;
     let pos = this.pos;
     for (let i = 0; i < 2 * length; i += 2) {
-      buffer[pos++] = (NIBBLES[value.charCodeAt(i) & 0xff]! << 4) | NIBBLES[value.charCodeAt(i + 1) & 0xff]!;
+      buffer[pos++] = (nibble(value.charCodeAt(i)) << 4) | nibble(value.charCodeAt(i + 1));
     }
     this.pos = pos;
   }
@@ -200,8 +204,12 @@ function varintSize(value: number): number {
 }
 
 /** Hex digit values: 0-9, a-f, A-F (other characters as the official serializer reads them). */
-const NIBBLES = Uint8Array.from({ length: 256 }, (_, code) => {
+const NIBBLES = Int16Array.from({ length: 256 }, (_, code) => {
   if (code >= 48 && code <= 57) return code - 48;
   if (code >= 97 && code <= 102) return code - 87;
   return code - 55;
 });
+
+function nibble(code: number): number {
+  return code < 256 ? NIBBLES[code]! : code - 55;
+}

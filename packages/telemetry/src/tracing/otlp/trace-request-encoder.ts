@@ -7,6 +7,10 @@ type Scope = ReadableSpan['instrumentationScope'];
 
 /** Past this many values of one attribute, its pairs are no longer kept (ids, timestamps...). */
 const VALUES_KEPT_PER_KEY = 64;
+/** Attribute keys whose pairs are kept; later keys are encoded every time. */
+const KEYS_KEPT = 256;
+/** Longer values are encoded every time: a caller's large strings are not held for the process's life. */
+const LONGEST_VALUE_KEPT = 256;
 
 const HAS_IS_REMOTE = 0x100;
 const IS_REMOTE = 0x200;
@@ -82,8 +86,9 @@ export class TraceRequestEncoder {
       }
       const start = w.pos;
       writePair(w, 9, key, value);
-      if (values === null) continue;
+      if (values === null || value.length > LONGEST_VALUE_KEPT) continue;
       if (values === undefined) {
+        if (this.pairs.size >= KEYS_KEPT) continue;
         values = new Map();
         this.pairs.set(key, values);
       }
@@ -180,7 +185,7 @@ function writeSpan(w: ProtobufWriter, span: ReadableSpan, encoder: TraceRequestE
   const kind = span.kind == null ? 0 : span.kind + 1;
   if (kind !== 0) {
     w.tag(6, 0);
-    w.uint32(kind);
+    w.int64(kind);
   }
   w.tag(7, 1);
   writeTime(w, span.startTime);
@@ -212,7 +217,7 @@ function writeSpan(w: ProtobufWriter, span: ReadableSpan, encoder: TraceRequestE
     w.string(span.status.message);
   }
   w.tag(3, 0);
-  w.uint32(span.status.code);
+  w.int64(span.status.code);
   w.end(status, 1);
   w.tag(16, 5);
   w.fixed32(spanFlags(context.traceFlags, parent?.isRemote));
