@@ -1,17 +1,6 @@
+import { seededRandom } from '@fuze/test/harness';
 import { describe, expect, it } from 'vitest';
 import { type CloudEventLike, compileMatcher, compilePattern } from '../src/index.js';
-
-/** mulberry32: a small seeded PRNG, so every run tries the same cases. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Random = () => number;
 const pick = <T>(rnd: Random, list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
@@ -144,7 +133,7 @@ function event(rnd: Random): CloudEventLike {
 describe('compileMatcher agrees with compilePattern', () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
     it(`on random rules and events (seed ${seed})`, () => {
-      const rnd = random(seed);
+      const rnd = seededRandom(seed);
       const rules: { id: string; pattern: unknown; compiled: ReturnType<typeof compilePattern> }[] = [];
       while (rules.length < 150) {
         const candidate = pattern(rnd);

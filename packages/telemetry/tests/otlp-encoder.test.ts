@@ -1,3 +1,4 @@
+import { seededRandom } from '@fuze/test/harness';
 import {
   type Attributes,
   type AttributeValue,
@@ -39,18 +40,6 @@ function expectSameBytes(encoder: TraceRequestEncoder, spans: ReadableSpan[]): v
     while (at < ours.length && ours[at] === official[at]) at++;
     expect.fail(`bytes differ from offset ${at} (lengths ${ours.length} and ${official.length})`);
   }
-}
-
-/** Seeded, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const awkwardStrings = [
@@ -126,7 +115,7 @@ describe('TraceRequestEncoder', () => {
     const tracers = tracerOf({ 'service.name': 'fuze-test', list: ['a', 'b'], flag: true }, exporter);
     const tracer = tracers('fuze', '1.2.3', 'https://opentelemetry.io/schemas/1.26.0');
     const other = tracers('other-scope');
-    const next = random(7);
+    const next = seededRandom(7);
     const remoteParent = {
       traceId: '0af7651916cd43dd8448eb211c80319c',
       spanId: 'b7ad6b7169203331',

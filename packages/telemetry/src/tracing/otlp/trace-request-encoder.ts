@@ -1,4 +1,4 @@
-import type { Attributes, AttributeValue, HrTime, Link } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, HrTime, Link, SpanContext } from '@opentelemetry/api';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import { ProtobufWriter } from './protobuf-writer.js';
 
@@ -165,15 +165,7 @@ function writeScope(
  */
 function writeSpan(w: ProtobufWriter, span: ReadableSpan, encoder: TraceRequestEncoder): void {
   const context = span.spanContext();
-  w.tag(1, 2);
-  w.hex(context.traceId);
-  w.tag(2, 2);
-  w.hex(context.spanId);
-  const traceState = context.traceState?.serialize();
-  if (traceState) {
-    w.tag(3, 2);
-    w.string(traceState);
-  }
+  writeIdentity(w, context);
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
     w.tag(4, 2);
@@ -194,20 +186,10 @@ function writeSpan(w: ProtobufWriter, span: ReadableSpan, encoder: TraceRequestE
   if (span.attributes) encoder.writeSpanAttributes(span.attributes);
   w.tag(10, 0);
   w.int64(span.droppedAttributesCount);
-  for (const event of span.events) {
-    w.tag(11, 2);
-    const start = w.begin(1);
-    writeEvent(w, event);
-    w.end(start, 1);
-  }
+  writeMessages(w, 11, span.events, writeEvent);
   w.tag(12, 0);
   w.int64(span.droppedEventsCount);
-  for (const link of span.links) {
-    w.tag(13, 2);
-    const start = w.begin(1);
-    writeLink(w, link);
-    w.end(start, 1);
-  }
+  writeMessages(w, 13, span.links, writeLink);
   w.tag(14, 0);
   w.int64(span.droppedLinksCount);
   w.tag(15, 2);
@@ -221,6 +203,21 @@ function writeSpan(w: ProtobufWriter, span: ReadableSpan, encoder: TraceRequestE
   w.end(status, 1);
   w.tag(16, 5);
   w.fixed32(spanFlags(context.traceFlags, parent?.isRemote));
+}
+
+/** A repeated message field: each item length-delimited under `field`. */
+function writeMessages<T>(
+  w: ProtobufWriter,
+  field: number,
+  items: readonly T[],
+  write: (w: ProtobufWriter, item: T) => void,
+): void {
+  for (const item of items) {
+    w.tag(field, 2);
+    const start = w.begin(1);
+    write(w, item);
+    w.end(start, 1);
+  }
 }
 
 /** Event: 1 time_unix_nano, 2 name, 3 attributes, 4 dropped_attributes_count. */
@@ -237,6 +234,16 @@ function writeEvent(w: ProtobufWriter, event: TimedEvent): void {
 /** Link: 1 trace_id, 2 span_id, 3 trace_state, 4 attributes, 5 dropped_attributes_count, 6 flags. */
 function writeLink(w: ProtobufWriter, link: Link): void {
   const context = link.context;
+  writeIdentity(w, context);
+  if (link.attributes) writeAttributes(w, link.attributes, 4);
+  w.tag(5, 0);
+  w.int64(link.droppedAttributesCount || 0);
+  w.tag(6, 5);
+  w.fixed32(spanFlags(context.traceFlags, context.isRemote));
+}
+
+/** Fields 1 trace_id, 2 span_id and 3 trace_state: the same in a Span and in a Link. */
+function writeIdentity(w: ProtobufWriter, context: SpanContext): void {
   w.tag(1, 2);
   w.hex(context.traceId);
   w.tag(2, 2);
@@ -246,11 +253,6 @@ function writeLink(w: ProtobufWriter, link: Link): void {
     w.tag(3, 2);
     w.string(traceState);
   }
-  if (link.attributes) writeAttributes(w, link.attributes, 4);
-  w.tag(5, 0);
-  w.int64(link.droppedAttributesCount || 0);
-  w.tag(6, 5);
-  w.fixed32(spanFlags(context.traceFlags, context.isRemote));
 }
 
 function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
@@ -310,12 +312,7 @@ function writeAnyValue(
   } else if (Array.isArray(value)) {
     w.tag(5, 2);
     const array = w.begin(1);
-    for (const item of value) {
-      w.tag(1, 2);
-      const start = w.begin(1);
-      writeAnyValue(w, item);
-      w.end(start, 1);
-    }
+    writeMessages(w, 1, value, writeAnyValue);
     w.end(array, 1);
   } else if (typeof value === 'object' && value !== null) {
     w.tag(6, 2);
