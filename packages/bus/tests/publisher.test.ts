@@ -166,6 +166,28 @@ describe('JetStreamPublisher', () => {
     await publisher.close();
   });
 
+  test('a publish still waiting after the ring has come round is kept, re-sent and acked once its stream exists', async () => {
+    // maxInFlight 4: a ring of 64 slots, so 100 later publishes take the waiting one's slot.
+    const publisher = new JetStreamPublisher(nc, {
+      maxInFlight: 4,
+      ackTimeoutMs: 200,
+      giveUpAfterMs: 30_000,
+    });
+    const waiting = publisher.publish({ subject: 'late.orders', payload: bytes('late'), msgId: 'late-1' });
+    const later = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        publisher.publish({ subject: 'p.events.default.ring', payload: bytes(`r${i}`), msgId: `ring-${i}` }),
+      ),
+    );
+    expect(new Set(later.map((a) => a.seq)).size).toBe(100);
+    expect(publisher.inFlight).toBe(1);
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'LATE', subjects: ['late.>'] });
+    await expect(waiting).resolves.toMatchObject({ stream: 'LATE', seq: 1, duplicate: false });
+    expect(publisher.inFlight).toBe(0);
+    await publisher.close();
+  });
+
   test('a permanent JetStream refusal fails at once with its reason', async () => {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: 'TINY', subjects: ['tiny.>'], max_msg_size: 16 });
