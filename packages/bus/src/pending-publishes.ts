@@ -1,3 +1,6 @@
+/** The ring's largest size; entries beyond it wait among the stragglers. */
+const MAX_SLOTS = 65_536;
+
 /**
  * Publishes awaiting their ack, by token (a sequence number).
  *
@@ -7,8 +10,6 @@
  * indexed by the token's low bits holds them; the rare entry still waiting when its slot comes
  * round again (a publish retried through an outage) moves to a small Map of stragglers.
  */
-const MAX_SLOTS = 65_536;
-
 export class PendingPublishes<T extends { readonly token: number }> {
   private readonly slots: Array<T | undefined>;
   private readonly mask: number;

@@ -61,15 +61,15 @@ function sortedHex(buffers: Buffer[]): string[] {
   return buffers.map((b) => b.toString('hex')).sort();
 }
 
-/** An OTLP/HTTP collector that records each request and answers 200. */
-async function startHttpCollector() {
+/** An OTLP/HTTP collector that records each request and answers `status` (200 unless told). */
+async function startHttpCollector(status: (request: Received) => number = () => 200) {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       received.push({ body: Buffer.concat(chunks), headers: { ...req.headers, path: req.url } });
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      res.writeHead(status(received.at(-1)!), { 'content-type': 'application/x-protobuf' }).end();
     });
   });
   server.listen(0, '127.0.0.1');
@@ -92,6 +92,26 @@ describe('OTLP protobuf trace exporters', () => {
         'content-type': 'application/x-protobuf',
         'x-tenant': 'fuze',
       });
+    } finally {
+      server.close();
+    }
+  });
+
+  test('http/protobuf: a collector that answers 503 gets the same bytes again, and nothing is lost', async () => {
+    const refusedOnce = new Set<string>();
+    const { received, server, port } = await startHttpCollector((request) => {
+      const key = request.body.toString('hex');
+      if (refusedOnce.has(key)) return 200;
+      refusedOnce.add(key);
+      return 503;
+    });
+    try {
+      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `http://127.0.0.1:${port}/v1/traces`;
+      const exporter = await createProtobufTraceExporter('http/protobuf');
+      const expected = await sendSpans(exporter, 3);
+      await waitFor(() => received.length === 6, { message: 'three refused requests and their retries' });
+      // Each span's request twice, byte for byte: the encoder's buffer was not reused under the retry.
+      expect(sortedHex(received.map((r) => r.body))).toEqual(sortedHex([...expected, ...expected]));
     } finally {
       server.close();
     }
