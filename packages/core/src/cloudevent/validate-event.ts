@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
 import { FuzeError } from '../errors/index.js';
 import type { CloudEventRecord } from './cloud-event.js';
+import { acceptsCommonEnvelope } from './common-envelope.js';
 import { isRfc3339DateTime } from './rfc3339.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM interop.
@@ -21,7 +22,9 @@ export function createAjv(): Ajv {
   return ajv;
 }
 
-const validateEnvelope = createAjv().compile<CloudEventRecord>(cloudEventSchema);
+const envelopeAjv = createAjv();
+const validateEnvelope = envelopeAjv.compile<CloudEventRecord>(cloudEventSchema);
+const isUriReference = formatTest(envelopeAjv, 'uri-reference');
 
 /** One problem with an event, pointing at the attribute or JSON path that is wrong. */
 export interface EventProblem {
@@ -40,6 +43,7 @@ export function assertValidCloudEvent(candidate: unknown): asserts candidate is 
       details: { problems: [{ pointer: '', message: 'must be a JSON object' }] },
     });
   }
+  if (acceptsCommonEnvelope(candidate as Record<string, unknown>, isUriReference)) return;
   if (validateEnvelope(candidate)) return;
   const problems = (validateEnvelope.errors ?? [])
     // propertyNames reports each bad name twice: once as itself, once as its inner `pattern`.
@@ -83,6 +87,14 @@ export function describeAjvError(error: ErrorObject): EventProblem {
     default:
       return { pointer: at, message: error.message ?? error.keyword };
   }
+}
+
+/** The check behind one of ajv's formats, the same one its compiled schemas call. */
+function formatTest(ajv: Ajv, name: string): (text: string) => boolean {
+  const format = ajv.formats[name];
+  if (format instanceof RegExp) return (text) => format.test(text);
+  if (typeof format === 'function') return (text) => format(text) === true;
+  throw new Error(`ajv has no "${name}" format as a RegExp or function`);
 }
 
 function join(base: string, name: string): string {
