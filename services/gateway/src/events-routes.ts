@@ -54,17 +54,22 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOp
 
 type EventsRequest = FastifyRequest<{ Params: { bus?: string } }>;
 
+/**
+ * Resolves once the answer is sent, or rejects with the error fastify's handler turns into
+ * problem+json. Resolving with nothing (not `reply`) is safe because this app has no onSend hooks:
+ * `reply.send` has ended the response before the promise settles, so fastify has nothing left to do.
+ */
 async function ingestRequest(
   request: EventsRequest,
   reply: FastifyReply,
   options: EventsRoutesOptions,
   route: string,
-): Promise<FastifyReply> {
+): Promise<void> {
   const traced = tracingActive();
   let span: Span | undefined;
   try {
     const bus = request.params.bus ?? defaultBus;
-    if (!busNamePattern.test(bus)) {
+    if (bus !== defaultBus && !busNamePattern.test(bus)) {
       throw new FuzeError(
         'FUZE_NOT_FOUND',
         `"${bus}" is not a bus name: use [a-z0-9-], at most 64 characters`,
@@ -73,7 +78,8 @@ async function ingestRequest(
     const body = readHttpEvent(request.headers, request.body as Buffer | undefined);
     if (!traced) {
       const incoming = request.headers.traceparent === undefined ? undefined : incomingTrace(request);
-      return await ingestBody(bus, body, request, reply, options, incoming);
+      await ingestBody(bus, body, request, reply, options, incoming);
+      return;
     }
     let origin: IngestOrigin;
     if (body.mode === 'batch') {
@@ -85,9 +91,8 @@ async function ingestRequest(
       span = singleEventSpan(request, route, bus, body.event);
       origin = { span };
     }
-    const sent = await ingestBody(bus, body, request, reply, options, origin);
+    await ingestBody(bus, body, request, reply, options, origin);
     endHttpSpan(span, reply.statusCode, undefined, 'server');
-    return sent;
   } catch (err) {
     fuzeMetrics.eventsRejected.inc({ reason: isFuzeError(err) ? err.code : 'FUZE_INTERNAL' });
     if (traced) {
@@ -95,19 +100,26 @@ async function ingestRequest(
       span ??= requestSpan(serverRequest(request, route), { parent: extractTraceContext(request.headers) });
       endHttpSpan(span, isFuzeError(err) ? err.statusCode : 500, err, 'server');
     }
-    if (isFuzeError(err) && err.code === 'FUZE_NOT_FOUND') return sendProblem(reply, err);
+    if (isFuzeError(err) && err.code === 'FUZE_NOT_FOUND') {
+      sendProblem(reply, err);
+      return;
+    }
     throw err;
   }
 }
 
-async function ingestBody(
+/**
+ * Stores the request's events and sends the answer. Not async: a single event is one `then` on
+ * its publish, not another async frame per request. Refusals before the publish throw.
+ */
+function ingestBody(
   bus: string,
   body: HttpEventBody,
   request: EventsRequest,
   reply: FastifyReply,
   options: EventsRoutesOptions,
   origin: IngestOrigin | undefined,
-): Promise<FastifyReply> {
+): Promise<unknown> {
   if (body.mode === 'batch') {
     if (body.events.length > options.maxBatchEvents) {
       throw new FuzeError(
@@ -115,12 +127,13 @@ async function ingestBody(
         `the batch has ${body.events.length} events; send at most ${options.maxBatchEvents} per request (FUZE_MAX_BATCH_EVENTS)`,
       );
     }
-    const results = await Promise.all(
-      body.events.map((event) => options.ingestor.ingestEntry(bus, event, origin)),
+    return Promise.all(body.events.map((event) => options.ingestor.ingestEntry(bus, event, origin))).then(
+      (results) => {
+        const failedCount = results.filter((r) => r.status === 'rejected' || r.status === 'failed').length;
+        // 207 tells a client that looks only at the status that some entries need attention.
+        reply.code(failedCount === 0 ? 202 : 207).send({ failedCount, results });
+      },
     );
-    const failedCount = results.filter((r) => r.status === 'rejected' || r.status === 'failed').length;
-    // 207 tells a client that looks only at the status that some entries need attention.
-    return reply.code(failedCount === 0 ? 202 : 207).send({ failedCount, results });
   }
   if (((request.body as Buffer | undefined)?.length ?? 0) > options.maxEventBytes) {
     throw new FuzeError(
@@ -129,10 +142,11 @@ async function ingestBody(
     );
   }
   const received = body.mode === 'structured' ? (request.body as Buffer) : undefined;
-  const result = await options.ingestor.ingest(bus, body.event, origin, received);
-  // Serialised here: the one hot response of the service, two fields.
-  const answer = `{"id":${JSON.stringify(result.id)},"status":"${result.duplicate ? 'duplicate' : 'accepted'}"}`;
-  return reply.code(202).type('application/json; charset=utf-8').send(answer);
+  return options.ingestor.ingest(bus, body.event, origin, received).then((result) => {
+    // Serialised here: the one hot response of the service, two fields.
+    const answer = `{"id":${JSON.stringify(result.id)},"status":"${result.duplicate ? 'duplicate' : 'accepted'}"}`;
+    reply.code(202).type('application/json; charset=utf-8').send(answer);
+  });
 }
 
 /**
