@@ -54,6 +54,8 @@ describe('acceptsCommonEnvelope', () => {
       { ...plain, id: '' },
       { ...plain, tags: ['a'] },
       { specversion: '1.0', id: '1', source: '/x' },
+      // JSON.parse makes `__proto__` an own attribute, as a request body would.
+      JSON.parse('{"specversion":"1.0","id":"1","source":"/x","type":"t","__proto__":"x"}'),
     ];
     for (const event of unsure) expect(acceptsCommonEnvelope(event, isUriReference)).toBe(false);
   });
