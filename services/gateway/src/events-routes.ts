@@ -46,41 +46,65 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOp
   const preHandler = requireScope('events:publish');
   // Each handler knows its route: fastify's `request.routeOptions` builds a new object per read.
   for (const route of ['/v1/events', '/v1/buses/:bus/events']) {
-    app.post<{ Params: { bus?: string } }>(route, { bodyLimit, preHandler }, (request, reply) =>
-      ingestRequest(request, reply, options, route),
-    );
+    app.post<{ Params: { bus?: string } }>(route, { bodyLimit, preHandler }, (request, reply) => {
+      if (tracingActive()) return ingestTracedRequest(request, reply, options, route);
+      ingestRequest(request, reply, options);
+      return undefined;
+    });
   }
 }
 
 type EventsRequest = FastifyRequest<{ Params: { bus?: string } }>;
 
 /**
- * Resolves once the answer is sent, or rejects with the error fastify's handler turns into
- * problem+json. Resolving with nothing (not `reply`) is safe because this app has no onSend hooks:
- * `reply.send` has ended the response before the promise settles, so fastify has nothing left to do.
+ * Tracing off, the common case. The handler answers through `reply` alone and returns nothing
+ * (fastify allows that for a handler that is not async), so a request costs no async frame and
+ * fastify no `then` of its own: every outcome, a refusal included, goes out through `reply.send`.
  */
-async function ingestRequest(
+function ingestRequest(request: EventsRequest, reply: FastifyReply, options: EventsRoutesOptions): void {
+  let stored: Promise<void>;
+  try {
+    const bus = busOf(request);
+    const body = readHttpEvent(request.headers, request.body as Buffer | undefined);
+    const incoming = request.headers.traceparent === undefined ? undefined : incomingTrace(request);
+    stored = ingestBody(bus, body, request, reply, options, incoming);
+  } catch (err) {
+    refuse(reply, err);
+    return;
+  }
+  stored.then(undefined, (err: unknown) => refuse(reply, err));
+}
+
+/** Counts a refused request and answers it: problem+json through the app's error handler. */
+function refuse(reply: FastifyReply, err: unknown): void {
+  fuzeMetrics.eventsRejected.inc({ reason: isFuzeError(err) ? err.code : 'FUZE_INTERNAL' });
+  if (isFuzeError(err) && err.code === 'FUZE_NOT_FOUND') sendProblem(reply, err);
+  else reply.send(err instanceof Error ? err : new Error(String(err)));
+}
+
+function busOf(request: EventsRequest): string {
+  const bus = request.params.bus ?? defaultBus;
+  if (bus !== defaultBus && !busNamePattern.test(bus)) {
+    throw new FuzeError('FUZE_NOT_FOUND', `"${bus}" is not a bus name: use [a-z0-9-], at most 64 characters`);
+  }
+  return bus;
+}
+
+/**
+ * Tracing on: resolves once the answer, a refusal included, is sent. Resolving with nothing (not
+ * `reply`) is safe because this app has no onSend hooks: `reply.send` has ended the response
+ * before the promise settles.
+ */
+async function ingestTracedRequest(
   request: EventsRequest,
   reply: FastifyReply,
   options: EventsRoutesOptions,
   route: string,
 ): Promise<void> {
-  const traced = tracingActive();
   let span: Span | undefined;
   try {
-    const bus = request.params.bus ?? defaultBus;
-    if (bus !== defaultBus && !busNamePattern.test(bus)) {
-      throw new FuzeError(
-        'FUZE_NOT_FOUND',
-        `"${bus}" is not a bus name: use [a-z0-9-], at most 64 characters`,
-      );
-    }
+    const bus = busOf(request);
     const body = readHttpEvent(request.headers, request.body as Buffer | undefined);
-    if (!traced) {
-      const incoming = request.headers.traceparent === undefined ? undefined : incomingTrace(request);
-      await ingestBody(bus, body, request, reply, options, incoming);
-      return;
-    }
     let origin: IngestOrigin;
     if (body.mode === 'batch') {
       const parent = extractTraceContext(request.headers);
@@ -94,17 +118,10 @@ async function ingestRequest(
     await ingestBody(bus, body, request, reply, options, origin);
     endHttpSpan(span, reply.statusCode, undefined, 'server');
   } catch (err) {
-    fuzeMetrics.eventsRejected.inc({ reason: isFuzeError(err) ? err.code : 'FUZE_INTERNAL' });
-    if (traced) {
-      // A request refused before its body was read (a bad bus, malformed JSON) is a server span.
-      span ??= requestSpan(serverRequest(request, route), { parent: extractTraceContext(request.headers) });
-      endHttpSpan(span, isFuzeError(err) ? err.statusCode : 500, err, 'server');
-    }
-    if (isFuzeError(err) && err.code === 'FUZE_NOT_FOUND') {
-      sendProblem(reply, err);
-      return;
-    }
-    throw err;
+    // A request refused before its body was read (a bad bus, malformed JSON) is a server span.
+    span ??= requestSpan(serverRequest(request, route), { parent: extractTraceContext(request.headers) });
+    endHttpSpan(span, isFuzeError(err) ? err.statusCode : 500, err, 'server');
+    refuse(reply, err);
   }
 }
 

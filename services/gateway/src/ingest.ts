@@ -6,6 +6,8 @@ import {
   activeContext,
   attributes,
   type Context,
+  type CounterTally,
+  counterTally,
   destinations,
   type EventIdentity,
   endSpan,
@@ -55,10 +57,7 @@ export interface IngestOrigin {
  * NATS `traceparent` header always names this span, so the router's span is its child.
  */
 export class EventIngestor {
-  private readonly countersByBus = new Map<
-    string,
-    { accepted: { inc(): void }; duplicate: { inc(): void } }
-  >();
+  private readonly countersByBus = new Map<string, { accepted: CounterTally; duplicate: CounterTally }>();
 
   constructor(
     private readonly deps: {
@@ -70,10 +69,11 @@ export class EventIngestor {
   ) {}
 
   /**
-   * Throws a FuzeError for bad input or a failed publish. `received` is the candidate's JSON as it
-   * arrived (structured mode); it is stored as is unless validation or tracing changed the event.
+   * Throws a FuzeError at once for bad input; rejects with one for a failed publish. `received` is
+   * the candidate's JSON as it arrived (structured mode); it is stored as is unless validation or
+   * tracing changed the event. Not async: the one-event request path is a single `then` here.
    */
-  async ingest(
+  ingest(
     bus: string,
     candidate: unknown,
     origin?: IngestOrigin,
@@ -86,8 +86,9 @@ export class EventIngestor {
       const hadTracestate = event.tracestate !== undefined;
       if (adoptTrace(event, origin)) encoded = stamped(encoded, event, hadTracestate);
     }
-    const ack = await this.deps.publisher.publish(this.publishRequest(bus, event, encoded));
-    return { id: event.id, duplicate: this.count(bus, ack.duplicate) };
+    return this.deps.publisher
+      .publish(this.publishRequest(bus, event, encoded))
+      .then((ack) => ({ id: event.id, duplicate: this.count(bus, ack.duplicate) }));
   }
 
   /** One batch entry: never throws; each entry succeeds or fails on its own. */
@@ -160,10 +161,11 @@ export class EventIngestor {
   private count(bus: string, duplicate: boolean): boolean {
     let counters = this.countersByBus.get(bus);
     if (!counters) {
-      // prom-client hashes a label object on every inc(); a bound child per bus does it once.
+      // prom-client hashes and checks the label object on every inc(), even on a `labels()` child:
+      // a tally per bus adds to a number, and the counters read it when scraped.
       counters = {
-        accepted: fuzeMetrics.eventsAccepted.labels({ bus }),
-        duplicate: fuzeMetrics.eventsDuplicate.labels({ bus }),
+        accepted: counterTally(fuzeMetrics.eventsAccepted, { bus }),
+        duplicate: counterTally(fuzeMetrics.eventsDuplicate, { bus }),
       };
       this.countersByBus.set(bus, counters);
     }
