@@ -213,7 +213,8 @@ export class JetStreamPublisher {
           'FUZE_PUBLISH_FAILED',
           `JetStream refused ${pending.request.subject}: ${body.error.description}`,
           {
-            details: { code: body.error.code },
+            // Not `code`: that is the FuzeError's own, and a problem+json body's.
+            details: { jetstreamCode: body.error.code },
           },
         ),
       );

@@ -13,16 +13,17 @@ export interface ProblemDetails {
   [extension: string]: unknown;
 }
 
+/** An error's details become extension members; they never replace the members RFC 9457 and Fuze define. */
 export function toProblem(err: FuzeError): ProblemDetails {
   const { problems, ...rest } = err.details as { problems?: ProblemDetails['errors'] };
   return {
+    ...rest,
     type: `https://fuze.dev/errors#${err.code}`,
     title: errorCodes[err.code].summary,
     status: err.statusCode,
     detail: err.message,
     code: err.code,
     ...(problems ? { errors: problems } : {}),
-    ...rest,
   };
 }
 

@@ -1,4 +1,6 @@
+import { renderMetrics } from '@fuze/telemetry';
 import { readStream } from '@fuze/test/harness';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type GatewayFixture, startGatewayFixture } from './gateway-fixture.js';
 
@@ -190,5 +192,30 @@ describe('bad input gets a clear problem+json and loses nothing else', () => {
     expect(ids).toContain('after-bad-input');
     expect(ids).toContain('small-3');
     expect(ids.filter((id) => id.startsWith('big-') || id.startsWith('many-') || id === 'x')).toEqual([]);
+  });
+});
+
+describe('a write JetStream refuses', () => {
+  test('-> 503 FUZE_PUBLISH_FAILED problem+json, counted as rejected; the next event is stored', async () => {
+    const jsm = await jetstreamManager(fx.nc);
+    const info = await jsm.streams.info(fx.eventsStream);
+    // A message-size limit on the stream makes JetStream refuse the write itself (not a retryable 503).
+    await jsm.streams.update(fx.eventsStream, { ...info.config, max_msg_size: 64 });
+    try {
+      const refused = await structured({ ...valid, id: 'refused-by-jetstream' });
+      expect(refused).toMatchObject({ status: 503, body: { code: 'FUZE_PUBLISH_FAILED' } });
+      expect(refused.contentType).toMatch(/^application\/problem\+json/);
+      expect(refused.body.detail).toMatch(/JetStream refused/);
+      expect(refused.body.jetstreamCode).toBe(400); // JetStream's own code, beside Fuze's
+      const { body: metrics } = await renderMetrics(); // the process's registry, as /metrics serves it
+      expect(metrics).toMatch(/fuze_events_rejected_total\{reason="FUZE_PUBLISH_FAILED"\} [1-9]/);
+    } finally {
+      await jsm.streams.update(fx.eventsStream, { ...info.config, max_msg_size: -1 });
+    }
+    const stored = await structured({ ...valid, id: 'after-refused-write' });
+    expect(stored.status).toBe(202);
+    const ids = (await readStream(fx.nc, fx.eventsStream)).map((m) => m.json<{ id: string }>().id);
+    expect(ids).toContain('after-refused-write');
+    expect(ids).not.toContain('refused-by-jetstream');
   });
 });

@@ -117,7 +117,7 @@ async function fireTimer(
   }
   deps.stats.publishErrors++;
   const err = failed.reason as Error;
-  if (isFuzeError(err, 'FUZE_PUBLISH_FAILED') && typeof err.details.code === 'number') {
+  if (isFuzeError(err, 'FUZE_PUBLISH_FAILED') && typeof err.details.jetstreamCode === 'number') {
     // JetStream refused the event for good (too large, no stream for its subject...): retrying
     // would fail forever, so the timer stops here until it is put again.
     deps.logger.error(

@@ -167,6 +167,29 @@ describe('races with a firing (documented in docs/timers.md)', () => {
   });
 });
 
+describe('a timer event JetStream refuses', () => {
+  test('marks the timer failed with the reason, instead of retrying a write that cannot succeed', async () => {
+    const streams = await freshStreams(bus);
+    const info = await bus.jsm.streams.info(streams.streams.events);
+    // A size limit makes JetStream refuse the write itself: no retry can help.
+    await bus.jsm.streams.update(streams.streams.events, { ...info.config, max_msg_size: 64 });
+    await put(db.database, 'refused:too-big', { event: timerEvent, delay: '0s' });
+    const scheduler = await runScheduler(bus, db.database, streams);
+    try {
+      await waitFor(async () => (await getTimer(db.database.db, 'refused:too-big'))?.state === 'failed', {
+        message: 'the timer to be marked failed',
+      });
+      expect(await getTimer(db.database.db, 'refused:too-big')).toMatchObject({
+        state: 'failed',
+        lastError: expect.stringMatching(/JetStream refused/),
+      });
+      expect(await eventCount(bus, streams.streams.events)).toBe(0);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});
+
 describe('misfire policies', () => {
   test('after an outage longer than the grace: fire-all replays, fire-once fires the first missed time, skip fires none', async () => {
     const streams = await freshStreams(bus);
