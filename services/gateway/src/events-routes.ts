@@ -1,5 +1,5 @@
 import { busNamePattern, defaultBus, FuzeError, isFuzeError } from '@fuze/core';
-import { requireScope, sendProblem } from '@fuze/http';
+import { requireScope } from '@fuze/http';
 import {
   contextWithSpan,
   type EventIdentity,
@@ -78,8 +78,7 @@ function ingestRequest(request: EventsRequest, reply: FastifyReply, options: Eve
 /** Counts a refused request and answers it: problem+json through the app's error handler. */
 function refuse(reply: FastifyReply, err: unknown): void {
   fuzeMetrics.eventsRejected.inc({ reason: isFuzeError(err) ? err.code : 'FUZE_INTERNAL' });
-  if (isFuzeError(err) && err.code === 'FUZE_NOT_FOUND') sendProblem(reply, err);
-  else reply.send(err instanceof Error ? err : new Error(String(err)));
+  reply.send(err instanceof Error ? err : new Error(String(err)));
 }
 
 function busOf(request: EventsRequest): string {

@@ -183,6 +183,8 @@ describe('bad input gets a clear problem+json and loses nothing else', () => {
       '/v1/buses/Not_A_Bus/events',
     );
     expect(res.status).toBe(404);
+    expect(res).toMatchObject({ body: { code: 'FUZE_NOT_FOUND', status: 404 } });
+    expect(res.contentType).toMatch(/^application\/problem\+json/);
   });
 
   test('none of the bad requests stored anything, and good traffic still flows', async () => {
