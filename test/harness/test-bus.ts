@@ -1,5 +1,5 @@
 import { JetStreamPublisher } from '@fuze/bus';
-import { createLogger, type Logger } from '@fuze/core';
+import { createLogger, type PinoLogger } from '@fuze/core';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type NatsServerHandle, startNatsServer } from './nats-server.js';
@@ -12,7 +12,7 @@ export interface TestBus {
   jsm: JetStreamManager;
   publisher: JetStreamPublisher;
   /** Silent unless FUZE_TEST_LOG=1. */
-  logger: Logger;
+  logger: PinoLogger;
   close(): Promise<void>;
 }
 

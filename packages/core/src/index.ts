@@ -31,9 +31,11 @@ export { formatDuration, parseDuration } from './duration.js';
 export * from './errors/index.js';
 export {
   createLogger,
+  type LogFn,
   type Logger,
   type LoggerOptions,
   type LogMixin,
+  type PinoLogger,
   setProcessLogMixin,
 } from './logger.js';
 export * from './naming.js';

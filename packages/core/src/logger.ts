@@ -1,7 +1,28 @@
-import { type Logger, pino } from 'pino';
+import { type Logger as PinoLogger, pino } from 'pino';
 import type { LogLevel } from './config/index.js';
 
-export type { Logger } from 'pino';
+export type { PinoLogger };
+
+/** One logging call, in pino's two shapes: fields then a message, or a message alone. */
+export interface LogFn {
+  (fields: object, message?: string, ...args: unknown[]): void;
+  (message: string, ...args: unknown[]): void;
+}
+
+/**
+ * The logging Fuze's code does: pino's shape, so a pino logger fits, and so does any logger of
+ * the same shape that an application hands to the SDK (which brings no pino of its own).
+ */
+export interface Logger {
+  trace: LogFn;
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  fatal: LogFn;
+  child(bindings: Record<string, unknown>): Logger;
+  isLevelEnabled(level: string): boolean;
+}
 
 /**
  * Extra fields for one log line, computed when it is written (e.g. the active span's `trace_id` and
@@ -40,7 +61,7 @@ export function createLogger(
   level: LogLevel,
   bindings: Record<string, unknown> = {},
   options: LoggerOptions = {},
-): Logger {
+): PinoLogger {
   const own = options.mixin;
   return pino({
     level,

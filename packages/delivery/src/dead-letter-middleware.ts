@@ -3,7 +3,6 @@ import {
   deadLetterSpan,
   endSpan,
   formatTraceparent,
-  fuzeMetrics,
   type Span,
   traceLogFields,
   tracingActive,
@@ -11,6 +10,7 @@ import {
 import { type Clock, systemClock } from './clock.js';
 import { buildDeadLetterRecord } from './dead-letter-record.js';
 import type { Delivery, DeliveryMiddleware } from './delivery.js';
+import { type DeliveryMetrics, uncountedDeliveries } from './delivery-metrics.js';
 import { DeliveryAbortedError, describeFailure, isDeliveryAborted } from './errors.js';
 
 /** Stores a dead-letter record durably (resolves once stored; may be called again with the same record). */
@@ -24,6 +24,8 @@ export interface DeadLetterOptions {
   storeRetryDelayMs?: number;
   /** FUZE_STREAM_PREFIX: names the dead-letter subject on the `publish fuze.dlq` span. */
   streamPrefix?: string;
+  /** Counts each stored record; default: not counted. */
+  metrics?: DeliveryMetrics;
 }
 
 /**
@@ -36,6 +38,7 @@ export function deadLetterMiddleware(options: DeadLetterOptions): DeliveryMiddle
   const clock = options.clock ?? systemClock;
   const pause = options.storeRetryDelayMs ?? 1_000;
   const prefix = options.streamPrefix;
+  const metrics = options.metrics ?? uncountedDeliveries;
   return (next) => async (delivery) => {
     try {
       await next(delivery);
@@ -63,8 +66,7 @@ export function deadLetterMiddleware(options: DeadLetterOptions): DeliveryMiddle
       }
       if (span) endSpan(span);
       delivery.deadLettered = { error: err };
-      fuzeMetrics.deliveries.inc({ target: record.target, outcome: 'dead_lettered' });
-      fuzeMetrics.deadLettered.inc({ target: record.target, stage: 'deliver' });
+      metrics.deadLettered(record.target);
       options.logger.warn(
         {
           ...(span ? traceLogFields(span) : {}),

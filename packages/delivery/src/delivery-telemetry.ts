@@ -3,12 +3,12 @@ import {
   destinations,
   endSpan,
   extractMessageContext,
-  fuzeMetrics,
   processSpan,
   tracingActive,
 } from '@fuze/telemetry';
 import type { Delivery, DeliveryMiddleware } from './delivery.js';
 import { deliveryConsumerName } from './delivery-consumers.js';
+import type { DeliveryMetrics } from './delivery-metrics.js';
 
 /**
  * The outermost middleware of every delivery (dispatcher and SDK consumers alike):
@@ -21,11 +21,11 @@ import { deliveryConsumerName } from './delivery-consumers.js';
  *
  * A delivery that rejects (the worker is stopping) is not finished: no outcome is counted.
  */
-export function deliveryTelemetry(streamPrefix: string): DeliveryMiddleware {
+export function deliveryTelemetry(streamPrefix: string, metrics: DeliveryMetrics): DeliveryMiddleware {
   return (next) => async (delivery) => {
     if (!tracingActive()) {
       await next(delivery);
-      countOutcome(delivery);
+      countOutcome(delivery, metrics);
       return;
     }
     const { envelope } = delivery;
@@ -46,16 +46,16 @@ export function deliveryTelemetry(streamPrefix: string): DeliveryMiddleware {
       throw err;
     }
     span.setAttribute('fuze.delivery.attempts', delivery.attempts);
-    countOutcome(delivery);
+    countOutcome(delivery, metrics);
     endSpan(span, delivery.deadLettered?.error);
   };
 }
 
-function countOutcome(delivery: Delivery): void {
+function countOutcome(delivery: Delivery, metrics: DeliveryMetrics): void {
   if (delivery.deadLettered) return;
-  const target = delivery.envelope.target || delivery.target;
-  fuzeMetrics.deliveries.inc({ target, outcome: 'delivered' });
   const acceptedAt = delivery.envelope.acceptedAt;
-  if (acceptedAt > 0)
-    fuzeMetrics.deliveryLatency.observe({ target }, Math.max(0, Date.now() - acceptedAt) / 1000);
+  metrics.delivered(
+    delivery.envelope.target || delivery.target,
+    acceptedAt > 0 ? Math.max(0, Date.now() - acceptedAt) / 1000 : undefined,
+  );
 }

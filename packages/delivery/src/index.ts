@@ -11,6 +11,7 @@ export {
 export { buildDeadLetterRecord } from './dead-letter-record.js';
 export { composeHandler, type Delivery, type DeliveryHandler, type DeliveryMiddleware } from './delivery.js';
 export { deliveryConsumerName } from './delivery-consumers.js';
+export { type DeliveryMetrics, uncountedDeliveries } from './delivery-metrics.js';
 export { deliveryTelemetry } from './delivery-telemetry.js';
 export {
   DeliveryAbortedError,
@@ -25,6 +26,7 @@ export {
 } from './errors.js';
 export { jetStreamDeadLetterSink } from './jetstream-dead-letter-sink.js';
 export { KeyedQueue } from './keyed-queue.js';
+export { prometheusDeliveryMetrics } from './prometheus-delivery-metrics.js';
 export { type RetryOptions, retryMiddleware } from './retry-middleware.js';
 export { TargetConsumer, type TargetConsumerOptions } from './target-consumer.js';
 export { type DeliveryTuning, defaultDeliveryTuning } from './tuning.js';

@@ -1,8 +1,8 @@
 import type { RetryPolicy } from '@fuze/rules';
-import { fuzeMetrics } from '@fuze/telemetry';
 import { retryDelay } from './backoff.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Delivery, DeliveryMiddleware } from './delivery.js';
+import { type DeliveryMetrics, uncountedDeliveries } from './delivery-metrics.js';
 import { DeliveryAbortedError, describeFailure } from './errors.js';
 
 export interface RetryOptions {
@@ -10,6 +10,8 @@ export interface RetryOptions {
   policy(delivery: Delivery): RetryPolicy;
   clock?: Clock;
   random?: () => number;
+  /** Counts each retry; default: not counted. */
+  metrics?: DeliveryMetrics;
 }
 
 /**
@@ -24,6 +26,7 @@ export interface RetryOptions {
 export function retryMiddleware(options: RetryOptions): DeliveryMiddleware {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
+  const metrics = options.metrics ?? uncountedDeliveries;
   return (next) => async (delivery) => {
     for (;;) {
       if (delivery.stopping.aborted) throw new DeliveryAbortedError();
@@ -31,8 +34,7 @@ export function retryMiddleware(options: RetryOptions): DeliveryMiddleware {
       delivery.attempts += 1;
       delivery.firstAttemptAt ??= startedAt;
       delivery.lastAttemptAt = startedAt;
-      if (delivery.attempts > 1)
-        fuzeMetrics.deliveryRetries.inc({ target: delivery.envelope.target || delivery.target });
+      if (delivery.attempts > 1) metrics.retried(delivery.envelope.target || delivery.target);
       try {
         await next(delivery);
         return;

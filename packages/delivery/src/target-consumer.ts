@@ -8,6 +8,7 @@ import type { Clock } from './clock.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { type DeadLetterSink, deadLetterMiddleware } from './dead-letter-middleware.js';
 import { composeHandler, type Delivery, type DeliveryHandler, type DeliveryMiddleware } from './delivery.js';
+import { type DeliveryMetrics, uncountedDeliveries } from './delivery-metrics.js';
 import { deliveryTelemetry } from './delivery-telemetry.js';
 import { NonRetryableError } from './errors.js';
 import { PartitionConsumer } from './partition-consumer.js';
@@ -32,6 +33,8 @@ export interface TargetConsumerOptions {
   leaseBucket: KV;
   /** Seams for tracing and metrics: `delivery` wraps the whole delivery, `attempt` each attempt. */
   middleware?: { delivery?: DeliveryMiddleware[]; attempt?: DeliveryMiddleware[] };
+  /** What to count deliveries into: the dispatcher passes prometheusDeliveryMetrics; default none. */
+  metrics?: DeliveryMetrics;
   tuning?: Partial<DeliveryTuning>;
   memberId?: string;
   logger: Logger;
@@ -66,17 +69,23 @@ export class TargetConsumer {
     this.logger = logger;
     const handler: DeliveryHandler = (delivery) =>
       delivery.problem ? Promise.reject(new NonRetryableError(delivery.problem)) : options.handler(delivery);
+    const metrics = options.metrics ?? uncountedDeliveries;
     this.pipeline = composeHandler(
       handler,
-      deliveryTelemetry(options.streamPrefix),
+      deliveryTelemetry(options.streamPrefix, metrics),
       ...(options.middleware?.delivery ?? []),
       deadLetterMiddleware({
         sink: options.deadLetters,
         streamPrefix: options.streamPrefix,
         logger,
+        metrics,
         ...(options.clock ? { clock: options.clock } : {}),
       }),
-      retryMiddleware({ policy: options.retryPolicy, ...(options.clock ? { clock: options.clock } : {}) }),
+      retryMiddleware({
+        policy: options.retryPolicy,
+        metrics,
+        ...(options.clock ? { clock: options.clock } : {}),
+      }),
       concurrencyLimit(this.tuning.maxConcurrency),
       ...(options.middleware?.attempt ?? []),
     );

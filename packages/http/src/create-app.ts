@@ -1,4 +1,4 @@
-import type { Logger } from '@fuze/core';
+import type { PinoLogger } from '@fuze/core';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { problemDetails } from './problem-details.js';
 
@@ -6,7 +6,7 @@ import { problemDetails } from './problem-details.js';
  * A fastify instance with Fuze's logger and problem+json errors, not listening: callers
  * register their routes, tests use `inject()`, `main` listens.
  */
-export function createHttpApp(options: { logger: Logger; bodyLimit?: number }): FastifyInstance {
+export function createHttpApp(options: { logger: PinoLogger; bodyLimit?: number }): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger,
     // Per-request logs would dominate the ingest path; errors are still logged.

@@ -1,4 +1,4 @@
-import { dlqSubject, type Logger, type StreamNames, subjectRoot } from '@fuze/core';
+import { dlqSubject, type PinoLogger, type StreamNames, subjectRoot } from '@fuze/core';
 import { createHttpApp, healthRoutes, type ReadinessProbe } from '@fuze/http';
 import { renderMetrics, type StreamStats, type StreamStatsReader } from '@fuze/telemetry';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 export async function startOpsServer(options: {
   host: string;
   port: number;
-  logger: Logger;
+  logger: PinoLogger;
   readiness: ReadinessProbe;
   extend?: (app: FastifyInstance) => void;
 }): Promise<{ address: string; stop(): Promise<void> }> {

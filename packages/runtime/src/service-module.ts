@@ -1,5 +1,5 @@
 import type { JetStreamPublisher } from '@fuze/bus';
-import type { FuzeConfig, Logger, StreamNames } from '@fuze/core';
+import type { FuzeConfig, PinoLogger, StreamNames } from '@fuze/core';
 import type { Database } from '@fuze/db';
 import type { Authenticator, ReadinessProbe } from '@fuze/http';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
@@ -12,7 +12,7 @@ export type ServiceName = (typeof serviceNames)[number];
 export interface ServiceContext {
   readonly config: FuzeConfig;
   /** Bound to `service: <name>`. */
-  readonly logger: Logger;
+  readonly logger: PinoLogger;
   readonly nats: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;

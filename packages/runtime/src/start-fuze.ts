@@ -1,4 +1,4 @@
-import type { FuzeConfig, Logger } from '@fuze/core';
+import type { FuzeConfig, PinoLogger } from '@fuze/core';
 import { collectProcessMetrics, setStreamStatsReader, startTelemetry, type Telemetry } from '@fuze/telemetry';
 import { type Infrastructure, startInfrastructure } from './infrastructure.js';
 import { jetStreamStatsReader, startOpsServer } from './ops-server.js';
@@ -18,7 +18,7 @@ export interface RunningFuze {
  */
 export async function startFuze(options: {
   config: FuzeConfig;
-  logger: Logger;
+  logger: PinoLogger;
   modules: readonly ServiceModule[];
   /** Runs once the infrastructure is up, before any service starts (e.g. `serve --rules`). */
   prepare?: (infrastructure: Infrastructure) => Promise<void>;
@@ -84,6 +84,6 @@ function telemetryServiceName(names: readonly string[]): string {
   return `fuze-${serviceNames.filter((n) => names.includes(n)).join('-')}`;
 }
 
-async function stopTelemetry(telemetry: Telemetry, logger: Logger): Promise<void> {
+async function stopTelemetry(telemetry: Telemetry, logger: PinoLogger): Promise<void> {
   await telemetry.shutdown().catch((err) => logger.warn({ err }, 'error while flushing traces'));
 }

@@ -29,7 +29,7 @@ export interface ConsumerOptions {
   tuning?: Partial<Omit<DeliveryTuning, 'maxConcurrency'>>;
   /** The connection's name in the server's connection list. Default `fuze-consumer-<target>`. */
   name?: string;
-  /** Default pino at `warn`. */
+  /** Default: JSON lines on stderr from `warn` up (stderrLogger). */
   logger?: Logger;
   env?: Readonly<Record<string, string | undefined>>;
 }

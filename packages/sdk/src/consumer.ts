@@ -1,5 +1,5 @@
 import { connectNats, JetStreamPublisher, openLeaseBucket } from '@fuze/bus';
-import { type CloudEventRecord, createLogger, deliveredCloudEvent, FuzeError, streamNames } from '@fuze/core';
+import { type CloudEventRecord, deliveredCloudEvent, FuzeError, streamNames } from '@fuze/core';
 import {
   type Delivery,
   defaultDeliveryTuning,
@@ -13,6 +13,7 @@ import {
   type ResolvedConsumerOptions,
   resolveConsumerOptions,
 } from './consumer-options.js';
+import { stderrLogger } from './stderr-logger.js';
 
 export { NonRetryableError, RetryAfterError } from '@fuze/delivery';
 export type { ConsumerOptions } from './consumer-options.js';
@@ -83,7 +84,7 @@ class TargetConsumerClient implements Consumer {
       throw new FuzeError('FUZE_CONFIG_INVALID', 'handle() was already called on this consumer');
     this.started = true;
     const { options } = this;
-    const logger = options.logger ?? createLogger('warn', { consumer: options.target });
+    const logger = options.logger ?? stderrLogger('warn', { consumer: options.target });
     const nc =
       options.connection ?? (await connectNats({ url: options.natsUrl, name: options.name, logger }));
     const publisher = new JetStreamPublisher(nc);

@@ -1,5 +1,5 @@
 import { connectNats, eventPublishRequest, JetStreamPublisher, type PublishRequest } from '@fuze/bus';
-import { assertValidCloudEvent, createLogger, FuzeError, isFuzeError } from '@fuze/core';
+import { assertValidCloudEvent, FuzeError, isFuzeError } from '@fuze/core';
 import { attributes, injectTraceContext, type Span, tracingActive } from '@fuze/telemetry';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { completeEvent, idOf } from './complete-event.js';
@@ -7,6 +7,7 @@ import { asFuzeError, PublishRejectedError } from './errors.js';
 import type { NatsTransportOptions } from './options.js';
 import type { BatchEntryResult, BatchResult, Publisher, PublishInput, PublishResult } from './publisher.js';
 import { endPublishSpan, startPublishSpan } from './publisher-tracing.js';
+import { stderrLogger } from './stderr-logger.js';
 
 interface Connected {
   nc: NatsConnection;
@@ -176,7 +177,7 @@ export class NatsPublisher implements Publisher {
       (await connectNats({
         url: options.natsUrl,
         name: options.name,
-        logger: options.logger ?? createLogger('warn', { component: 'fuze-sdk' }),
+        logger: options.logger ?? stderrLogger('warn', { component: 'fuze-sdk' }),
       }));
     const publisher = new JetStreamPublisher(nc, {
       ackTimeoutMs: options.ackTimeoutMs,

@@ -31,7 +31,7 @@ export interface PublisherOptions {
   maxInFlight?: number;
   /** Direct path: the connection's name in the server's connection list. */
   name?: string;
-  /** Direct path: where NATS connection changes are logged; default pino at `warn`. */
+  /** Direct path: where NATS connection changes are logged; default JSON lines on stderr from `warn` up. */
   logger?: Logger;
   /** Where the variables above are read from; default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;

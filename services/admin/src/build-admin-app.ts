@@ -1,4 +1,4 @@
-import type { Logger } from '@fuze/core';
+import type { PinoLogger } from '@fuze/core';
 import type { FuzeDb } from '@fuze/db';
 import { type Authenticator, bearerAuth, createHttpApp, healthRoutes, type ReadinessProbe } from '@fuze/http';
 import type { ServiceContext } from '@fuze/runtime';
@@ -13,7 +13,7 @@ import { schemasRoutes } from './schemas-routes.js';
 import { timersRoutes } from './timers-routes.js';
 
 export interface AdminDeps {
-  logger: Logger;
+  logger: PinoLogger;
   db: FuzeDb;
   nats: NatsConnection;
   /** JetStream management: the DLQ routes read and delete dead-letter records. */

@@ -6,6 +6,7 @@ import {
   type DeliveryTuning,
   defaultDeliveryTuning,
   jetStreamDeadLetterSink,
+  prometheusDeliveryMetrics,
   TargetConsumer,
 } from '@fuze/delivery';
 import { DEFAULT_RETRY_POLICY } from '@fuze/rules';
@@ -65,6 +66,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
       retryPolicy: (delivery) => targets.get(delivery.target)?.retry ?? DEFAULT_RETRY_POLICY,
       deadLetters,
       leaseBucket,
+      metrics: prometheusDeliveryMetrics,
       tuning,
       logger,
       ...(options.middleware ? { middleware: options.middleware } : {}),

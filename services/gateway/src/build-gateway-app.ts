@@ -1,5 +1,5 @@
 import type { JetStreamPublisher } from '@fuze/bus';
-import type { FuzeConfig, Logger } from '@fuze/core';
+import type { FuzeConfig, PinoLogger } from '@fuze/core';
 import { type Authenticator, bearerAuth, createHttpApp, healthRoutes, type ReadinessProbe } from '@fuze/http';
 import type { FastifyInstance } from 'fastify';
 import type { EventSchemaRegistry } from './event-schema-registry.js';
@@ -8,7 +8,7 @@ import { EventIngestor } from './ingest.js';
 
 export interface GatewayDeps {
   config: FuzeConfig;
-  logger: Logger;
+  logger: PinoLogger;
   publisher: JetStreamPublisher;
   schemas: EventSchemaRegistry;
   authenticator: Authenticator;

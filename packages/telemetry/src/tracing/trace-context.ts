@@ -1,16 +1,14 @@
 import {
   type Context,
   context,
-  defaultTextMapSetter,
+  createTraceState,
   isSpanContextValid,
   type Link,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
-  type TextMapGetter,
   trace,
 } from '@opentelemetry/api';
-import { parseTraceParent, TraceState, W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /**
  * W3C trace context, as Fuze carries it: `traceparent`/`tracestate` NATS headers (hop by hop: the
@@ -18,9 +16,19 @@ import { parseTraceParent, TraceState, W3CTraceContextPropagator } from '@opente
  * attributes of the same names (the context where the event started; set once, never overwritten,
  * so it survives storage, the DLQ and replay).
  *
- * Fuze always speaks W3C on its own messages, whatever OTEL_PROPAGATORS says.
+ * Fuze always speaks W3C on its own messages, whatever OTEL_PROPAGATORS says. The header format is
+ * written here on @opentelemetry/api alone, not with @opentelemetry/core's W3CTraceContextPropagator:
+ * the SDK ships this file, and @opentelemetry/core pins a narrow @opentelemetry/api peer range that
+ * an application's own OpenTelemetry can conflict with (docs/adr/0005). trace-context-oracle.test.ts
+ * holds it to that propagator's answers.
  */
-const w3c = new W3CTraceContextPropagator();
+
+/** Set by @opentelemetry/core's suppressTracing(): the SDK's exporters use it to trace nothing. */
+const suppressTracingKey = Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+
+// The W3C grammar: version ff is invalid, all-zero ids are invalid, version 00 has exactly 4 parts.
+const traceparentPattern =
+  /^\s?((?!ff)[\da-f]{2})-((?![0]{32})[\da-f]{32})-((?![0]{16})[\da-f]{16})-([\da-f]{2})(-.*)?\s?$/;
 
 /** A header map as nats.js `MsgHdrs` provides it (and `HeaderReader` of @fuze/core). */
 export interface HeaderLookup {
@@ -31,24 +39,25 @@ export interface HeaderLookup {
 /** Plain headers: Node's IncomingHttpHeaders (lower-case names), a record of NATS headers, ... */
 export type HeaderRecord = Readonly<Record<string, string | readonly string[] | undefined>>;
 
-const lookupGetter: TextMapGetter<HeaderLookup> = {
-  get: (carrier, key) => carrier.get(key) || undefined,
-  keys: (carrier) => carrier.keys(),
-};
-
-const recordGetter: TextMapGetter<HeaderRecord> = {
-  get: (carrier, key) => {
-    const value = carrier[key];
-    return typeof value === 'string' || value === undefined ? value : [...value];
-  },
-  keys: (carrier) => Object.keys(carrier),
-};
-
 function isLookup(headers: HeaderLookup | HeaderRecord): headers is HeaderLookup {
   return (
     typeof (headers as HeaderLookup).get === 'function' &&
     typeof (headers as HeaderLookup).keys === 'function'
   );
+}
+
+/** The first value of a header, from either kind of header map. */
+function headerValue(headers: HeaderLookup | HeaderRecord, name: string): string | undefined {
+  if (isLookup(headers)) return headers.get(name) || undefined;
+  const value = headers[name];
+  return typeof value === 'string' || value === undefined ? value : value[0];
+}
+
+/** `tracestate` may arrive split over several headers: they join with commas. */
+function traceStateValue(headers: HeaderLookup | HeaderRecord): string | undefined {
+  if (isLookup(headers)) return headers.get('tracestate') || undefined;
+  const value = headers.tracestate;
+  return (typeof value === 'string' || value === undefined ? value : value.join(',')) || undefined;
 }
 
 /**
@@ -60,7 +69,11 @@ export function injectTraceContext(
   from: Context | Span = context.active(),
 ): void {
   const ctx = isSpan(from) ? trace.setSpan(ROOT_CONTEXT, from) : from;
-  w3c.inject(ctx, headers, defaultTextMapSetter);
+  const spanContext = trace.getSpanContext(ctx);
+  if (!spanContext || ctx.getValue(suppressTracingKey) === true || !isSpanContextValid(spanContext)) return;
+  headers.traceparent = formatTraceparent(spanContext);
+  const state = spanContext.traceState?.serialize();
+  if (state) headers.tracestate = state;
 }
 
 /**
@@ -71,9 +84,11 @@ export function extractTraceContext(
   headers: HeaderLookup | HeaderRecord,
   parent: Context = ROOT_CONTEXT,
 ): Context {
-  return isLookup(headers)
-    ? w3c.extract(parent, headers, lookupGetter)
-    : w3c.extract(parent, headers, recordGetter);
+  const spanContext = parseTraceparentText(headerValue(headers, 'traceparent'));
+  if (!spanContext) return parent;
+  const state = traceStateValue(headers);
+  if (state !== undefined) spanContext.traceState = createTraceState(state);
+  return trace.setSpanContext(parent, spanContext);
 }
 
 /** The W3C trace context attributes of a CloudEvent (or a delivery's attribute map). */
@@ -96,17 +111,28 @@ export function withEventContext(attributes: EventTraceAttributes, parent: Conte
 export function parseEventTraceContext(attributes: EventTraceAttributes): SpanContext | undefined {
   const spanContext = parseTraceparent(attributes.traceparent);
   if (spanContext && typeof attributes.tracestate === 'string' && attributes.tracestate !== '') {
-    spanContext.traceState = new TraceState(attributes.tracestate);
+    spanContext.traceState = createTraceState(attributes.tracestate);
   }
   return spanContext;
 }
 
 /** A valid `traceparent` value as a remote span context; undefined for anything else. */
 export function parseTraceparent(value: unknown): SpanContext | undefined {
-  if (typeof value !== 'string') return undefined;
-  const parsed = parseTraceParent(value.trim());
-  if (!parsed) return undefined;
-  const spanContext: SpanContext = { ...parsed, isRemote: true };
+  return typeof value === 'string' ? parseTraceparentText(value.trim()) : undefined;
+}
+
+/** A header's `traceparent` exactly as the W3C grammar reads it (one optional space each side). */
+function parseTraceparentText(value: string | undefined): SpanContext | undefined {
+  if (value === undefined) return undefined;
+  const match = traceparentPattern.exec(value);
+  // Later versions may add parts; version 00 may not.
+  if (!match || (match[1] === '00' && match[5])) return undefined;
+  const spanContext: SpanContext = {
+    traceId: match[2] as string,
+    spanId: match[3] as string,
+    traceFlags: Number.parseInt(match[4] as string, 16),
+    isRemote: true,
+  };
   return isSpanContextValid(spanContext) ? spanContext : undefined;
 }
 
