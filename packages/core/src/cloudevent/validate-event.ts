@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
 import { FuzeError } from '../errors/index.js';
 import type { CloudEventRecord } from './cloud-event.js';
+// A JSON import, not a file read, so that bundles (the SDK, the fuze binary) carry the schema.
+// schemas/cloudevent.schema.json, the path the docs name, links to this file.
+import cloudEventSchemaJson from './cloudevent.schema.json' with { type: 'json' };
 import { acceptsCommonEnvelope } from './common-envelope.js';
 import { isRfc3339DateTime } from './rfc3339.js';
 
@@ -10,9 +12,7 @@ import { isRfc3339DateTime } from './rfc3339.js';
 const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ??
   addFormatsModule) as unknown as FormatsPlugin;
 
-export const cloudEventSchema: Record<string, unknown> = JSON.parse(
-  readFileSync(new URL('../../../../schemas/cloudevent.schema.json', import.meta.url), 'utf8'),
-);
+export const cloudEventSchema: Record<string, unknown> = cloudEventSchemaJson;
 
 export function createAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: false, messages: true });
