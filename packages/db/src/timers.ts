@@ -141,13 +141,15 @@ export async function lockTimers(db: FuzeDb, keys: readonly string[]): Promise<T
     .for('update');
 }
 
-/** Cancels the live timers of `origin` whose key is not in `keep`; returns their keys. */
+/** Cancels the live timers of `origin` (on `buses`, when given) whose key is not in `keep`; returns their keys. */
 export async function cancelTimersNotIn(
   db: FuzeDb,
   origin: TimerOrigin,
   keep: readonly string[],
+  buses?: readonly string[],
 ): Promise<string[]> {
   const conditions = [eq(timers.origin, origin), not(eq(timers.state, 'cancelled'))];
+  if (buses) conditions.push(inArray(timers.bus, [...buses]));
   if (keep.length > 0) conditions.push(not(inArray(timers.key, [...keep])));
   const rows = await db
     .update(timers)

@@ -201,6 +201,103 @@ describe('testing patterns and rules', () => {
   });
 });
 
+describe('apply with kind: Schedule documents', () => {
+  const schedule = (name: string, spec = 'rate: 1h', bus = 'default') => `apiVersion: fuze.dev/v1
+kind: Schedule
+metadata: { name: ${name}, bus: ${bus} }
+spec:
+  ${spec}
+  event: { type: com.example.report.due, source: /reports, data: { report: ${name} } }
+`;
+  const timer = async (key: string) => (await admin('GET', `/v1/timers/${key}`)).body;
+
+  test('creates rules and timers together, leaves unchanged ones alone, re-arms changed ones, prunes within the buses applied', async () => {
+    const files = [
+      {
+        path: 'ops/reports.yaml',
+        content: `${rule('report-due')}---
+${schedule('hourly-report')}`,
+      },
+      { path: 'ops/other.yaml', content: schedule('other-bus-report', 'rate: 2h', 'ops') },
+    ];
+    const first = await apply(files);
+    expect(first.status).toBe(200);
+    expect(first.body.created).toContainEqual({ bus: 'default', name: 'report-due' });
+    expect(first.body.schedules).toEqual({
+      created: ['hourly-report', 'other-bus-report'],
+      updated: [],
+      unchanged: [],
+      pruned: [],
+    });
+    const armed = await timer('hourly-report');
+    expect(armed).toMatchObject({ origin: 'schedule', state: 'scheduled', generation: 1 });
+
+    const again = await apply(files);
+    expect(again.body.schedules.unchanged).toEqual(['hourly-report', 'other-bus-report']);
+    expect((await timer('hourly-report')).nextFireAt).toBe(armed.nextFireAt);
+
+    const changed = await apply(
+      [
+        {
+          path: 'ops/reports.yaml',
+          content: `${rule('report-due')}---
+${schedule('hourly-report', 'rate: 30m')}`,
+        },
+      ],
+      { prune: true },
+    );
+    // other-bus-report is on bus ops, which these files do not declare: prune leaves it.
+    expect(changed.body.schedules).toEqual({
+      created: [],
+      updated: ['hourly-report'],
+      unchanged: [],
+      pruned: [],
+    });
+    expect(await timer('hourly-report')).toMatchObject({
+      generation: 2,
+      schedule: { kind: 'rate', rate: '30m' },
+    });
+
+    const pruned = await apply([{ path: 'ops/reports.yaml', content: rule('report-due') }], { prune: true });
+    expect(pruned.body.schedules.pruned).toEqual(['hourly-report']);
+    expect(await timer('hourly-report')).toMatchObject({ state: 'cancelled' });
+    expect(await timer('other-bus-report')).toMatchObject({ state: 'scheduled' });
+  });
+
+  test('a dry run reports what the schedules would do and stores nothing', async () => {
+    const dry = await apply([{ path: 'dry.yaml', content: schedule('dry-report') }], { dryRun: true });
+    expect(dry.status).toBe(200);
+    expect(dry.body).toMatchObject({ dryRun: true, schedules: { created: ['dry-report'] } });
+    expect((await admin('GET', '/v1/timers/dry-report')).status).toBe(404);
+  });
+
+  test('a schedule that can never fire refuses the whole apply: the rules of the same files are not stored', async () => {
+    const res = await apply([
+      {
+        path: 'atomic.yaml',
+        content: `${rule('atomic-rule')}---
+${schedule('never', 'cron: "0 0 31 2 *"')}`,
+      },
+    ]);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('FUZE_INVALID_TIMER');
+    expect((await admin('GET', '/v1/rules/default/atomic-rule')).status).toBe(404);
+    expect((await admin('GET', '/v1/timers/never')).status).toBe(404);
+  });
+
+  test('a timer key declared twice is refused, naming both documents, and nothing is written', async () => {
+    const twice = (name: string) => schedule(name).replace('spec:\n', 'spec:\n  key: same-key\n');
+    const res = await apply([
+      { path: 'rules/a.yaml', content: twice('a') },
+      { path: 'rules/b.yaml', content: twice('b') },
+    ]);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('FUZE_INVALID_TIMER');
+    expect(res.body.detail).toMatch(/rules\/b\.yaml:1.*rules\/a\.yaml:1/);
+    expect((await admin('GET', '/v1/timers/same-key')).status).toBe(404);
+  });
+});
+
 describe('fuze apply and fuze rules test (CLI)', { timeout: 120_000 }, () => {
   // Async on purpose: the admin API runs in this process, so a blocking spawnSync would deadlock.
   const cli = (args: string[]) =>
@@ -228,6 +325,33 @@ describe('fuze apply and fuze rules test (CLI)', { timeout: 120_000 }, () => {
     const tested = await cli(['rules', 'test', '-e', join(dir, 'event.json')]);
     expect(tested.stdout).toContain('MATCH    placed -> billing');
     expect(tested.stdout).toMatch(/no match cancelled: type: /);
+  });
+
+  test('kind: Schedule: the dry run shows the timer, the apply creates it, re-applying leaves it alone', async () => {
+    const schedules = join(dir, 'schedules');
+    mkdirSync(schedules, { recursive: true });
+    writeFileSync(
+      join(schedules, 'nightly.yaml'),
+      `apiVersion: fuze.dev/v1
+kind: Schedule
+metadata: { name: nightly-cli-report }
+spec:
+  cron: "0 2 * * *"
+  timezone: Europe/Paris
+  event: { type: com.example.report.due, source: /reports }
+`,
+    );
+    const dry = await cli(['apply', '-f', schedules, '--dry-run']);
+    expect(dry.stdout).toContain('schedule nightly-cli-report would be created');
+    expect((await admin('GET', '/v1/timers/nightly-cli-report')).status).toBe(404);
+    const real = await cli(['apply', '-f', schedules]);
+    expect(real.stdout).toContain('schedule nightly-cli-report created');
+    expect((await admin('GET', '/v1/timers/nightly-cli-report')).body).toMatchObject({
+      state: 'scheduled',
+      schedule: { kind: 'cron', cron: '0 2 * * *', timezone: 'Europe/Paris' },
+    });
+    const again = await cli(['apply', '-f', schedules]);
+    expect(again.stdout).toContain('1 schedule(s) unchanged (not re-armed)');
   });
 
   test('errors come out as file:line:column and exit 1', async () => {

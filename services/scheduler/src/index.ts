@@ -1,4 +1,3 @@
-export { type ApplySchedulesResult, applySchedules } from './apply-schedules.js';
 export { schedulerModule } from './module.js';
 export { type RunningScheduler, type SchedulerOptions, startScheduler } from './scheduler.js';
 export type { SchedulerStats } from './scheduler-stats.js';

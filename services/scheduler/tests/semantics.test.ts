@@ -4,7 +4,6 @@ import { cancelTimer, getTimer } from '@fuze/db';
 import { waitFor } from '@fuze/test/harness';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { applySchedules } from '../src/index.js';
 import {
   type BusFixture,
   eventCount,
@@ -346,71 +345,5 @@ describe('delayed delivery', () => {
         ).toBe(pointer);
       }
     }
-  });
-});
-
-describe('kind: Schedule documents (applySchedules)', () => {
-  const schedule = (name: string, overrides: Record<string, unknown> = {}) => ({
-    kind: 'Schedule' as const,
-    name,
-    bus: 'default',
-    enabled: true,
-    key: name,
-    event: { type: 'com.example.report.due', source: '/reports', extensions: {} },
-    timing: { kind: 'rate' as const, rateMs: 3_600_000 },
-    misfire: 'fire-once' as const,
-    source: { file: 'rules/schedules.yaml', line: 1 },
-    ...overrides,
-  });
-
-  test('creates, leaves unchanged ones alone (no re-arm), updates changed ones, pauses, prunes', async () => {
-    const first = await applySchedules(db.database.db, [
-      schedule('hourly-report'),
-      schedule('paused-report', { enabled: false }),
-      { kind: 'Rule' },
-    ]);
-    expect(first).toEqual({
-      created: ['hourly-report', 'paused-report'],
-      updated: [],
-      unchanged: [],
-      pruned: [],
-    });
-    const armed = await getTimer(db.database.db, 'hourly-report');
-    expect(armed).toMatchObject({ origin: 'schedule', state: 'scheduled', generation: 1 });
-    expect(await getTimer(db.database.db, 'paused-report')).toMatchObject({
-      state: 'paused',
-      nextFireAt: null,
-    });
-
-    const again = await applySchedules(db.database.db, [
-      schedule('hourly-report'),
-      schedule('paused-report', { enabled: false }),
-    ]);
-    expect(again.unchanged).toEqual(['hourly-report', 'paused-report']);
-    expect((await getTimer(db.database.db, 'hourly-report'))?.nextFireAt).toEqual(armed?.nextFireAt);
-
-    const changed = await applySchedules(
-      db.database.db,
-      [schedule('hourly-report', { misfire: 'skip' }), schedule('nightly-report')],
-      { prune: true },
-    );
-    expect(changed).toEqual({
-      created: ['nightly-report'],
-      updated: ['hourly-report'],
-      unchanged: [],
-      pruned: ['paused-report'],
-    });
-    expect(await getTimer(db.database.db, 'hourly-report')).toMatchObject({ misfire: 'skip', generation: 2 });
-    expect(await getTimer(db.database.db, 'paused-report')).toMatchObject({ state: 'cancelled' });
-  });
-
-  test('a key declared twice is refused, naming both documents, and nothing is written', async () => {
-    const error = await applySchedules(db.database.db, [
-      schedule('a', { key: 'same' }),
-      schedule('b', { key: 'same', source: { file: 'rules/other.yaml', line: 9 } }),
-    ]).catch((e: unknown) => e);
-    expect(isFuzeError(error, 'FUZE_INVALID_TIMER')).toBe(true);
-    expect((error as Error).message).toMatch(/rules\/other\.yaml:9.*rules\/schedules\.yaml:1/);
-    expect(await getTimer(db.database.db, 'same')).toBeUndefined();
   });
 });

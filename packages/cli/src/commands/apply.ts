@@ -9,14 +9,18 @@ interface ApplyResult {
   deleted: Array<{ bus: string; name: string }>;
   unchanged: Array<{ bus: string; name: string }>;
   revisions: Record<string, number>;
+  schedules: { created: string[]; updated: string[]; unchanged: string[]; pruned: string[] };
 }
 
 export function registerApply(program: Command): void {
   withAdminOptions(program.command('apply'))
-    .description('Validate rule YAML and apply it in one transaction (all or nothing)')
+    .description('Validate rule and schedule YAML and apply it in one transaction (all or nothing)')
     .requiredOption('-f, --file <path>', 'a YAML file, or a directory applied recursively (*.yaml, *.yml)')
     .option('--dry-run', 'print what would be created, changed and deleted; change nothing')
-    .option('--prune', 'also delete stored rules of the same buses that the files no longer declare')
+    .option(
+      '--prune',
+      'also delete stored rules, and cancel YAML-declared schedules, of the same buses that the files no longer declare',
+    )
     .addHelpText(
       'after',
       '\nErrors are printed as file:line:column [rule] path: message. See docs/rule-documents.md.',
@@ -46,6 +50,16 @@ export function formatApplyResult(result: ApplyResult): string {
     for (const r of refs) lines.push(`${r.bus}/${r.name} ${verb}${label}`);
   }
   if (result.unchanged.length > 0) lines.push(`${result.unchanged.length} rule(s) unchanged`);
+  const { schedules } = result;
+  for (const [label, keys] of [
+    ['created', schedules.created],
+    ['changed (re-armed)', schedules.updated],
+    ['cancelled (pruned)', schedules.pruned],
+  ] as const) {
+    for (const key of keys) lines.push(`schedule ${key} ${verb}${label}`);
+  }
+  if (schedules.unchanged.length > 0)
+    lines.push(`${schedules.unchanged.length} schedule(s) unchanged (not re-armed)`);
   if (lines.length === 0) lines.push('nothing to apply');
   for (const [bus, revision] of Object.entries(result.revisions))
     lines.push(`bus ${bus} is now at revision ${revision}`);

@@ -1,7 +1,14 @@
 import { controlSubject, FuzeError } from '@fuze/core';
 import { applyRuleChanges, type FuzeDb, listStoredRules, type RuleChanges, type StoredRule } from '@fuze/db';
-import { type DocumentError, formatDocumentError, parseRuleDocuments, type RuleDocument } from '@fuze/rules';
+import {
+  type DocumentError,
+  formatDocumentError,
+  parseRuleDocuments,
+  type RuleDocument,
+  type ScheduleDocument,
+} from '@fuze/rules';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { type ApplySchedulesResult, applySchedules } from './apply-schedules.js';
 import { canonicalJson, deliveryDefinition, type RuleRef, storedDocument } from './rule-ref.js';
 
 export interface RuleFile {
@@ -10,7 +17,10 @@ export interface RuleFile {
 }
 
 export interface ApplyOptions {
-  /** Delete stored rules of the buses in these files that the files no longer declare. */
+  /**
+   * Delete stored rules, and cancel YAML-declared schedules, of the buses in these files that the
+   * files no longer declare.
+   */
   prune?: boolean;
   dryRun?: boolean;
 }
@@ -23,7 +33,12 @@ export interface ApplyResult {
   unchanged: RuleRef[];
   /** New revision of each bus the apply changed (empty on a dry run or when nothing changed). */
   revisions: Record<string, number>;
+  /** `kind: Schedule` documents, by timer key. */
+  schedules: ApplySchedulesResult;
 }
+
+/** Thrown inside the transaction of a dry run, so that what the schedules would do is rolled back. */
+class DryRunRollback extends Error {}
 
 export interface ApplyDeps {
   db: FuzeDb;
@@ -33,8 +48,9 @@ export interface ApplyDeps {
 
 /**
  * `fuze apply`: validates every document of every file first (all problems, with
- * file:line:column), then applies all changes in one transaction or none, then tells every
- * router. Returns what was (or, on a dry run, would be) created, changed and deleted.
+ * file:line:column), then applies all changes, rules and schedules, in one transaction or none,
+ * then tells every router. Returns what was (or, on a dry run, would be) created, changed and
+ * deleted. A dry run computes the schedules' outcome inside the transaction, then rolls it back.
  */
 export async function applyRuleFiles(
   deps: ApplyDeps,
@@ -43,10 +59,14 @@ export async function applyRuleFiles(
 ): Promise<ApplyResult> {
   const errors: DocumentError[] = [];
   const rules: RuleDocument[] = [];
+  const schedules: ScheduleDocument[] = [];
   for (const file of files) {
     const parsed = parseRuleDocuments(file.content, file.path);
     errors.push(...parsed.errors);
-    for (const doc of parsed.documents) if (doc.kind === 'Rule') rules.push(doc);
+    for (const doc of parsed.documents) {
+      if (doc.kind === 'Rule') rules.push(doc);
+      else schedules.push(doc);
+    }
   }
   const stored = await listStoredRules(deps.db);
   errors.push(...duplicateRules(rules), ...conflictingTargets(rules, stored, options.prune === true));
@@ -67,12 +87,28 @@ export async function applyRuleFiles(
   }
 
   const plan = diff(rules, stored, options.prune === true);
-  const result: ApplyResult = { dryRun: options.dryRun === true, ...plan.summary, revisions: {} };
-  if (options.dryRun || (plan.changes.upserts.length === 0 && plan.changes.deletes.length === 0))
-    return result;
-  const revisions = await applyRuleChanges(deps.db, plan.changes);
-  result.revisions = Object.fromEntries(revisions);
-  announceRuleRevisions(deps, result.revisions);
+  const rulesChange = plan.changes.upserts.length > 0 || plan.changes.deletes.length > 0;
+  const prune = options.prune
+    ? { buses: [...new Set([...rules, ...schedules].map((d) => d.bus))] }
+    : undefined;
+  let revisions = new Map<string, number>();
+  let schedulesResult: ApplySchedulesResult = { created: [], updated: [], unchanged: [], pruned: [] };
+  try {
+    await deps.db.transaction(async (tx) => {
+      if (rulesChange && !options.dryRun) revisions = await applyRuleChanges(tx, plan.changes);
+      schedulesResult = await applySchedules(tx, schedules, prune ? { prune } : {});
+      if (options.dryRun) throw new DryRunRollback();
+    });
+  } catch (err) {
+    if (!(err instanceof DryRunRollback)) throw err;
+  }
+  const result: ApplyResult = {
+    dryRun: options.dryRun === true,
+    ...plan.summary,
+    revisions: Object.fromEntries(revisions),
+    schedules: schedulesResult,
+  };
+  if (revisions.size > 0) announceRuleRevisions(deps, result.revisions);
   return result;
 }
 

@@ -9,6 +9,7 @@ const refList = {
   type: 'array',
   items: { type: 'object', properties: { bus: { type: 'string' }, name: { type: 'string' } } },
 };
+const keyList = { type: 'array', items: { type: 'string' } };
 const applyResult = {
   type: 'object',
   properties: {
@@ -18,6 +19,16 @@ const applyResult = {
     deleted: refList,
     unchanged: refList,
     revisions: { type: 'object', additionalProperties: { type: 'integer' } },
+    schedules: {
+      type: 'object',
+      description: 'Timer keys of the `kind: Schedule` documents, by outcome',
+      properties: {
+        created: keyList,
+        updated: { ...keyList, description: 'changed definition: re-armed' },
+        unchanged: { ...keyList, description: 'left alone: not re-armed' },
+        pruned: { ...keyList, description: 'no longer declared (with prune): cancelled' },
+      },
+    },
   },
 };
 const ruleParams = {
@@ -42,9 +53,10 @@ export async function rulesRoutes(
       preHandler: requireScope('rules:write'),
       schema: {
         tags: ['rules'],
-        summary: 'Validate rule YAML files, then apply all of them in one transaction (or nothing)',
+        summary:
+          'Validate rule and schedule YAML files, then apply all of them in one transaction (or nothing)',
         description:
-          'Every problem is reported with file:line:column. `prune` deletes stored rules of the buses these files declare that the files no longer contain. `dryRun` reports what would change.',
+          'Every problem is reported with file:line:column. `kind: Rule` documents become rules and `kind: Schedule` documents timers, in the same transaction. `prune` deletes stored rules, and cancels YAML-declared schedules, of the buses these files declare that the files no longer contain. `dryRun` reports what would change.',
         body: {
           type: 'object',
           required: ['files'],

@@ -20,18 +20,20 @@ export interface ApplySchedulesResult {
 }
 
 /**
- * Upserts the timers that `kind: Schedule` documents declare, in one transaction (all or none).
+ * Upserts the timers that `kind: Schedule` documents declare, in one transaction (all or none);
+ * `fuze apply` calls it inside the transaction that applies the rules of the same files.
  * Other documents (rules) are ignored. A schedule whose definition did not change is left as it
  * is: re-applying must not re-arm a `rate` (or a `delay`) nor re-fire a one-shot that fired.
- * `enabled: false` keeps the timer with state `paused`. With `prune`, timers that an earlier
- * apply declared and these documents no longer do are cancelled (their records stay).
+ * `enabled: false` keeps the timer with state `paused`. With `prune`, timers of the buses in
+ * `prune.buses` that an earlier apply declared and these documents no longer do are cancelled
+ * (their records stay).
  * Throws FUZE_INVALID_TIMER naming the document for a bad key, a cron that never fires, or a
  * key declared twice.
  */
 export async function applySchedules(
   db: FuzeDb,
   documents: ReadonlyArray<ScheduleDeclaration | { readonly kind: string }>,
-  options: { prune?: boolean } = {},
+  options: { prune?: { buses: readonly string[] } } = {},
 ): Promise<ApplySchedulesResult> {
   const declarations = documents.filter((d): d is ScheduleDeclaration => d.kind === 'Schedule');
   const specs = declarations.map((d) => ({ declaration: d, spec: scheduleDeclarationToSpec(d) }));
@@ -66,7 +68,7 @@ export async function applySchedules(
       );
       (current === undefined ? result.created : result.updated).push(spec.key);
     }
-    if (options.prune) result.pruned = await cancelTimersNotIn(tx, 'schedule', keys);
+    if (options.prune) result.pruned = await cancelTimersNotIn(tx, 'schedule', keys, options.prune.buses);
     return result;
   });
 }
