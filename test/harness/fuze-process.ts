@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fuzeBinary } from './fuze-binary.js';
+import { trackChild } from './processes.js';
 
 export interface FuzeProcess {
   child: ChildProcess;
@@ -11,12 +12,25 @@ export interface FuzeProcess {
   waitForLog(text: string, timeoutMs?: number): Promise<void>;
 }
 
-/** Spawns `fuze <args>` with only the given FUZE_* variables (plus PATH/HOME). */
-export function spawnFuze(args: string[], env: Record<string, string>): FuzeProcess {
-  const child = spawn(process.execPath, [fuzeBinary(), ...args], {
+/**
+ * Spawns `fuze <args>` with only the given FUZE_* variables (plus PATH/HOME): the repository's
+ * build, or `options.executable` (a `fuze` installed from the packed tarball). The child is killed
+ * at exit if the test does not end it.
+ */
+export function spawnFuze(
+  args: string[],
+  env: Record<string, string>,
+  options: { executable?: string; cwd?: string } = {},
+): FuzeProcess {
+  const [command, commandArgs] = options.executable
+    ? [options.executable, args]
+    : [process.execPath, [fuzeBinary(), ...args]];
+  const child = spawn(command, commandArgs, {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
+  trackChild(child);
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {

@@ -66,6 +66,17 @@ function hookExit(): void {
   }
 }
 
+/**
+ * Tracks a child spawned elsewhere (with pipes, say) so that it is SIGKILLed at process exit too;
+ * `group` for one spawned `detached` (its whole process group is killed).
+ */
+export function trackChild(child: ChildProcess, { group = false } = {}): void {
+  hookExit();
+  if (group) groupLeaders.add(child);
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
 export interface SpawnedServer {
   child: ChildProcess;
   /** Resolves with the exit code or signal once the process has exited. */
