@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   createTestDatabase,
@@ -78,6 +79,49 @@ describe('fuze serve flags', () => {
 
   test('--help documents the command', () => {
     expect(runFuze(['serve', '--help'], {}).stdout).toContain('--services <list>');
+  });
+
+  test('--verify-config refuses a FUZE_* variable Fuze does not read, naming the nearest one', () => {
+    const result = runFuze(['serve', '--verify-config'], {
+      FUZE_GATEWAY_PROT: '8080',
+      FUZE_SECRET_BILLING: 'x',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'FUZE_GATEWAY_PROT is not a Fuze variable: did you mean FUZE_GATEWAY_PORT?',
+    );
+    expect(result.stderr).not.toContain('FUZE_SECRET_BILLING'); // a secret for a target's secretRef
+  });
+});
+
+describe('fuze serve start-up errors a newcomer can act on', { timeout: 120_000 }, () => {
+  test('a port in use: one line on stderr naming the service and its variable, exit 1, before NATS is tried', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      // NATS at a closed port: had the port check come after connecting, this would fail on NATS.
+      const fuze = spawnFuze(['serve'], {
+        FUZE_NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+        FUZE_DATA_DIR: dataDir,
+        FUZE_GATEWAY_PORT: String(port),
+        FUZE_ADMIN_PORT: String(await freePort()),
+        FUZE_METRICS_PORT: String(await freePort()),
+        FUZE_GATEWAY_PROT: '1',
+      });
+      expect(await fuze.exited).toBe(1);
+      const stderr = fuze.stderr().trim().split('\n');
+      expect(stderr).toEqual([
+        `fuze: the gateway port ${port} on 127.0.0.1 is already in use (FUZE_GATEWAY_PORT): stop what listens there, or set FUZE_GATEWAY_PORT to a free port (FUZE_PORT_IN_USE)`,
+      ]);
+      // The typo'd variable is a warning in the log, which also keeps the error's details.
+      expect(fuze.output()).toContain(
+        'FUZE_GATEWAY_PROT is not a Fuze variable: did you mean FUZE_GATEWAY_PORT?',
+      );
+      expect(fuze.output()).toContain('"code":"FUZE_PORT_IN_USE"');
+    } finally {
+      taken.close();
+    }
   });
 });
 

@@ -6,6 +6,8 @@ export interface FuzeProcess {
   child: ChildProcess;
   /** Everything the process wrote so far (stdout and stderr). */
   output(): string;
+  /** What the process wrote to stderr alone. */
+  stderr(): string;
   /** Resolves with the exit code once the process ends. */
   exited: Promise<number | null>;
   /** Resolves once a log line containing `text` appears. */
@@ -37,12 +39,17 @@ export function spawnFuze(
     output += chunk.toString();
     for (const l of listeners) l();
   };
+  let stderr = '';
   child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    onData(chunk);
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return {
     child,
     output: () => output,
+    stderr: () => stderr,
     exited,
     waitForLog(text, timeoutMs = 30_000) {
       return new Promise<void>((resolve, reject) => {

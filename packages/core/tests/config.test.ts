@@ -1,5 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { FuzeError, loadConfig, redactConfig } from '../src/index.js';
+import {
+  FuzeError,
+  knownVariablePrefixes,
+  knownVariables,
+  loadConfig,
+  redactConfig,
+  unknownVariableProblems,
+} from '../src/index.js';
 
 describe('loadConfig', () => {
   test('defaults match the documented ones', () => {
@@ -69,5 +77,41 @@ describe('loadConfig', () => {
     expect(config.streams.dedupeWindowMs).toBe(600_000);
     expect(Object.isFrozen(config.streams)).toBe(true);
     expect(JSON.stringify(redactConfig(config))).not.toContain('secret');
+  });
+});
+
+describe('FUZE_* variables Fuze does not read', () => {
+  test('are named with the nearest known variable, or pointed to the docs when nothing is close', () => {
+    expect(
+      unknownVariableProblems({
+        FUZE_GATEWAY_PROT: '1',
+        FUZE_NATSURL: 'x',
+        FUZE_TOTALLY_DIFFERENT_THING: 'x',
+        FUZE_SECRET_BILLING_KEY: 'whsec_x',
+        FUZE_SECRET_: 'no name',
+        FUZE_LOG_LEVEL: 'info',
+        NOT_FUZE: 'x',
+      }),
+    ).toEqual([
+      'FUZE_GATEWAY_PROT is not a Fuze variable: did you mean FUZE_GATEWAY_PORT?',
+      'FUZE_NATSURL is not a Fuze variable: did you mean FUZE_NATS_URL?',
+      'FUZE_SECRET_ is not a Fuze variable: did you mean FUZE_SECRETS_DIR?',
+      'FUZE_TOTALLY_DIFFERENT_THING is not a Fuze variable (docs/configuration.md lists them)',
+    ]);
+  });
+
+  test('are a problem under strict loading (--verify-config), and ignored otherwise', () => {
+    expect(() => loadConfig({ FUZE_GATEWAY_PROT: '1' })).not.toThrow();
+    expect(() => loadConfig({ FUZE_GATEWAY_PROT: '1' }, { strict: true })).toThrow(
+      /did you mean FUZE_GATEWAY_PORT/,
+    );
+  });
+
+  test('docs/configuration.md documents exactly the variables Fuze reads', () => {
+    const docs = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
+    const documented = [...docs.matchAll(/^\|\s*`(FUZE_[A-Z_]+(?:<NAME>)?)`\s*\|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual(
+      [...knownVariables, ...knownVariablePrefixes.map((prefix) => `${prefix}<NAME>`)].sort(),
+    );
   });
 });

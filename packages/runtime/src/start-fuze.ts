@@ -1,6 +1,7 @@
 import type { FuzeConfig, PinoLogger } from '@fuze/core';
 import { collectProcessMetrics, setStreamStatsReader, startTelemetry, type Telemetry } from '@fuze/telemetry';
 import { type Infrastructure, startInfrastructure } from './infrastructure.js';
+import { assertPortsFree } from './listen-ports.js';
 import { jetStreamStatsReader, startOpsServer } from './ops-server.js';
 import { type RunningService, type ServiceModule, serviceNames } from './service-module.js';
 
@@ -27,6 +28,7 @@ export async function startFuze(options: {
     (a, b) => serviceNames.indexOf(b.name) - serviceNames.indexOf(a.name),
   );
   const names = modules.map((m) => m.name);
+  await assertPortsFree(options.config, names);
   const telemetry = await startTelemetry({
     serviceName: telemetryServiceName(names),
     logger: options.logger,

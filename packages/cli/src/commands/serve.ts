@@ -1,5 +1,12 @@
 import { applyRuleFiles } from '@fuze/admin';
-import { createLogger, FuzeError, isFuzeError, loadConfig, redactConfig } from '@fuze/core';
+import {
+  createLogger,
+  FuzeError,
+  isFuzeError,
+  loadConfig,
+  redactConfig,
+  unknownVariableProblems,
+} from '@fuze/core';
 import { type ServiceName, serviceNames, startFuze } from '@fuze/runtime';
 import type { Command } from 'commander';
 import { readRuleFiles } from '../rule-files.js';
@@ -41,7 +48,7 @@ async function serve(options: ServeOptions): Promise<number> {
   let config: ReturnType<typeof loadConfig>;
   let selected: ServiceName[];
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, { strict: options.verifyConfig === true });
     selected = parseServices(options.services);
   } catch (err) {
     if (!isFuzeError(err)) throw err;
@@ -58,6 +65,7 @@ async function serve(options: ServeOptions): Promise<number> {
   }
 
   const logger = createLogger(config.log.level);
+  for (const problem of unknownVariableProblems(process.env)) logger.warn(problem);
   let fuze: Awaited<ReturnType<typeof startFuze>>;
   try {
     const ruleFiles = options.rules === undefined ? undefined : readRuleFiles(options.rules);
@@ -78,7 +86,9 @@ async function serve(options: ServeOptions): Promise<number> {
       },
     });
   } catch (err) {
+    // The JSON log keeps the stack; the terminal gets one line it can act on.
     logger.fatal({ err, code: isFuzeError(err) ? err.code : undefined }, (err as Error).message);
+    console.error(`fuze: ${oneLine(err)}`);
     return 1;
   }
   logger.info({ services: fuze.services }, 'fuze is running');
@@ -119,4 +129,12 @@ function parseServices(list: string): ServiceName[] {
     );
   }
   return [...new Set(names)] as ServiceName[];
+}
+
+/** `message (CODE)` for a FuzeError, `Name: message` for anything else, on one line. */
+function oneLine(err: unknown): string {
+  const text = (message: string) => message.replace(/\s*\n\s*/g, ' ');
+  if (isFuzeError(err)) return `${text(err.message)} (${err.code})`;
+  if (err instanceof Error) return `${err.name}: ${text(err.message)}`;
+  return String(err);
 }

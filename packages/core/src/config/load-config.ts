@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseDuration } from '../duration.js';
 import { FuzeError } from '../errors/index.js';
 import { type FuzeConfig, type LogLevel, logLevels } from './fuze-config.js';
+import { unknownVariableProblems } from './known-variables.js';
 
 export const defaultNatsUrl = 'nats://127.0.0.1:4222';
 
@@ -9,10 +10,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Reads every FUZE_* variable, validates all of them and reports every problem at once,
- * each naming its variable, so a bad deployment is fixed in one round trip.
+ * each naming its variable, so a bad deployment is fixed in one round trip. With `strict`
+ * (`fuze serve --verify-config`), a FUZE_* variable Fuze does not read is a problem too.
  */
-export function loadConfig(env: Env = process.env): FuzeConfig {
-  const problems: string[] = [];
+export function loadConfig(env: Env = process.env, options: { strict?: boolean } = {}): FuzeConfig {
+  const problems: string[] = options.strict ? unknownVariableProblems(env) : [];
   const read = new VariableReader(env, problems);
 
   const dataDir = resolve(read.string('FUZE_DATA_DIR', './.fuze'));

@@ -4,6 +4,11 @@
  */
 export const errorCodes = {
   FUZE_CONFIG_INVALID: { name: 'ConfigError', status: 500, summary: 'Start-up configuration is invalid' },
+  FUZE_PORT_IN_USE: {
+    name: 'PortInUseError',
+    status: 500,
+    summary: 'A port this process must listen on is taken',
+  },
   FUZE_NATS_UNAVAILABLE: { name: 'NatsUnavailableError', status: 503, summary: 'NATS cannot be reached' },
   FUZE_TOPOLOGY_CONFLICT: {
     name: 'TopologyConflictError',
