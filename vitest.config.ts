@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
+    // Ends any server a test worker left behind (a worker killed on a timeout runs no exit hook).
+    globalSetup: ['./test/global-setup.ts'],
     include: ['packages/*/tests/**/*.test.ts', 'services/*/tests/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -256,7 +256,7 @@ function startProcess(command: string, args: string[], cwd: string, env: Record<
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // npm start -> sh -> node: signal the whole group
   });
-  trackChild(child, { group: true });
+  trackChild(child, { group: true, what: `${command} ${args.join(' ')} in ${cwd}` });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => {
     output += c.toString();

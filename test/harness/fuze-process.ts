@@ -32,7 +32,7 @@ export function spawnFuze(
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });
-  trackChild(child);
+  trackChild(child, { what: `fuze ${args.join(' ')}` });
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {

@@ -2,7 +2,8 @@ import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
 import { closeSync, openSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { registerChild, unregisterChild } from './child-registry.js';
 
 /**
  * Child servers started by this process, and their temporary directories. At exit (normal, or by
@@ -26,7 +27,10 @@ function signalChild(child: ChildProcess, signal: NodeJS.Signals, group: boolean
 }
 
 function killAll(): void {
-  for (const child of live) signalChild(child, 'SIGKILL', true);
+  for (const child of live) {
+    signalChild(child, 'SIGKILL', true);
+    unregisterChild(child.pid); // ended here: the global teardown must not signal its pid again
+  }
   live.clear();
   for (const dir of tempDirs) {
     try {
@@ -70,11 +74,15 @@ function hookExit(): void {
  * Tracks a child spawned elsewhere (with pipes, say) so that it is SIGKILLed at process exit too;
  * `group` for one spawned `detached` (its whole process group is killed).
  */
-export function trackChild(child: ChildProcess, { group = false } = {}): void {
+export function trackChild(child: ChildProcess, { group = false, what = 'child process' } = {}): void {
   hookExit();
   if (group) groupLeaders.add(child);
   live.add(child);
-  child.once('exit', () => live.delete(child));
+  registerChild(child.pid, { group, what });
+  child.once('exit', () => {
+    live.delete(child);
+    unregisterChild(child.pid);
+  });
 }
 
 export interface SpawnedServer {
@@ -107,17 +115,13 @@ export function spawnServer(
   } finally {
     closeSync(fd);
   }
-  if (options.group) groupLeaders.add(child);
-  live.add(child);
+  trackChild(child, { group: options.group ?? false, what: basename(command) });
   const exited = new Promise<string>((resolve) => {
     child.once('error', (err) => {
       live.delete(child);
       resolve(`spawn error: ${err.message}`);
     });
-    child.once('exit', (code, signal) => {
-      live.delete(child);
-      resolve(signal ?? `code ${code}`);
-    });
+    child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`));
   });
   return { child, exited };
 }
