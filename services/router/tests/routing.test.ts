@@ -225,7 +225,12 @@ describe('router', () => {
       spec: { pattern: { type: ['com.shop.load-run'] }, targets: [{ name: 'load-sink', consumer: {} }] },
     });
     expect(applied.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Keep the load on until the router routes with the new rule, however long a busy machine takes.
+    await waitFor(
+      async () =>
+        deliveries(await readStream(nc, streams.delivery)).some((d) => d.envelope.rule === 'load-run'),
+      { timeoutMs: 60_000, intervalMs: 200, message: 'the rule applied during the load to take effect' },
+    );
     publishing = false;
     await load;
     const lastId = published.at(-1)!;
@@ -268,7 +273,17 @@ spec:
     expect(
       (await admin('POST', '/v1/apply', { files: [{ path: 'fragile.yaml', content: yaml }] })).status,
     ).toBe(200);
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Routers reload on a notice: wait until a small event of the type is routed by the new rule.
+    const probes = new Set<string>();
+    await waitFor(
+      async () => {
+        const [probe] = await publish([{ type: 'com.shop.fragile', data: { blob: { probe: true } } }]);
+        probes.add(probe!);
+        const routed = deliveries(await readStream(nc, streams.delivery));
+        return routed.some((d) => probes.has(d.envelope.attributes.id!));
+      },
+      { timeoutMs: 60_000, intervalMs: 300, message: 'the fragile rule to take effect' },
+    );
     const [bad] = await publish([{ type: 'com.shop.fragile', data: { blob: 'x'.repeat(250_000) } }]);
     const [good] = await publish([{ type: 'com.shop.fragile', data: { blob: { ok: true } } }]);
     await deliveriesFor([good!], 1);
