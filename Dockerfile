@@ -1,32 +1,30 @@
 # Fuze: one image, every service. `docker run fuze serve` runs them all in one process;
 # `serve --services gateway` (etc.) runs one, as docker-compose.yml does.
+# CI runs both stages' scripts without a Docker engine: scripts/check-container-build.sh.
 
-# ---- build: install every dependency, compile the workspaces, then drop the dev dependencies ----
+# ---- build: install from the lockfile, build, pack the fuze binary (fuze-cli.tgz) ----
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 ENV CI=true TURBO_TELEMETRY_DISABLED=1 NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false
 COPY . .
-RUN npm ci --no-audit \
-  && npm run build \
-  && npm prune --omit=dev --no-audit \
-  && rm -rf test bench docs .turbo node_modules/.cache
+RUN bash scripts/container-build.sh /out
 
-# ---- runtime: compiled workspaces and production dependencies only, as a non-root user ----
+# ---- runtime: the packed binary installed globally, as any user of it installs it; non-root ----
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     FUZE_DATA_DIR=/data \
-    FUZE_HOST=0.0.0.0
-WORKDIR /app
-COPY --from=build /app/package.json /app/package-lock.json ./
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/packages ./packages
-COPY --from=build /app/services ./services
-COPY --from=build /app/schemas ./schemas
+    FUZE_HOST=0.0.0.0 \
+    NPM_CONFIG_UPDATE_NOTIFIER=false
+COPY --from=build /out/fuze-cli.tgz /tmp/fuze-cli.tgz
+COPY scripts/container-install.sh /tmp/container-install.sh
+RUN bash /tmp/container-install.sh /tmp/fuze-cli.tgz \
+  && rm /tmp/fuze-cli.tgz /tmp/container-install.sh \
+  && mkdir -p /data && chown node:node /data
 # The `node` user (uid 1000) comes with the base image; /data holds the embedded database and state.
-RUN mkdir -p /data && chown node:node /data
 USER node
+WORKDIR /data
 VOLUME ["/data"]
 # gateway, admin, metrics/health
 EXPOSE 8080 8081 9464
-ENTRYPOINT ["node", "packages/cli/dist/bin.js"]
+ENTRYPOINT ["fuze"]
 CMD ["serve"]
