@@ -71,6 +71,7 @@ function requestedDeliveryTime(event: CloudEventRecord, nowMs: number): number |
     if (Number.isNaN(at)) {
       throw invalid('deliverat', 'must be an RFC 3339 timestamp with a zone, e.g. 2030-01-01T09:00:00Z');
     }
+    if (at > latestDeliveryMs) throw invalid('deliverat', `must be no later than ${latestDelivery}`);
     return at;
   }
   if (typeof delay !== 'string') throw invalid('delay', 'must be a duration string such as 30s, 5m or 1h30m');
@@ -80,8 +81,14 @@ function requestedDeliveryTime(event: CloudEventRecord, nowMs: number): number |
   } catch (err) {
     throw invalid('delay', (err as Error).message);
   }
+  if (nowMs + ms > latestDeliveryMs)
+    throw invalid('delay', `"${delay}" is too long: the event would be due after ${latestDelivery}`);
   return nowMs + ms;
 }
+
+/** The last due time an event may ask for: the last instant an RFC 3339 (four-digit) year can name. */
+const latestDelivery = '9999-12-31T23:59:59.999Z';
+const latestDeliveryMs = Date.parse(latestDelivery);
 
 function withoutDeliveryExtensions(event: CloudEventRecord): CloudEventRecord {
   const { deliverat: _deliverat, delay: _delay, ...rest } = event;

@@ -162,6 +162,39 @@ describe('bad input gets a clear problem+json and loses nothing else', () => {
     expect(res).toMatchObject({ status: 413, body: { code: 'FUZE_BATCH_TOO_LARGE' } });
   });
 
+  test.each([
+    [
+      'delay',
+      { delay: '99999999999d' },
+      /"99999999999d" is too long: the event would be due after 9999-12-31/,
+    ],
+    ['deliverat', { deliverat: '9999-12-31T23:59:59+00:00' }, null],
+    ['deliverat', { deliverat: '9999-12-31T23:59:59-01:00' }, /must be no later than 9999-12-31/],
+  ])('a due time past the year 9999 (%s) -> 400 naming it', async (pointer, extension, message) => {
+    const res = await structured({ ...valid, id: `far-${pointer}-${String(message)}`, ...extension });
+    if (message === null) {
+      expect(res.status).toBe(202); // the last instant is still a due time
+      return;
+    }
+    expect(res).toMatchObject({ status: 400, body: { code: 'FUZE_INVALID_EVENT' } });
+    expect(res.body.errors).toEqual([{ pointer, message: expect.stringMatching(message) }]);
+  });
+
+  test('a batch with one bad delay: that entry alone is rejected, the others are stored', async () => {
+    const events = [
+      { ...valid, id: 'batch-good-1' },
+      { ...valid, id: 'batch-far', delay: '99999999999d' },
+      { ...valid, id: 'batch-good-2' },
+    ];
+    const res = await post(JSON.stringify(events), 'application/cloudevents-batch+json');
+    expect(res.status).toBe(207);
+    expect(res.body.results.map((r: Json) => [r.id, r.status])).toEqual([
+      ['batch-good-1', 'accepted'],
+      ['batch-far', 'rejected'],
+      ['batch-good-2', 'accepted'],
+    ]);
+  });
+
   test('a batch that is not an array -> 400', async () => {
     const res = await post(JSON.stringify(valid), 'application/cloudevents-batch+json');
     expect(res).toMatchObject({ status: 400, body: { code: 'FUZE_INVALID_EVENT' } });
