@@ -48,7 +48,7 @@ export function requireScope(scope: Scope): preHandlerHookHandler {
       return;
     }
     const header = request.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const token = bearerToken(header);
     if (!token) {
       done(
         new FuzeError(
@@ -79,4 +79,13 @@ export function requireScope(scope: Scope): preHandlerHookHandler {
       }
     }, done);
   };
+}
+
+/**
+ * The token of an `Authorization: Bearer <token>` header. The scheme is case-insensitive (RFC 9110
+ * section 11.1): `bearer` and `BEARER` are the same scheme.
+ */
+function bearerToken(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^bearer[ \t]+(\S.*)$/i.exec(header.trim());
+  return match?.[1]?.trim();
 }

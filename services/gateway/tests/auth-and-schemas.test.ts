@@ -43,6 +43,19 @@ describe('bearer auth when FUZE_ADMIN_TOKEN is set', () => {
     expect((await publish(event('a-3'), adminToken)).status).toBe(202);
   });
 
+  test('the scheme is case-insensitive (RFC 9110): bearer and BEARER work; another scheme does not', async () => {
+    const send = (authorization: string, id: string) =>
+      fetch(`${fx.gatewayUrl}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents+json', authorization },
+        body: event(id),
+      }).then((r) => r.status);
+    expect(await send(`bearer ${adminToken}`, 'case-1')).toBe(202);
+    expect(await send(`BEARER  ${adminToken}`, 'case-2')).toBe(202);
+    expect(await send(`Basic ${adminToken}`, 'case-3')).toBe(401);
+    expect(await send(`Bearer${adminToken}`, 'case-4')).toBe(401);
+  });
+
   test('an API key without events:publish -> 403; with it -> 202; revoked -> 401', async () => {
     const reader = await admin('POST', '/v1/keys', { name: 'reader', scopes: ['rules:read'] });
     expect(reader.status).toBe(201);
