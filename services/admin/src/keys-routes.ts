@@ -1,6 +1,6 @@
 import { FuzeError } from '@fuze/core';
 import { type FuzeDb, insertApiKey, revokeApiKey } from '@fuze/db';
-import { issueApiKey, requireScope, scopes } from '@fuze/http';
+import { hasScope, issueApiKey, requireScope, type Scope, scopes } from '@fuze/http';
 import type { FastifyInstance } from 'fastify';
 
 /** API keys with chosen scopes. The token is returned once, at creation; only its hash is kept. */
@@ -29,6 +29,22 @@ export async function keysRoutes(app: FastifyInstance, options: { db: FuzeDb }):
       },
     },
     async (request, reply) => {
+      // A key with keys:admin may hand out only the scopes it holds itself: no escalation to all.
+      const principal = request.principal;
+      const beyond = principal
+        ? request.body.scopes.filter((scope) => !hasScope(principal, scope as Scope))
+        : [];
+      if (beyond.length > 0) {
+        throw new FuzeError(
+          'FUZE_FORBIDDEN',
+          `this token cannot grant ${beyond.join(', ')}: a key may grant only scopes its creator holds (use the admin token, or a key that holds them)`,
+          {
+            details: {
+              problems: beyond.map((scope) => ({ pointer: 'body.scopes', message: `not held: ${scope}` })),
+            },
+          },
+        );
+      }
       const key = issueApiKey();
       await insertApiKey(options.db, {
         id: key.id,

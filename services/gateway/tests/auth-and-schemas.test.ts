@@ -78,6 +78,29 @@ describe('bearer auth when FUZE_ADMIN_TOKEN is set', () => {
     });
   });
 
+  test('a keys:admin key grants only the scopes it holds: no escalation', async () => {
+    const keyAdmin = await admin('POST', '/v1/keys', {
+      name: 'key-admin',
+      scopes: ['keys:admin', 'rules:read'],
+    });
+    expect(keyAdmin.status).toBe(201);
+    const escalated = await admin(
+      'POST',
+      '/v1/keys',
+      { name: 'escalated', scopes: ['rules:read', 'events:publish', 'dlq:write'] },
+      keyAdmin.body.token,
+    );
+    expect(escalated).toMatchObject({ status: 403, body: { code: 'FUZE_FORBIDDEN' } });
+    expect(escalated.body.detail).toContain('events:publish, dlq:write');
+    const allowed = await admin(
+      'POST',
+      '/v1/keys',
+      { name: 'narrow', scopes: ['rules:read'] },
+      keyAdmin.body.token,
+    );
+    expect(allowed).toMatchObject({ status: 201, body: { scopes: ['rules:read'] } });
+  });
+
   test('admin API rejects a bad key request naming the field', async () => {
     const res = await admin('POST', '/v1/keys', { name: 'x', scopes: ['events:fly'] });
     expect(res.status).toBe(400);
