@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Principal, Scope } from './scopes.js';
 
 /** Turns a bearer token into a principal, or undefined when the token is unknown. */
@@ -24,16 +25,22 @@ export function hashSecret(secret: string): string {
 
 /**
  * The admin token (FUZE_ADMIN_TOKEN, all scopes) and API keys `fuze_<id>_<secret>`, looked up
- * through `findApiKey` and cached briefly so the hot path does not hit Postgres per request.
+ * through `findApiKey` and cached briefly so the hot path does not hit Postgres per request. The
+ * cache holds at most `cacheKeys` ids, least recently used out first: a caller sending endless
+ * made-up key ids cannot grow it.
  */
 export function createTokenAuthenticator(options: {
   adminToken: string | undefined;
   findApiKey?: (id: string) => Promise<StoredApiKey | undefined>;
   cacheMs?: number;
+  cacheKeys?: number;
 }): Authenticator {
   const admin = options.adminToken === undefined ? undefined : Buffer.from(options.adminToken);
-  const cache = new Map<string, { key: StoredApiKey | undefined; until: number }>();
-  const cacheMs = options.cacheMs ?? 10_000;
+  // Misses are cached too (as `key: undefined`), so an unknown id costs one lookup per ttl.
+  const cache = new LRUCache<string, { key: StoredApiKey | undefined }>({
+    max: options.cacheKeys ?? 10_000,
+    ttl: options.cacheMs ?? 10_000,
+  });
   return {
     required: admin !== undefined,
     async authenticate(token) {
@@ -45,8 +52,8 @@ export function createTokenAuthenticator(options: {
       if (!match || !options.findApiKey) return undefined;
       const [, id, secret] = match as unknown as [string, string, string];
       let entry = cache.get(id);
-      if (!entry || entry.until < Date.now()) {
-        entry = { key: await options.findApiKey(id), until: Date.now() + cacheMs };
+      if (!entry) {
+        entry = { key: await options.findApiKey(id) };
         cache.set(id, entry);
       }
       const key = entry.key;
