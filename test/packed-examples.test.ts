@@ -212,7 +212,11 @@ describe('examples/, installed from the tarballs, against fuze serve', { timeout
         body: JSON.stringify({ type: 'com.shop.order.paid', data: { orderId: 'forged' } }),
       });
       expect(forged.status).toBe(401);
-      expect(receiver.output()).toContain('"rejected":"msg_forged"');
+      // The receiver's log line may reach us after its answer did.
+      await waitFor(() => receiver.output().includes('"rejected":"msg_forged"'), {
+        timeoutMs: 10_000,
+        message: 'the receiver to log the forged request',
+      });
     } finally {
       await receiver.stop();
     }
