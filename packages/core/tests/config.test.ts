@@ -14,7 +14,13 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.nats).toEqual({ url: 'nats://127.0.0.1:4222', urlIsDefault: true, embedded: 'auto' });
     expect(config.database.url).toBeUndefined();
-    expect(config.http).toEqual({ host: '127.0.0.1', gatewayPort: 8080, adminPort: 8081, metricsPort: 9464 });
+    expect(config.http).toEqual({
+      host: '127.0.0.1',
+      gatewayPort: 8080,
+      adminPort: 8081,
+      metricsPort: 9464,
+      requestTimeoutMs: 30_000,
+    });
     expect(config.streams).toEqual({
       prefix: 'FUZE',
       replicas: 1,

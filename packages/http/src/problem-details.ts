@@ -53,6 +53,10 @@ export function fromFastifyError(err: FastifyError): FuzeError {
       return new FuzeError('FUZE_MALFORMED_JSON', `the body is not valid JSON: ${err.message}`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new FuzeError('FUZE_EVENT_TOO_LARGE', `the body is over the size limit: ${err.message}`);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new FuzeError('FUZE_URI_TOO_LONG', 'a path parameter of the URL is over 1,024 characters');
+    case 'FST_ERR_BAD_URL':
+      return new FuzeError('FUZE_INVALID_REQUEST', `the URL is malformed: ${err.message}`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new FuzeError('FUZE_UNSUPPORTED_MEDIA_TYPE', err.message);

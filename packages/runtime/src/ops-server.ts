@@ -12,11 +12,15 @@ import type { FastifyInstance } from 'fastify';
 export async function startOpsServer(options: {
   host: string;
   port: number;
+  requestTimeoutMs?: number;
   logger: PinoLogger;
   readiness: ReadinessProbe;
   extend?: (app: FastifyInstance) => void;
 }): Promise<{ address: string; stop(): Promise<void> }> {
-  const app = createHttpApp({ logger: options.logger });
+  const app = createHttpApp({
+    logger: options.logger,
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+  });
   app.register(healthRoutes, { readiness: options.readiness });
   app.register(metricsRoute);
   options.extend?.(app);

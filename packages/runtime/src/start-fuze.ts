@@ -65,6 +65,7 @@ export async function startFuze(options: {
     ops = await startOpsServer({
       host: options.config.http.host,
       port: options.config.http.metricsPort,
+      requestTimeoutMs: options.config.http.requestTimeoutMs,
       logger: options.logger.child({ service: 'ops' }),
       readiness: infrastructure.readiness,
     });

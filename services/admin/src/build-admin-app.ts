@@ -22,11 +22,16 @@ export interface AdminDeps {
   prefix: string;
   authenticator: Authenticator;
   readiness: ReadinessProbe;
+  /** FUZE_HTTP_REQUEST_TIMEOUT; default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 /** The admin API, not listening (tests `inject()` into it). */
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
-  const app = createHttpApp({ logger: deps.logger });
+  const app = createHttpApp({
+    logger: deps.logger,
+    ...(deps.requestTimeoutMs ? { requestTimeoutMs: deps.requestTimeoutMs } : {}),
+  });
   app.addSchema({ $id: 'problem', ...problemSchema });
   app.register(openapi);
   app.register(bearerAuth, { authenticator: deps.authenticator });

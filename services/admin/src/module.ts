@@ -7,7 +7,12 @@ export const adminModule: ServiceModule = {
   name: 'admin',
   needs: ['nats', 'database'],
   async start(context) {
-    const app = buildAdminApp({ ...context, db: context.database.db, prefix: context.config.streams.prefix });
+    const app = buildAdminApp({
+      ...context,
+      db: context.database.db,
+      prefix: context.config.streams.prefix,
+      requestTimeoutMs: context.config.http.requestTimeoutMs,
+    });
     const address = await app.listen({ host: context.config.http.host, port: context.config.http.adminPort });
     context.logger.info({ address }, 'admin API listening');
     const deadLetters = await startDeadLetterServices(context);

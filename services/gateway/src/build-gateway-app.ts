@@ -17,7 +17,7 @@ export interface GatewayDeps {
 
 /** The gateway's HTTP app, not listening (tests `inject()` into it). */
 export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
-  const app = createHttpApp({ logger: deps.logger });
+  const app = createHttpApp({ logger: deps.logger, requestTimeoutMs: deps.config.http.requestTimeoutMs });
   const ingestor = new EventIngestor({
     publisher: deps.publisher,
     schemas: deps.schemas,

@@ -1,3 +1,4 @@
+import { connect as connectTcp } from 'node:net';
 import { renderMetrics } from '@fuze/telemetry';
 import { readStream } from '@fuze/test/harness';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -9,7 +10,8 @@ type Json = any;
 
 let fx: GatewayFixture;
 beforeAll(async () => {
-  fx = await startGatewayFixture();
+  // A short request timeout, so that the slow-client test ends quickly.
+  fx = await startGatewayFixture({ FUZE_HTTP_REQUEST_TIMEOUT: '3s' });
 });
 afterAll(async () => {
   await fx?.close();
@@ -227,6 +229,58 @@ describe('bad input gets a clear problem+json and loses nothing else', () => {
     expect(ids).toContain('after-bad-input');
     expect(ids).toContain('small-3');
     expect(ids.filter((id) => id.startsWith('big-') || id.startsWith('many-') || id === 'x')).toEqual([]);
+  });
+});
+
+describe("what Node's HTTP parser and fastify's router refuse is problem+json too", () => {
+  test('headers over 16 KiB -> 431 FUZE_HEADERS_TOO_LARGE', async () => {
+    const res = await fetch(`${fx.gatewayUrl}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json', 'x-padding': 'a'.repeat(20_000) },
+      body: JSON.stringify(valid),
+    });
+    expect(res.status).toBe(431);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ code: 'FUZE_HEADERS_TOO_LARGE', status: 431 });
+  });
+
+  test('a path parameter over 1,024 characters -> 414 FUZE_URI_TOO_LONG; a 256-character timer key is fine', async () => {
+    const long = await fetch(`${fx.gatewayUrl}/v1/buses/${'b'.repeat(1_100)}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body: JSON.stringify(valid),
+    });
+    expect(long.status).toBe(414);
+    expect(long.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await long.json()).toMatchObject({ code: 'FUZE_URI_TOO_LONG' });
+    const key = `k${'x'.repeat(255)}`;
+    const timer = await fetch(`${fx.adminUrl}/v1/timers/${key}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ event: { type: 'com.example.x', source: '/t' }, at: '2099-01-01T00:00:00Z' }),
+    });
+    expect(timer.status).toBe(201);
+  });
+
+  test('a body shorter than its Content-Length -> 408 FUZE_REQUEST_TIMEOUT, and the connection is closed', async () => {
+    const { port } = new URL(fx.gatewayUrl);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connectTcp(Number(port), '127.0.0.1', () => {
+        socket.write(
+          'POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/cloudevents+json\r\n' +
+            'Content-Length: 100\r\n\r\n{"specversion"',
+        );
+      });
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(answer).toContain('application/problem+json');
+    expect(answer).toContain('"code":"FUZE_REQUEST_TIMEOUT"');
   });
 });
 

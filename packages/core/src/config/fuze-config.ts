@@ -14,6 +14,8 @@ export interface FuzeConfig {
     readonly gatewayPort: number;
     readonly adminPort: number;
     readonly metricsPort: number;
+    /** A request must arrive whole within this (headers within the smaller of it and 10 s). */
+    readonly requestTimeoutMs: number;
   };
   readonly auth: { readonly adminToken: string | undefined };
   readonly streams: {

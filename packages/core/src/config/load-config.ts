@@ -33,6 +33,7 @@ export function loadConfig(env: Env = process.env, options: { strict?: boolean }
       gatewayPort: read.port('FUZE_GATEWAY_PORT', 8080),
       adminPort: read.port('FUZE_ADMIN_PORT', 8081),
       metricsPort: read.port('FUZE_METRICS_PORT', 9464),
+      requestTimeoutMs: read.duration('FUZE_HTTP_REQUEST_TIMEOUT', '30s'),
     },
     auth: { adminToken: read.optionalSecret('FUZE_ADMIN_TOKEN') },
     streams: {

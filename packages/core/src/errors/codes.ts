@@ -63,6 +63,21 @@ export const errorCodes = {
     summary: 'The token lacks the scope this call needs',
   },
   FUZE_NOT_FOUND: { name: 'NotFoundError', status: 404, summary: 'No such resource' },
+  FUZE_REQUEST_TIMEOUT: {
+    name: 'RequestTimeoutError',
+    status: 408,
+    summary: 'The request did not arrive whole in time',
+  },
+  FUZE_URI_TOO_LONG: {
+    name: 'UriTooLongError',
+    status: 414,
+    summary: 'A path parameter of the URL is too long',
+  },
+  FUZE_HEADERS_TOO_LARGE: {
+    name: 'HeadersTooLargeError',
+    status: 431,
+    summary: "The request's headers are over the size limit",
+  },
   FUZE_INVALID_REQUEST: { name: 'InvalidRequestError', status: 400, summary: 'The request fails validation' },
   FUZE_SCHEMA_INVALID: {
     name: 'InvalidSchemaError',
