@@ -52,7 +52,9 @@ export function fromFastifyError(err: FastifyError): FuzeError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new FuzeError('FUZE_MALFORMED_JSON', `the body is not valid JSON: ${err.message}`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new FuzeError('FUZE_EVENT_TOO_LARGE', `the body is over the size limit: ${err.message}`);
+      // The gateway refuses an event over FUZE_MAX_EVENT_BYTES itself (FUZE_EVENT_TOO_LARGE);
+      // this is a whole request over its route's limit (1 MiB for the admin API).
+      return new FuzeError('FUZE_REQUEST_TOO_LARGE', `the request body is over the size limit: ${err.message}`);
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return new FuzeError('FUZE_URI_TOO_LONG', 'a path parameter of the URL is over 1,024 characters');
     case 'FST_ERR_BAD_URL':

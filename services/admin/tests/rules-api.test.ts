@@ -107,6 +107,11 @@ describe('apply', () => {
     sub.unsubscribe();
   });
 
+  test('an apply over the admin API 1 MiB limit -> 413 FUZE_REQUEST_TOO_LARGE, not an event code', async () => {
+    const res = await apply([{ path: 'bulk.yaml', content: `# ${'x'.repeat(1_200_000)}\n${rule('bulk')}` }]);
+    expect(res).toMatchObject({ status: 413, body: { code: 'FUZE_REQUEST_TOO_LARGE', status: 413 } });
+  });
+
   test('one invalid document: every problem reported with file:line:column, nothing applied', async () => {
     const bad = `${rule('refunded')}---
 apiVersion: fuze.dev/v1

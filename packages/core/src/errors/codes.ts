@@ -63,6 +63,11 @@ export const errorCodes = {
     summary: 'The token lacks the scope this call needs',
   },
   FUZE_NOT_FOUND: { name: 'NotFoundError', status: 404, summary: 'No such resource' },
+  FUZE_REQUEST_TOO_LARGE: {
+    name: 'RequestTooLargeError',
+    status: 413,
+    summary: 'The request body is over the size limit',
+  },
   FUZE_REQUEST_TIMEOUT: {
     name: 'RequestTimeoutError',
     status: 408,
