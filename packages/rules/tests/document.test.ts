@@ -246,6 +246,35 @@ spec:
   });
 });
 
+describe('an alias bomb', () => {
+  it('is one problem at its document, not an exception, and the other documents still parse', () => {
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x","x"]',
+      ...Array.from({ length: 8 }, (_, i) => {
+        const prev = String.fromCharCode(97 + i);
+        const next = String.fromCharCode(98 + i);
+        return `${next}: &${next} [*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev}]`;
+      }),
+    ].join('\n');
+    const good = `apiVersion: fuze.dev/v1
+kind: Rule
+metadata: { name: fine }
+spec:
+  pattern: { type: [a] }
+  targets: [{ name: t, consumer: {} }]
+`;
+    const { documents, errors } = parseRuleDocuments(`${bomb}\n---\n${good}`, 'bomb.yaml');
+    expect(errors).toEqual([
+      expect.objectContaining({
+        file: 'bomb.yaml',
+        line: 1,
+        message: expect.stringMatching(/^YAML: .*alias/i),
+      }),
+    ]);
+    expect(documents.map((d) => d.name)).toEqual(['fine']);
+  });
+});
+
 describe('error positions', () => {
   it('points at the key of an unknown field and the value of a bad one, and reports both', () => {
     const text = `apiVersion: fuze.dev/v1

@@ -14,6 +14,9 @@ export interface ParsedDocuments {
   readonly errors: DocumentError[];
 }
 
+/** Alias expansions a document may make: enough for shared blocks, too few for an alias bomb. */
+const maxAliases = 100;
+
 function byPosition(a: DocumentError, b: DocumentError): number {
   return a.line - b.line || a.column - b.column;
 }
@@ -42,11 +45,20 @@ export function parseFile(text: string, file: string): { named: NamedDocument[];
 
     const problems = new Problems();
     const start = locator.documentStart();
-    const { document, name } = readDocument(
-      yamlDocument.toJS({ maxAliasCount: 100 }),
-      { file, line: start.line },
-      problems,
-    );
+    let value: unknown;
+    try {
+      // An alias bomb (aliases of aliases, a billion values from a few lines) stops here.
+      value = yamlDocument.toJS({ maxAliasCount: maxAliases });
+    } catch (err) {
+      errors.push({
+        file,
+        ...start,
+        path: '',
+        message: `YAML: ${(err as Error).message} (at most ${maxAliases} alias expansions per document)`,
+      });
+      continue;
+    }
+    const { document, name } = readDocument(value, { file, line: start.line }, problems);
     for (const problem of problems.list) {
       const at = locator.locate(problem.path, problem.target, problem.offset);
       errors.push({
