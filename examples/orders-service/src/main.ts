@@ -24,7 +24,7 @@ const allFulfilled = new Promise<void>((resolve) => {
 
 const consumer = await createConsumer({ target: 'fulfilment', natsUrl }).handle<Order>(async (event) => {
   const order = event.data;
-  if (!order || !order.orderId.startsWith(runId)) return; // an earlier run's order: nothing to do
+  if (!order?.orderId.startsWith(runId)) return; // an earlier run's order: nothing to do
   const previous = lastSequence.get(order.customerId) ?? 0;
   if (order.sequence <= previous) return; // delivered again (at-least-once): already fulfilled
   if (order.sequence !== previous + 1)

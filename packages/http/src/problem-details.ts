@@ -54,7 +54,10 @@ export function fromFastifyError(err: FastifyError): FuzeError {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       // The gateway refuses an event over FUZE_MAX_EVENT_BYTES itself (FUZE_EVENT_TOO_LARGE);
       // this is a whole request over its route's limit (1 MiB for the admin API).
-      return new FuzeError('FUZE_REQUEST_TOO_LARGE', `the request body is over the size limit: ${err.message}`);
+      return new FuzeError(
+        'FUZE_REQUEST_TOO_LARGE',
+        `the request body is over the size limit: ${err.message}`,
+      );
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return new FuzeError('FUZE_URI_TOO_LONG', 'a path parameter of the URL is over 1,024 characters');
     case 'FST_ERR_BAD_URL':
