@@ -26,7 +26,7 @@ export function createHttpApp(options: {
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
     // Timer keys are up to 256 characters, rule names 64: fastify's default of 100 is too short.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     serverFactory: (handler) => {
       const server = createServer(
         {
