@@ -113,6 +113,19 @@ describe('FUZE_* variables Fuze does not read', () => {
     );
   });
 
+  test('every variable loadConfig reads is a known one', () => {
+    const read = new Set<string>();
+    const recording = new Proxy({} as Record<string, string | undefined>, {
+      get: (_target, name) => {
+        if (typeof name === 'string') read.add(name);
+        return undefined;
+      },
+    });
+    loadConfig(recording);
+    expect(read.size).toBeGreaterThan(10);
+    expect([...read].filter((name) => !(knownVariables as readonly string[]).includes(name))).toEqual([]);
+  });
+
   test('docs/configuration.md documents exactly the variables Fuze reads', () => {
     const docs = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
     const documented = [...docs.matchAll(/^\|\s*`(FUZE_[A-Z_]+(?:<NAME>)?)`\s*\|/gm)].map((m) => m[1]);

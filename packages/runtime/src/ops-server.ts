@@ -17,10 +17,7 @@ export async function startOpsServer(options: {
   readiness: ReadinessProbe;
   extend?: (app: FastifyInstance) => void;
 }): Promise<{ address: string; stop(): Promise<void> }> {
-  const app = createHttpApp({
-    logger: options.logger,
-    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
-  });
+  const app = createHttpApp({ logger: options.logger, requestTimeoutMs: options.requestTimeoutMs });
   app.register(healthRoutes, { readiness: options.readiness });
   app.register(metricsRoute);
   options.extend?.(app);

@@ -28,10 +28,7 @@ export interface AdminDeps {
 
 /** The admin API, not listening (tests `inject()` into it). */
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
-  const app = createHttpApp({
-    logger: deps.logger,
-    ...(deps.requestTimeoutMs ? { requestTimeoutMs: deps.requestTimeoutMs } : {}),
-  });
+  const app = createHttpApp({ logger: deps.logger, requestTimeoutMs: deps.requestTimeoutMs });
   app.addSchema({ $id: 'problem', ...problemSchema });
   app.register(openapi);
   app.register(bearerAuth, { authenticator: deps.authenticator });

@@ -4,7 +4,8 @@ import { distance } from 'fastest-levenshtein';
  * Every FUZE_* variable Fuze reads, in any process: the server's (loadConfig and the dispatcher's
  * secrets) and the clients' (the CLI and the SDK, which often share an environment with it). A
  * variable outside this list is a typo or a leftover; `fuze serve` warns about it and
- * `--verify-config` refuses it. config.test.ts holds the list to the variables the code reads.
+ * `--verify-config` refuses it. config.test.ts holds the list to what loadConfig reads and to
+ * docs/configuration.md.
  */
 export const knownVariables = [
   'FUZE_DATA_DIR',
