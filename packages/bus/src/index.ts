@@ -1,3 +1,4 @@
+export { Checkpoint } from './checkpoint.js';
 export { type ConnectOptions, connectNats, natsAnswers } from './connect.js';
 export { deliveryPublishRequest } from './delivery-message.js';
 export {
@@ -7,9 +8,10 @@ export {
   startEmbeddedNatsServer,
 } from './embedded-server.js';
 export { decodeEventMessage, eventPublishRequest } from './event-message.js';
+export { bucketNames, ensureBuckets, openCheckpointBucket, openLeaseBucket } from './kv-buckets.js';
+export { type LeaseFence, openFence } from './lease-fence.js';
 export {
   leaseTtlMs,
-  openLeaseBucket,
   PartitionLeases,
   type PartitionLeasesOptions,
   type PartitionOwner,

@@ -20,6 +20,13 @@ export interface PublishRequest {
   payload: Uint8Array;
   msgId: string;
   headers?: Readonly<Record<string, string>>;
+  /**
+   * Publishes with the same ordering key are stored in call order: each waits until the one
+   * before it was stored, and fails without being sent if that one failed. (Pipelining them could
+   * store a later one first: a 503 during a leader election, a lost connection, a timeout
+   * re-sent after the next publish landed.)
+   */
+  orderingKey?: string;
 }
 
 export interface PublisherOptions {
@@ -63,6 +70,8 @@ export class JetStreamPublisher {
   private nextToken = 0;
   private closed = false;
   private outbox: Pending[] = [];
+  /** The latest publish of each ordering key still in flight. */
+  private readonly keyTails = new Map<string, Promise<PublishAck>>();
   private outboxScheduled = false;
 
   constructor(
@@ -84,6 +93,31 @@ export class JetStreamPublisher {
   }
 
   publish(request: PublishRequest): Promise<PublishAck> {
+    const key = request.orderingKey;
+    if (key === undefined) return this.publishInTurn(request);
+    const previous = this.keyTails.get(key);
+    const result = previous
+      ? previous.then(
+          () => this.publishInTurn(request),
+          (err: unknown) =>
+            Promise.reject(
+              new FuzeError(
+                'FUZE_PUBLISH_FAILED',
+                `${request.subject}: not sent, because an earlier publish of its ordering key failed`,
+                { cause: err },
+              ),
+            ),
+        )
+      : this.publishInTurn(request);
+    this.keyTails.set(key, result);
+    const forget = () => {
+      if (this.keyTails.get(key) === result) this.keyTails.delete(key);
+    };
+    result.then(forget, forget);
+    return result;
+  }
+
+  private publishInTurn(request: PublishRequest): Promise<PublishAck> {
     if (this.closed) return Promise.reject(new FuzeError('FUZE_PUBLISH_FAILED', 'publisher is closed'));
     // FIFO: a new caller queues behind waiting ones, so publishes leave in call order
     // (the router relies on it to keep per-key order).

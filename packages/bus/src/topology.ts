@@ -16,6 +16,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { ensureBuckets } from './kv-buckets.js';
 
 type DesiredStream = Pick<
   StreamConfig,
@@ -91,7 +92,7 @@ export function desiredStreams(streams: FuzeConfig['streams']): DesiredStream[] 
 }
 
 /**
- * Creates the streams that are missing and updates settings JetStream lets us change.
+ * Creates the streams and KV buckets that are missing and updates settings JetStream lets us change.
  * Never deletes or purges. A setting that cannot change in place (retention, storage) fails
  * start-up with the stream, the setting and what to do, rather than running on wrong semantics.
  */
@@ -132,6 +133,7 @@ export async function ensureTopology(
       'updated stream settings to match the configuration',
     );
   }
+  await ensureBuckets(jsm, streams, logger);
   return streamNames(streams.prefix);
 }
 

@@ -13,6 +13,9 @@ import type { Delivery, DeliveryMiddleware } from './delivery.js';
 import { type DeliveryMetrics, uncountedDeliveries } from './delivery-metrics.js';
 import { DeliveryAbortedError, describeFailure, isDeliveryAborted } from './errors.js';
 
+const lostLeaseMessage =
+  "dead letter not stored: this worker can no longer confirm the partition's lease; its next owner retries the delivery";
+
 /** Stores a dead-letter record durably (resolves once stored; may be called again with the same record). */
 export type DeadLetterSink = (record: DeadLetterRecord) => Promise<void>;
 
@@ -49,6 +52,10 @@ export function deadLetterMiddleware(options: DeadLetterOptions): DeliveryMiddle
       const record = buildDeadLetterRecord(delivery, failure, clock.now());
       const span = deadLetterTrace(delivery, record, prefix);
       for (;;) {
+        if (!delivery.fence.maySettle()) {
+          if (span) endSpan(span, new Error('lease lost'));
+          throw new DeliveryAbortedError(lostLeaseMessage);
+        }
         try {
           await options.sink(record);
           break;

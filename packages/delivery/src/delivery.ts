@@ -1,3 +1,4 @@
+import type { LeaseFence } from '@fuze/bus';
 import type { DeliveryEnvelope, HeaderReader } from '@fuze/core';
 import type { Context, Span } from '@fuze/telemetry';
 
@@ -35,6 +36,12 @@ export interface Delivery {
   readonly stopping: AbortSignal;
   /** Aborted when the running attempt must end now: stop, the delivery will not be acked here. */
   readonly signal: AbortSignal;
+  /**
+   * The partition's lease: no attempt starts unless `mayStart()`, no dead letter is stored and
+   * no ack sent unless `maySettle()` (an owner that cannot confirm its lease must not act; the
+   * next owner redelivers). The unordered subject's fence is always open.
+   */
+  readonly fence: LeaseFence;
   /**
    * Set by the telemetry middleware while tracing is on: the delivery's `process fuze.deliver`
    * span, the context it was started in (`parent`), and `context` = the span in `parent`: the

@@ -1,3 +1,4 @@
+import type { LeaseFence } from '@fuze/bus';
 import type { Logger } from '@fuze/core';
 import type { ConsumerInfo, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { DeliveryHandler } from './delivery.js';
@@ -14,6 +15,8 @@ export interface PartitionConsumerOptions {
   jsm: JetStreamManager;
   consumer: DeliveryConsumerSpec;
   handler: DeliveryHandler;
+  /** The partition's lease (`openFence` for the unordered subject). */
+  fence: LeaseFence;
   logger: Logger;
 }
 
@@ -59,11 +62,18 @@ export class PartitionConsumer {
     const context = { target: consumer.target, partition: consumer.partition };
     let failures = 0;
     while (!this.stopping) {
+      if (!this.options.fence.mayStart()) {
+        // Fenced: never recreate the durable (that would cut off the next owner); the lease
+        // round hands the partition over and stops this consumer.
+        await Promise.race([this.stopRequested, sleep(250)]);
+        continue;
+      }
       const session = new PartitionSession({
         js: this.options.js,
         target: consumer.target,
         partition: consumer.partition,
         mode: consumer.partition === 'unordered' ? 'shared' : 'exclusive',
+        fence: this.options.fence,
         handler: this.options.handler,
         tuning: consumer.tuning,
         acked: this.acked,

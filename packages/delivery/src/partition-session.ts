@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import type { LeaseFence } from '@fuze/bus';
 import {
   type DeliveryEnvelope,
   decodeDelivery,
@@ -24,6 +25,8 @@ export interface SessionOptions {
    * partition restarts from its ack floor. `shared`: the unordered subject, every message its own key.
    */
   mode: 'exclusive' | 'shared';
+  /** The partition's lease, checked before each attempt (in the pipeline) and each ack (here). */
+  fence: LeaseFence;
   handler: DeliveryHandler;
   tuning: DeliveryTuning;
   /** Stream sequences acked recently, kept across sessions: their redeliveries are re-acked, not re-sent. */
@@ -151,7 +154,7 @@ export class PartitionSession {
   }
 
   private async process(msg: JsMsg): Promise<boolean> {
-    const { mode, target, partition, handler, acked, logger } = this.options;
+    const { mode, target, partition, handler, acked, logger, fence } = this.options;
     const { streamSequence, deliveryCount } = msg.info;
     let envelope: DeliveryEnvelope;
     let problem: string | undefined;
@@ -183,6 +186,7 @@ export class PartitionSession {
       lastAttemptAt: undefined,
       stopping: this.soft.signal,
       signal: this.hard.signal,
+      fence,
     };
     try {
       await handler(delivery);
@@ -192,6 +196,13 @@ export class PartitionSession {
       this.forget([msg]);
       // Ordered: its key must not move on without it, so restart the partition from its ack floor.
       if (!this.closing && mode === 'exclusive') this.endWith('a delivery was left unsettled');
+      return false;
+    }
+    if (!fence.maySettle()) {
+      // Done, but the lease cannot be confirmed: the next owner may be at it already, and an
+      // ack now could remove a message it still holds. It redelivers this one instead.
+      this.forget([msg]);
+      this.endWith("the partition's lease can no longer be confirmed");
       return false;
     }
     const current = this.held.get(delivery.streamSeq)?.msg ?? msg;

@@ -3,7 +3,7 @@ import { retryDelay } from './backoff.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Delivery, DeliveryMiddleware } from './delivery.js';
 import { type DeliveryMetrics, uncountedDeliveries } from './delivery-metrics.js';
-import { DeliveryAbortedError, describeFailure } from './errors.js';
+import { DeliveryAbortedError, describeFailure, isDeliveryAborted } from './errors.js';
 
 export interface RetryOptions {
   /** The target's policy, read at each failure so a rule change applies to deliveries in flight. */
@@ -39,6 +39,7 @@ export function retryMiddleware(options: RetryOptions): DeliveryMiddleware {
         await next(delivery);
         return;
       } catch (err) {
+        if (isDeliveryAborted(err)) throw err;
         if (delivery.signal.aborted || delivery.stopping.aborted) throw new DeliveryAbortedError();
         const failure = describeFailure(err);
         const policy = options.policy(delivery);

@@ -1,4 +1,4 @@
-import { PartitionLeases } from '@fuze/bus';
+import { type LeaseFence, openFence, PartitionLeases } from '@fuze/bus';
 import type { Logger } from '@fuze/core';
 import type { RetryPolicy } from '@fuze/rules';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -11,6 +11,7 @@ import { composeHandler, type Delivery, type DeliveryHandler, type DeliveryMiddl
 import { type DeliveryMetrics, uncountedDeliveries } from './delivery-metrics.js';
 import { deliveryTelemetry } from './delivery-telemetry.js';
 import { NonRetryableError } from './errors.js';
+import { leaseFencing } from './lease-fencing.js';
 import { PartitionConsumer } from './partition-consumer.js';
 import { retryMiddleware } from './retry-middleware.js';
 import { type DeliveryTuning, defaultDeliveryTuning } from './tuning.js';
@@ -49,7 +50,7 @@ export interface TargetConsumerOptions {
  * - `<p>.deliver.<target>.unordered`: a shared durable every worker pulls from, fully parallel.
  *
  * Every message goes through: telemetry (process span, delivered/latency metrics) → delivery middleware → dead-letter → retry → concurrency limit →
- * attempt middleware → handler. A message is acked once delivered or dead-lettered.
+ * lease fencing → attempt middleware → handler. A message is acked once delivered or dead-lettered.
  */
 export class TargetConsumer {
   readonly tuning: DeliveryTuning;
@@ -87,6 +88,7 @@ export class TargetConsumer {
         ...(options.clock ? { clock: options.clock } : {}),
       }),
       concurrencyLimit(this.tuning.maxConcurrency),
+      leaseFencing(),
       ...(options.middleware?.attempt ?? []),
     );
     this.leases = new PartitionLeases(options.leaseBucket, {
@@ -96,7 +98,7 @@ export class TargetConsumer {
       logger,
       ...(options.memberId ? { memberId: options.memberId } : {}),
       owner: {
-        acquired: (partition) => this.acquired(partition),
+        acquired: (partition, fence) => this.acquired(partition, fence),
         released: (partition) => this.released(partition, this.tuning.releaseGraceMs),
       },
     });
@@ -117,7 +119,7 @@ export class TargetConsumer {
 
   async start(): Promise<void> {
     this.clients = { js: jetstream(this.options.nc), jsm: await jetstreamManager(this.options.nc) };
-    this.unordered = this.partitionConsumer('unordered');
+    this.unordered = this.partitionConsumer('unordered', openFence);
     this.unordered.start();
     await this.leases.start();
   }
@@ -139,9 +141,9 @@ export class TargetConsumer {
    * earlier lease (a self-fenced lease is released without waiting), the new consumer starts
    * once that drain is over, so a partition never has two sessions here.
    */
-  private acquired(partition: number): void {
+  private acquired(partition: number, fence: LeaseFence): void {
     if (this.stopping || !this.clients || this.partitions.has(partition)) return;
-    const consumer = this.partitionConsumer(partition);
+    const consumer = this.partitionConsumer(partition, fence);
     this.partitions.set(partition, consumer);
     const draining = this.draining.get(partition);
     if (!draining) consumer.start();
@@ -158,7 +160,7 @@ export class TargetConsumer {
     if (this.draining.get(partition) === stopped) this.draining.delete(partition);
   }
 
-  private partitionConsumer(partition: number | 'unordered'): PartitionConsumer {
+  private partitionConsumer(partition: number | 'unordered', fence: LeaseFence): PartitionConsumer {
     return new PartitionConsumer({
       ...this.clients!,
       consumer: {
@@ -169,6 +171,7 @@ export class TargetConsumer {
         tuning: this.tuning,
       },
       handler: this.pipeline,
+      fence,
       logger: this.logger,
     });
   }

@@ -1,3 +1,4 @@
+import { openFence } from '@fuze/bus';
 import { createLogger, type DeliveryEnvelope } from '@fuze/core';
 import type { Clock, Delivery } from '../src/index.js';
 import { DeliveryAbortedError } from '../src/index.js';
@@ -46,5 +47,6 @@ export function testDelivery(
     lastAttemptAt: undefined,
     stopping: controllers.stopping.signal,
     signal: controllers.signal.signal,
+    fence: openFence,
   };
 }

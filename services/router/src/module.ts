@@ -1,4 +1,4 @@
-import { leaseTtlMs, openLeaseBucket, PartitionLeases } from '@fuze/bus';
+import { Checkpoint, leaseTtlMs, openCheckpointBucket, openLeaseBucket, PartitionLeases } from '@fuze/bus';
 import { routerShards } from '@fuze/core';
 import type { ServiceModule } from '@fuze/runtime';
 import { RouterCounters } from './router-metrics.js';
@@ -24,13 +24,14 @@ export const routerModule: ServiceModule = {
     await refresher.start();
     const counters = new RouterCounters();
     const shards = new Map<number, ShardRouter>();
+    const checkpoints = await openCheckpointBucket(context.nats, prefix);
     const leases = new PartitionLeases(await openLeaseBucket(context.nats, prefix), {
       group: 'router',
       partitions: routerShards,
       ttlMs: leaseTtlMs,
       logger: context.logger,
       owner: {
-        acquired(shard) {
+        acquired(shard, fence) {
           shards.set(
             shard,
             new ShardRouter(shard, {
@@ -43,6 +44,8 @@ export const routerModule: ServiceModule = {
               rules: () => refresher.current(),
               maxPayloadBytes: () => context.nats.info?.max_payload ?? 1024 * 1024,
               routed: (plan, bus) => counters.record(plan, bus),
+              fence,
+              checkpoint: new Checkpoint(checkpoints, `router.${shard}`),
             }),
           );
         },

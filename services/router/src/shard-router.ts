@@ -1,9 +1,16 @@
-import { decodeEventMessage, type JetStreamPublisher, openResumableDurable } from '@fuze/bus';
+import {
+  type Checkpoint,
+  decodeEventMessage,
+  type JetStreamPublisher,
+  type LeaseFence,
+  openResumableDurable,
+} from '@fuze/bus';
 import { busOfEventSubject, eventsShardFilter, type Logger } from '@fuze/core';
 import { tracingActive } from '@fuze/telemetry';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { type DeliveryPlan, planDeliveries } from './plan-deliveries.js';
 import { RouteTrace } from './route-trace.js';
+import { RoutedPrefix } from './routed-prefix.js';
 import type { RuleSnapshot } from './rule-book.js';
 
 export interface ShardRouterDeps {
@@ -21,13 +28,31 @@ export interface ShardRouterDeps {
   maxPayloadBytes(): number;
   /** Events in flight per shard (publishes pipelined, acks in any order). */
   window?: number;
+  /** The shard's lease: checked before each event's publishes and before its ack. */
+  fence: LeaseFence;
+  /** The shard's routed position (`router.<shard>` in the checkpoints bucket). */
+  checkpoint: Checkpoint;
+  /** How often the routed position is written to the checkpoint; default 1 s. */
+  checkpointEveryMs?: number;
+}
+
+/** The shard's owner can no longer confirm its lease: it stops, and the next owner takes over. */
+export class ShardFencedError extends Error {
+  constructor(shard: number) {
+    super(`router shard ${shard}: the lease can no longer be confirmed; leaving the shard to its next owner`);
+    this.name = 'ShardFencedError';
+  }
 }
 
 /**
  * Routes one shard of the events stream, in stream order: for each event, every delivery
  * publish is issued before the next event's (the publisher keeps call order on one connection),
- * and the event is acked only after all its publishes were acked. On any failure the shard
- * stops without acking and restarts from its ack floor, so nothing is skipped or reordered.
+ * and the event is acked only after all its publishes were acked; one key's deliveries are
+ * stored in routing order (the publisher's ordering key). On any failure the shard stops
+ * without acking and restarts from its ack floor, so nothing is skipped or reordered.
+ *
+ * Fenced: nothing is published or acked once the shard's lease cannot be confirmed, and a
+ * fenced shard does not restart (that would recreate the durable under the next owner).
  */
 export class ShardRouter {
   private messages: ConsumerMessages | undefined;
@@ -50,10 +75,18 @@ export class ShardRouter {
 
   private async runUntilStopped(): Promise<void> {
     while (!this.stopped) {
+      if (!this.deps.fence.mayStart()) {
+        await new Promise((r) => setTimeout(r, 250)); // the lease round stops us
+        continue;
+      }
       try {
         await this.run();
       } catch (err) {
         if (this.stopped) break;
+        if (err instanceof ShardFencedError) {
+          this.deps.logger.warn({ shard: this.shard }, err.message);
+          continue;
+        }
         this.deps.logger.error(
           { err, shard: this.shard },
           'router shard failed; restarting from its ack floor',
@@ -71,24 +104,49 @@ export class ShardRouter {
       filterSubject: eventsShardFilter(this.deps.prefix, this.shard),
       ackWaitMs: 30_000,
       maxAckPending: window * 2,
+      checkpoint: this.deps.checkpoint,
     });
     const messages = await consumer.consume({ max_messages: window });
     this.messages = messages;
     if (this.stopped) messages.stop();
     const inFlight = new Set<Promise<void>>();
+    const routedPrefix = new RoutedPrefix();
+    const saving = setInterval(
+      () => void this.saveCheckpoint(routedPrefix),
+      this.deps.checkpointEveryMs ?? 1_000,
+    );
     let failure: unknown;
-    for await (const msg of messages) {
-      if (this.stopped || failure !== undefined) break;
-      const routed = this.route(msg).catch((err: unknown) => {
-        failure ??= err;
-        messages.stop();
-      });
-      inFlight.add(routed);
-      void routed.finally(() => inFlight.delete(routed));
-      if (inFlight.size >= window) await Promise.race(inFlight);
+    try {
+      for await (const msg of messages) {
+        if (this.stopped || failure !== undefined) break;
+        const seq = msg.seq;
+        routedPrefix.started(seq);
+        const routed = this.route(msg).then(
+          () => routedPrefix.finished(seq),
+          (err: unknown) => {
+            failure ??= err;
+            messages.stop();
+          },
+        );
+        inFlight.add(routed);
+        void routed.finally(() => inFlight.delete(routed));
+        if (inFlight.size >= window) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+    } finally {
+      clearInterval(saving);
     }
-    await Promise.all(inFlight);
+    await this.saveCheckpoint(routedPrefix);
     if (failure !== undefined && !this.stopped) throw failure;
+  }
+
+  /** Writes how far the shard is routed without a gap, while the lease is confirmed. */
+  private async saveCheckpoint(routedPrefix: RoutedPrefix): Promise<void> {
+    const position = routedPrefix.through;
+    if (position <= this.deps.checkpoint.known || !this.deps.fence.maySettle()) return;
+    await this.deps.checkpoint.advance(position).catch((err: unknown) => {
+      this.deps.logger.warn({ err, shard: this.shard }, 'could not save the routing checkpoint; will retry');
+    });
   }
 
   /** Issues this event's publishes synchronously (order), then acks once all are stored. */
@@ -96,6 +154,7 @@ export class ShardRouter {
     const bus = busOfEventSubject(this.deps.prefix, msg.subject) ?? 'default';
     let plan: DeliveryPlan;
     let trace: RouteTrace | undefined;
+    if (!this.deps.fence.mayStart()) return Promise.reject(new ShardFencedError(this.shard));
     try {
       const event = decodeEventMessage(msg.data);
       if (tracingActive()) trace = new RouteTrace(msg, event, bus, `router-${this.shard}`);
@@ -126,7 +185,7 @@ export class ShardRouter {
     if (trace) return this.publishTraced(msg, plan, bus, trace);
     const acks = plan.publishes.map((request) => this.deps.publisher.publish(request));
     return Promise.all(acks).then(() => {
-      msg.ack();
+      this.ack(msg);
       this.deps.routed(plan, bus);
     });
   }
@@ -144,7 +203,7 @@ export class ShardRouter {
     );
     return Promise.all(acks).then(
       () => {
-        msg.ack();
+        this.ack(msg);
         this.deps.routed(plan, bus);
         trace.end();
       },
@@ -153,5 +212,11 @@ export class ShardRouter {
         throw err;
       },
     );
+  }
+
+  /** Acks an event whose deliveries are stored, unless the lease can no longer be confirmed. */
+  private ack(msg: JsMsg): void {
+    if (!this.deps.fence.maySettle()) throw new ShardFencedError(this.shard);
+    msg.ack();
   }
 }

@@ -1,0 +1,88 @@
+import type { FuzeConfig, Logger } from '@fuze/core';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
+import { leaseTtlMs } from './partition-leases.js';
+
+/** The KV buckets Fuze keeps its shared state in, for one stream prefix. */
+export function bucketNames(prefix: string): { leases: string; checkpoints: string } {
+  return { leases: `${prefix}_LEASES`, checkpoints: `${prefix}_CHECKPOINTS` };
+}
+
+interface DesiredBucket {
+  name: string;
+  description: string;
+  ttlMs: number;
+}
+
+function desiredBuckets(prefix: string): DesiredBucket[] {
+  const names = bucketNames(prefix);
+  return [
+    {
+      name: names.leases,
+      description: 'Fuze: partition and shard leases, member heartbeats (entries expire after the TTL)',
+      ttlMs: leaseTtlMs,
+    },
+    {
+      name: names.checkpoints,
+      description: "Fuze: each routing shard's last routed position, so a lost consumer never rewinds",
+      ttlMs: 0,
+    },
+  ];
+}
+
+/**
+ * Creates Fuze's KV buckets with `FUZE_STREAM_REPLICAS` replicas, and brings an existing bucket's
+ * replicas and TTL to what the configuration says, in place (JetStream changes both without
+ * losing entries). Shared state on one replica would let one NATS node stop every router and
+ * dispatcher, so a bucket is never left below the streams' replication.
+ */
+export async function ensureBuckets(
+  jsm: JetStreamManager,
+  streams: FuzeConfig['streams'],
+  logger: Logger,
+): Promise<void> {
+  const kvm = new Kvm(jsm.jetstream());
+  for (const bucket of desiredBuckets(streams.prefix)) {
+    const stream = `KV_${bucket.name}`;
+    let info: Awaited<ReturnType<JetStreamManager['streams']['info']>>;
+    try {
+      info = await jsm.streams.info(stream);
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+      await kvm.create(bucket.name, {
+        history: 1,
+        replicas: streams.replicas,
+        description: bucket.description,
+        ...(bucket.ttlMs > 0 ? { ttl: bucket.ttlMs } : {}),
+      });
+      logger.info({ bucket: bucket.name, replicas: streams.replicas }, 'created KV bucket');
+      continue;
+    }
+    const desired = { num_replicas: streams.replicas, max_age: nanos(bucket.ttlMs) };
+    const current = { num_replicas: info.config.num_replicas, max_age: info.config.max_age };
+    if (current.num_replicas === desired.num_replicas && current.max_age === desired.max_age) continue;
+    await jsm.streams.update(stream, { ...info.config, ...desired });
+    logger.warn(
+      { bucket: bucket.name, from: current, to: desired },
+      'updated KV bucket settings to match the configuration',
+    );
+  }
+}
+
+/**
+ * The bucket of leases and heartbeats. `fuze serve` provisions it (ensureBuckets); an SDK
+ * consumer binds to it, creating it with one replica only when it runs before any Fuze server.
+ */
+export async function openLeaseBucket(
+  nc: NatsConnection,
+  prefix: string,
+  ttlMs: number = leaseTtlMs,
+): Promise<KV> {
+  return new Kvm(nc).create(bucketNames(prefix).leases, { ttl: ttlMs, history: 1 });
+}
+
+/** The bucket of routing checkpoints (no TTL), provisioned by ensureBuckets. */
+export async function openCheckpointBucket(nc: NatsConnection, prefix: string): Promise<KV> {
+  return new Kvm(nc).create(bucketNames(prefix).checkpoints, { history: 1 });
+}
