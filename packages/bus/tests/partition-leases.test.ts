@@ -2,7 +2,7 @@ import { createLogger } from '@fuze/core';
 import { type NatsServerHandle, startNatsServer, waitFor } from '@fuze/test/harness';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openLeaseBucket, PartitionLeases } from '../src/index.js';
+import { type LeaseFence, openLeaseBucket, PartitionLeases } from '../src/index.js';
 
 let server: NatsServerHandle;
 const connections: NatsConnection[] = [];
@@ -18,29 +18,45 @@ afterAll(async () => {
 });
 
 /** A member whose owner records which partitions it is consuming right now. */
-async function member(group: string, partitions: number, consuming: Map<number, string>) {
+async function member(
+  group: string,
+  partitions: number,
+  consuming: Map<number, string>,
+  fences = new Map<number, LeaseFence>(),
+) {
   const nc = await connect({ servers: server.url });
   connections.push(nc);
   const kv = await openLeaseBucket(nc, 'LT', ttlMs);
+  const released: number[] = [];
   const leases: PartitionLeases = new PartitionLeases(kv, {
     group,
     partitions,
     ttlMs,
     logger,
     owner: {
-      acquired(p) {
+      acquired(p, fence) {
+        fences.set(p, fence);
         const other = consuming.get(p);
         if (other !== undefined)
           throw new Error(`partition ${p} taken by ${leases.memberId} while ${other} consumes it`);
         consuming.set(p, leases.memberId);
       },
       async released(p) {
+        released.push(p);
         if (consuming.get(p) === leases.memberId) consuming.delete(p);
       },
     },
   });
   await leases.start();
-  return { leases, nc };
+  return { leases, nc, kv, fences, released };
+}
+
+/** Holds the event loop, as a stopped (SIGSTOP) or starved process would: no timer runs meanwhile. */
+function freeze(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy: nothing else of this process runs
+  }
 }
 
 function everyPartitionOwned(consuming: Map<number, string>, partitions: number) {
@@ -104,5 +120,56 @@ describe('PartitionLeases', () => {
     });
     await a.leases.stop();
     await b.leases.stop().catch(() => {});
+  });
+
+  test('a member frozen past 3/4 of its TTL is fenced the moment it resumes, before any timer of its own runs', async () => {
+    const a = await member('frozen', 1, new Map());
+    const fence = a.fences.get(0)!;
+    expect(fence.mayStart()).toBe(true);
+    expect(fence.maySettle()).toBe(true);
+    freeze(ttlMs * 0.8);
+    // Synchronously after the pause: no attempt, no ack, even though no lease round ran yet.
+    expect(fence.mayStart()).toBe(false);
+    expect(fence.maySettle()).toBe(false);
+    await a.leases.stop();
+  });
+
+  test('a lease taken by another member ends its fence for good; each owner holds a greater token', async () => {
+    const a = await member('stolen', 1, new Map());
+    const first = a.fences.get(0)!;
+    // The intruder: the lease expired while a could not reach NATS, and another member took it.
+    await a.kv.delete('lease.stolen.0');
+    const intruderRevision = await a.kv.create('lease.stolen.0', 'intruder');
+    await waitFor(() => a.released.includes(0), { timeoutMs: 10_000, message: 'loss not noticed' });
+    expect(first.mayStart()).toBe(false);
+    expect(first.maySettle()).toBe(false);
+    expect(intruderRevision).toBeGreaterThan(first.token);
+    // The intruder leaves; a takes the partition again, with a newer token.
+    await a.kv.delete('lease.stolen.0');
+    await waitFor(() => a.fences.get(0) !== first, { timeoutMs: 10_000, message: 'not taken back' });
+    const second = a.fences.get(0)!;
+    expect(second.token).toBeGreaterThan(intruderRevision);
+    expect(second.mayStart()).toBe(true);
+    expect(first.maySettle()).toBe(false);
+    await a.leases.stop();
+  });
+
+  test('a graceful hand-over lets the old owner settle while it drains, and no longer after', async () => {
+    const fencesA = new Map<number, LeaseFence>();
+    const a = await member('handover', 2, new Map(), fencesA);
+    await waitFor(() => a.leases.ownedPartitions().length === 2, {
+      timeoutMs: 10_000,
+      message: 'a owns both',
+    });
+    const b = await member('handover', 2, new Map());
+    await waitFor(() => a.released.length === 1 && b.leases.ownedPartitions().length === 1, {
+      timeoutMs: 10_000,
+      message: 'not handed over',
+    });
+    const given = a.released[0]!;
+    expect(fencesA.get(given)!.maySettle()).toBe(false);
+    expect(b.fences.get(given)!.token).toBeGreaterThan(fencesA.get(given)!.token);
+    await a.leases.stop();
+    await b.leases.stop();
   });
 });

@@ -196,4 +196,35 @@ describe('TargetConsumer', () => {
     await waitFor(() => seenBy.size === 400, { message: 'every unordered delivery' });
     await Promise.all([a.stop(), b.stop()]);
   });
+
+  test('a worker frozen past its lease acks nothing it finished while frozen: the delivery comes again, in order', async () => {
+    const prefix = await provisionStreams(nc);
+    const seen: number[] = [];
+    const handler = async (delivery: Delivery) => {
+      const { n } = eventOf(delivery);
+      seen.push(n);
+      // The first attempt of event 1 stalls the whole process past 3/4 of the lease TTL (1.5 s),
+      // as a SIGSTOP or a starved event loop would.
+      if (n === 1 && seen.length === 1) freeze(1_300);
+    };
+    const worker = await startWorker(server.url, prefix, { target: 'frozen', partitions: 1, handler });
+    await publishDeliveries(
+      publisher,
+      prefix,
+      1,
+      [1, 2, 3].map((n) => envelopeFor('frozen', 'a', n)),
+    );
+    await waitFor(() => seen.includes(3), { timeoutMs: 20_000, message: 'events 1-3 delivered' });
+    // Event 1 was done, but its ack was fenced: it came again before 2, and 2 waited for it.
+    expect(seen).toEqual([1, 1, 2, 3]);
+    await worker.stop();
+  });
 });
+
+/** Holds the event loop, as a stopped (SIGSTOP) or starved process would: no timer runs meanwhile. */
+function freeze(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy: nothing else of this process runs
+  }
+}
