@@ -34,6 +34,8 @@ export interface SessionOptions {
   logger: Logger;
 }
 
+const ackConfirmTimeoutMs = 5_000;
+
 interface Held {
   msg: JsMsg;
   headers: HeaderReader;
@@ -206,10 +208,19 @@ export class PartitionSession {
       return false;
     }
     const current = this.held.get(delivery.streamSeq)?.msg ?? msg;
-    current.ack();
     this.held.delete(delivery.streamSeq);
     acked.add(delivery.streamSeq);
-    return true;
+    if (mode === 'shared') {
+      current.ack();
+      return true;
+    }
+    // The key's next event waits until the server confirms this ack: an ack lost on the way
+    // would leave this event below the ack floor, and a new owner would redeliver it after the
+    // newer one. (A redelivery to this worker is re-acked from `acked`, not delivered again.)
+    const confirmed = await current.ackAck({ timeout: ackConfirmTimeoutMs }).catch(() => false);
+    if (!confirmed && !this.closing)
+      this.endWith(`the ack of stream sequence ${streamSequence} was not confirmed`);
+    return confirmed;
   }
 
   /** Messages this session gives up: shared ones go back to the others at once. */
