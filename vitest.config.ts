@@ -9,7 +9,11 @@ const everyTest = ['packages/*/tests/**/*.test.ts', 'services/*/tests/**/*.test.
  * up as an event first delivered after a later one of its key. The drills test Fuze, not that
  * bug's odds on a starved machine; #17 has to fix the bug itself.
  */
-const drills = ['services/dispatcher/tests/order-under-failure.test.ts', 'test/router-faults.test.ts'];
+const drills = [
+  'services/dispatcher/tests/order-under-failure.test.ts',
+  'test/router-faults.test.ts',
+  'test/cluster-drills.test.ts',
+];
 
 // Workspace packages export their TypeScript source under the `@fuze/source` condition,
 // so tests run against src/ with no build step.

@@ -2,6 +2,7 @@ export { fuzeBinary } from './fuze-binary.js';
 export { type FuzeProcess, spawnFuze } from './fuze-process.js';
 export { type InProcessFuze, startInProcessFuze } from './in-process-fuze.js';
 export { metricValue } from './metrics-text.js';
+export { type NatsClusterHandle, startNatsCluster } from './nats-cluster.js';
 export { type NatsServerHandle, type StartNatsServerOptions, startNatsServer } from './nats-server.js';
 export { freePort, freePorts } from './ports.js';
 export {

@@ -15,6 +15,7 @@ export interface PartitionConsumerOptions {
   jsm: JetStreamManager;
   consumer: DeliveryConsumerSpec;
   handler: DeliveryHandler;
+  confirmAcks(): Promise<boolean>;
   /** The partition's lease (`openFence` for the unordered subject). */
   fence: LeaseFence;
   logger: Logger;
@@ -74,6 +75,7 @@ export class PartitionConsumer {
         partition: consumer.partition,
         mode: consumer.partition === 'unordered' ? 'shared' : 'exclusive',
         fence: this.options.fence,
+        confirmAcks: this.options.confirmAcks,
         handler: this.options.handler,
         tuning: consumer.tuning,
         acked: this.acked,

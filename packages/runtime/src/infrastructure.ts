@@ -46,6 +46,13 @@ export async function startInfrastructure(
     stops.push(async () => {
       if (!nats.isClosed()) await nats.drain();
     });
+    const natsVersion = nats.info?.version ?? 'unknown';
+    logger.info({ natsVersion }, 'connected to NATS');
+    if (config.streams.replicas > 1 && /^2\.[0-9]\./.test(natsVersion))
+      logger.warn(
+        { natsVersion, replicas: config.streams.replicas },
+        'nats-server before 2.10 runs replicated streams, but a 2.9 cluster lost stream quorum after a node restart in our drills; run 2.10 or later in production (docs/operations.md, "NATS in production")',
+      );
     const jsm = await jetstreamManager(nats);
     const streams = await ensureTopology(jsm, config.streams, logger);
     const publisher = new JetStreamPublisher(nats);
