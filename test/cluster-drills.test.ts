@@ -176,6 +176,7 @@ const faults: Fault[] = [
 describe.each(faults)('3-node cluster drill', (fault) => {
   test(`${fault.name}: ${events} events over ${keys} keys, 10% failing`, async () => {
     const prefix = `CD${++drills}`;
+    await cluster.ready(); // the previous drill's node is back and a peer again
     const fuze = [startFuze(prefix), startFuze(prefix), startFuze(prefix)];
     await Promise.all(fuze.map((p) => p.waitForLog('fuze is running', 90_000)));
     const firstArrival = receiver.arrivals.length;

@@ -12,7 +12,10 @@ export interface NatsClusterHandle {
   node(name: string): NatsServerHandle & { name: string };
   /** The node leading a stream's Raft group (a KV bucket's stream is `KV_<bucket>`). */
   leaderOf(stream: string): Promise<string>;
-  /** Resolves once JetStream answers through the cluster (a meta leader is elected). */
+  /**
+   * Resolves once JetStream answers through the cluster (a meta leader is elected) and a stream
+   * with one replica per node can be created: every node is up and a peer.
+   */
   ready(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -69,7 +72,11 @@ export async function startNatsCluster(size = 3): Promise<NatsClusterHandle> {
         try {
           const nc = await connect({ servers: nodes.map((n) => n.url), timeout: 2_000 });
           try {
-            await (await jetstreamManager(nc)).getAccountInfo();
+            const jsm = await jetstreamManager(nc);
+            await jsm.getAccountInfo();
+            const probe = `READY_${Date.now()}`;
+            await jsm.streams.add({ name: probe, subjects: [`ready.${probe}`], num_replicas: nodes.length });
+            await jsm.streams.delete(probe);
             return;
           } finally {
             await nc.close();

@@ -24,3 +24,4 @@ export {
 } from './publisher.js';
 export { openResumableDurable, type ResumableDurableOptions } from './resumable-durable.js';
 export { desiredStreams, ensureTopology } from './topology.js';
+export { isJetStreamUnavailable, whileUnavailable } from './while-unavailable.js';

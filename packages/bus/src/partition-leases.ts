@@ -4,6 +4,7 @@ import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { GroupMembers } from './group-members.js';
 import { HeldLease, type LeaseFence, monotonicNow } from './lease-fence.js';
+import { whileUnavailable } from './while-unavailable.js';
 
 /** What the owner of partitions does when it gains or must give one up. */
 export interface PartitionOwner {
@@ -79,8 +80,13 @@ export class PartitionLeases {
   }
 
   async start(): Promise<void> {
-    await this.kv.put(this.memberKey(), String(Date.now()));
-    await this.members.start();
+    const { logger } = this.options;
+    await whileUnavailable(
+      'joining a lease group',
+      () => this.kv.put(this.memberKey(), String(Date.now())),
+      logger,
+    );
+    await whileUnavailable('watching a lease group', () => this.members.start(), logger);
     await this.tick();
     this.timer = setInterval(
       () => {

@@ -7,6 +7,7 @@ import {
   natsAnswers,
   natsMissingError,
   startEmbeddedNatsServer,
+  whileUnavailable,
 } from '@fuze/bus';
 import type { FuzeConfig, Logger } from '@fuze/core';
 import { findApiKey, openDatabase } from '@fuze/db';
@@ -54,7 +55,11 @@ export async function startInfrastructure(
         'nats-server before 2.10 runs replicated streams, but a 2.9 cluster lost stream quorum after a node restart in our drills; run 2.10 or later in production (docs/operations.md, "NATS in production")',
       );
     const jsm = await jetstreamManager(nats);
-    const streams = await ensureTopology(jsm, config.streams, logger);
+    const streams = await whileUnavailable(
+      'provisioning streams and buckets',
+      () => ensureTopology(jsm, config.streams, logger),
+      logger,
+    );
     const publisher = new JetStreamPublisher(nats);
     stops.push(() => publisher.close());
 

@@ -1,4 +1,4 @@
-import { type JetStreamPublisher, openLeaseBucket } from '@fuze/bus';
+import { type JetStreamPublisher, openLeaseBucket, whileUnavailable } from '@fuze/bus';
 import type { Logger } from '@fuze/core';
 import type { FuzeDb } from '@fuze/db';
 import {
@@ -49,7 +49,11 @@ export interface RunningDispatcher {
 export async function startDispatcher(options: DispatcherOptions): Promise<RunningDispatcher> {
   const { logger } = options;
   const tuning = { ...defaultDeliveryTuning, ...options.tuning };
-  const leaseBucket = await openLeaseBucket(options.nc, options.streamPrefix, tuning.leaseTtlMs);
+  const leaseBucket = await whileUnavailable(
+    'opening the lease bucket',
+    () => openLeaseBucket(options.nc, options.streamPrefix, tuning.leaseTtlMs),
+    options.logger,
+  );
   const deadLetters = jetStreamDeadLetterSink(options.publisher, options.streamPrefix);
   let targets: TargetCatalog = new Map();
   const running = new Map<string, TargetConsumer>();

@@ -1,4 +1,11 @@
-import { Checkpoint, leaseTtlMs, openCheckpointBucket, openLeaseBucket, PartitionLeases } from '@fuze/bus';
+import {
+  Checkpoint,
+  leaseTtlMs,
+  openCheckpointBucket,
+  openLeaseBucket,
+  PartitionLeases,
+  whileUnavailable,
+} from '@fuze/bus';
 import { routerShards } from '@fuze/core';
 import type { ServiceModule } from '@fuze/runtime';
 import { RouterCounters } from './router-metrics.js';
@@ -24,8 +31,17 @@ export const routerModule: ServiceModule = {
     await refresher.start();
     const counters = new RouterCounters();
     const shards = new Map<number, ShardRouter>();
-    const checkpoints = await openCheckpointBucket(context.nats, prefix);
-    const leases = new PartitionLeases(await openLeaseBucket(context.nats, prefix), {
+    const checkpoints = await whileUnavailable(
+      'opening the checkpoints bucket',
+      () => openCheckpointBucket(context.nats, prefix),
+      context.logger,
+    );
+    const leaseBucket = await whileUnavailable(
+      'opening the lease bucket',
+      () => openLeaseBucket(context.nats, prefix),
+      context.logger,
+    );
+    const leases = new PartitionLeases(leaseBucket, {
       group: 'router',
       partitions: routerShards,
       ttlMs: leaseTtlMs,

@@ -1,0 +1,37 @@
+import type { Logger } from '@fuze/core';
+import { JetStreamApiError } from '@nats-io/jetstream';
+
+/**
+ * True for errors JetStream gives while a cluster elects leaders or a node catches up (timeouts,
+ * no responders, "temporarily unavailable"): worth retrying, unlike a refusal.
+ */
+export function isJetStreamUnavailable(err: unknown): boolean {
+  if (err instanceof JetStreamApiError) return err.status === 503 || err.code === 10_008;
+  if (!(err instanceof Error)) return false;
+  return (
+    err.name === 'TimeoutError' || /timeout|no responders|temporarily unavailable|503/i.test(err.message)
+  );
+}
+
+/**
+ * Runs `action`, retrying while JetStream is unavailable, for up to `forMs` (default 60 s): a
+ * process started while its cluster elects a leader waits instead of exiting.
+ */
+export async function whileUnavailable<T>(
+  what: string,
+  action: () => Promise<T>,
+  logger: Logger,
+  forMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + forMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await action();
+    } catch (err) {
+      if (!isJetStreamUnavailable(err) || Date.now() > deadline) throw err;
+      const delay = Math.min(2_000, 100 * 2 ** attempt);
+      logger.warn({ err, attempt, retryInMs: delay }, `${what}: JetStream unavailable; retrying`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
