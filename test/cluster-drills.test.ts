@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { adminModule } from '@fuze/admin';
@@ -235,8 +236,19 @@ describe.each(faults)('3-node cluster drill', (fault) => {
         `delivered ${report.delivered}, lost ${report.lost}, duplicates ${report.duplicates}, ` +
         `first deliveries out of order ${report.outOfOrder}, stale (older after newer) ${report.stale}, ` +
         `rewound (delivered >5 s before the fault, then again) ${report.rewound}, ` +
-        `longest delivery pause after the fault ${report.longestPauseMs} ms, ${receiver.failed} requests failed on purpose`,
+        `longest a key waited for its next delivery after the fault ${report.longestPauseMs} ms, ${receiver.failed} requests failed on purpose`,
     );
+    if (report.stale + report.outOfOrder + report.lost > 0) {
+      for (const key of report.staleKeys.slice(0, 5)) {
+        const list = arrivals()
+          .filter((a) => accepted.get(a.id)!.key === key)
+          .map((a) => `${accepted.get(a.id)!.seq}@${a.at - faultStartedAt}`);
+        console.error(`${key} (stream seq @ ms after the fault): ${list.join(' ')}`);
+      }
+      const logs = await makeTempDir('fuze-drill-logs-');
+      for (const [i, p] of fuze.entries()) await writeFile(`${logs}/fuze-${i}.log`, p.output());
+      console.error(`process logs kept in ${logs}`);
+    }
     expect(report.lost).toBe(0);
     expect(report.outOfOrder).toBe(0);
     expect(report.stale).toBe(0);
@@ -260,14 +272,17 @@ function measure(
   let stale = 0;
   let rewound = 0;
   let longestPauseMs = 0;
-  let previousAt = faultStartedAt;
+  const staleKeys = new Set<string>();
+  const lastAt = new Map<string, number>();
   for (const { id, at } of arrivals) {
     const { key, seq } = accepted.get(id)!;
-    if (at >= faultStartedAt) {
-      longestPauseMs = Math.max(longestPauseMs, at - previousAt);
-      previousAt = at;
+    // The longest a key went without a delivery after the fault (each key gets one every ~0.3 s).
+    if (at >= faultStartedAt) longestPauseMs = Math.max(longestPauseMs, at - (lastAt.get(key) ?? faultStartedAt));
+    lastAt.set(key, at);
+    if ((highestSeq.get(key) ?? 0) > seq) {
+      stale += 1;
+      staleKeys.add(key);
     }
-    if ((highestSeq.get(key) ?? 0) > seq) stale += 1;
     highestSeq.set(key, Math.max(highestSeq.get(key) ?? 0, seq));
     const first = firstAt.get(id);
     if (first !== undefined) {
@@ -281,5 +296,14 @@ function measure(
     highestFirstSeq.set(key, Math.max(highestFirstSeq.get(key) ?? 0, seq));
   }
   const lost = [...accepted.keys()].filter((id) => !firstAt.has(id)).length;
-  return { delivered: firstAt.size, lost, duplicates, outOfOrder, stale, rewound, longestPauseMs };
+  return {
+    delivered: firstAt.size,
+    lost,
+    duplicates,
+    outOfOrder,
+    stale,
+    staleKeys: [...staleKeys],
+    rewound,
+    longestPauseMs,
+  };
 }

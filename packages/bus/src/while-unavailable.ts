@@ -6,11 +6,13 @@ import { JetStreamApiError } from '@nats-io/jetstream';
  * no responders, "temporarily unavailable"): worth retrying, unlike a refusal.
  */
 export function isJetStreamUnavailable(err: unknown): boolean {
-  if (err instanceof JetStreamApiError) return err.status === 503 || err.code === 10_008;
-  if (!(err instanceof Error)) return false;
-  return (
-    err.name === 'TimeoutError' || /timeout|no responders|temporarily unavailable|503/i.test(err.message)
-  );
+  // nats.js wraps the cause (e.g. JetStreamNotEnabled caused by NoResponders): look down the chain.
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof JetStreamApiError && (e.status === 503 || e.code === 10_008)) return true;
+    if (/^(TimeoutError|NoResponders|JetStreamNotEnabled)$/.test(e.name)) return true;
+    if (/timeout|no responders|temporarily unavailable|not enabled/i.test(e.message)) return true;
+  }
+  return false;
 }
 
 /**
