@@ -1,6 +1,8 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { adminModule } from '@fuze/admin';
 import { eventPublishRequest, JetStreamPublisher } from '@fuze/bus';
 import {
@@ -238,14 +240,15 @@ describe.each(faults)('3-node cluster drill', (fault) => {
         `rewound (delivered >5 s before the fault, then again) ${report.rewound}, ` +
         `longest a key waited for its next delivery after the fault ${report.longestPauseMs} ms, ${receiver.failed} requests failed on purpose`,
     );
-    if (report.stale + report.outOfOrder + report.lost > 0) {
-      for (const key of report.staleKeys.slice(0, 5)) {
+    if (report.stale + report.outOfOrder + report.lost > 0 || process.env['FUZE_DRILL_LOGS']) {
+      console.error(`longest wait: ${JSON.stringify(report.longestPause)}`);
+      for (const key of [...report.staleKeys.slice(0, 5), report.longestPause.key]) {
         const list = arrivals()
           .filter((a) => accepted.get(a.id)!.key === key)
           .map((a) => `${accepted.get(a.id)!.seq}@${a.at - faultStartedAt}`);
         console.error(`${key} (stream seq @ ms after the fault): ${list.join(' ')}`);
       }
-      const logs = await makeTempDir('fuze-drill-logs-');
+      const logs = await mkdtemp(join(tmpdir(), 'fuze-drill-logs-')); // kept: for whoever reads the failure
       for (const [i, p] of fuze.entries()) await writeFile(`${logs}/fuze-${i}.log`, p.output());
       console.error(`process logs kept in ${logs}`);
     }
@@ -273,11 +276,15 @@ function measure(
   let rewound = 0;
   let longestPauseMs = 0;
   const staleKeys = new Set<string>();
+  let longestPause = { key: '', endedAt: 0 };
   const lastAt = new Map<string, number>();
   for (const { id, at } of arrivals) {
     const { key, seq } = accepted.get(id)!;
     // The longest a key went without a delivery after the fault (each key gets one every ~0.3 s).
-    if (at >= faultStartedAt) longestPauseMs = Math.max(longestPauseMs, at - (lastAt.get(key) ?? faultStartedAt));
+    if (at >= faultStartedAt && at - (lastAt.get(key) ?? faultStartedAt) > longestPauseMs) {
+      longestPauseMs = at - (lastAt.get(key) ?? faultStartedAt);
+      longestPause = { key, endedAt: at - faultStartedAt };
+    }
     lastAt.set(key, at);
     if ((highestSeq.get(key) ?? 0) > seq) {
       stale += 1;
@@ -305,5 +312,6 @@ function measure(
     staleKeys: [...staleKeys],
     rewound,
     longestPauseMs,
+    longestPause,
   };
 }

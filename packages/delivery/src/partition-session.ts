@@ -90,6 +90,7 @@ export class PartitionSession {
     const consumer = this.options.js.consumers.getConsumerFromInfo(info);
     this.messages = await consumer.consume({
       max_messages: this.options.tuning.pullBatch,
+      expires: this.options.tuning.pullExpiresMs,
       callback: (msg) => this.onMessage(msg),
     });
     void this.watch(this.messages);
