@@ -11,10 +11,12 @@ import {
   type InProcessFuze,
   makeTempDir,
   type NatsClusterHandle,
+  type NatsServerHandle,
   removeTempDir,
   spawnFuze,
   startInProcessFuze,
   startNatsCluster,
+  startNatsServer,
   type TestDatabase,
   waitFor,
 } from '@fuze/test/harness';
@@ -22,8 +24,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 /**
- * Per-key order on a 3-node JetStream cluster (R3 streams and buckets) while a node, a process or
- * a lease owner fails, with 10% of the target's answers failing. Suite size keeps each drill
+ * Per-key order on a 3-node JetStream cluster (R3 streams and buckets) and on one nats-server,
+ * while a node, a process or a lease owner fails, with 10% of the target's answers failing. Suite size keeps each drill
  * under a minute; `npm run drills` runs them at full size (20,000 events over 200 keys).
  */
 const full = process.env['FUZE_DRILL_SIZE'] === 'full';
@@ -32,6 +34,8 @@ const keys = full ? 200 : 50;
 const perSecond = full ? 500 : 150;
 
 let cluster: NatsClusterHandle;
+let single: NatsServerHandle;
+let singleNc: NatsConnection;
 let db: TestDatabase;
 let control: InProcessFuze;
 let nc: NatsConnection;
@@ -84,8 +88,35 @@ class Receiver {
   }
 }
 
+/** Where a drill runs: the 3-node cluster (R3), or one nats-server (R1). */
+interface Topology {
+  name: string;
+  url(): string;
+  replicas: string;
+  nc(): NatsConnection;
+  /** Resolves once every node is up and a peer again (after the previous drill's fault). */
+  ready(): Promise<void>;
+}
+
+const clusterTopology: Topology = {
+  name: '3-node cluster',
+  url: () => cluster.url,
+  replicas: '3',
+  nc: () => nc,
+  ready: () => cluster.ready(),
+};
+const singleTopology: Topology = {
+  name: 'single node',
+  url: () => single.url,
+  replicas: '1',
+  nc: () => singleNc,
+  ready: async () => {},
+};
+
 beforeAll(async () => {
   cluster = await startNatsCluster(3);
+  single = await startNatsServer();
+  singleNc = await connect({ servers: single.url, noAsyncTraces: true, maxReconnectAttempts: -1 });
   db = await createTestDatabase();
   dataDir = await makeTempDir('fuze-cd-');
   receiver = new Receiver();
@@ -108,6 +139,8 @@ afterAll(async () => {
   for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
   await Promise.all(processes.map((p) => p.exited));
   await nc?.close();
+  await singleNc?.close();
+  await single?.[Symbol.asyncDispose]();
   await control?.stop();
   await receiver?.close();
   await db?.drop();
@@ -115,12 +148,12 @@ afterAll(async () => {
   await removeTempDir(dataDir);
 });
 
-function startFuze(prefix: string): FuzeProcess {
+function startFuze(topology: Topology, prefix: string): FuzeProcess {
   const p = spawnFuze(['serve', '--services', 'router,dispatcher'], {
-    FUZE_NATS_URL: cluster.url,
+    FUZE_NATS_URL: topology.url(),
     FUZE_DATABASE_URL: db.url,
     FUZE_STREAM_PREFIX: prefix,
-    FUZE_STREAM_REPLICAS: '3',
+    FUZE_STREAM_REPLICAS: topology.replicas,
     FUZE_DATA_DIR: dataDir,
     FUZE_METRICS_PORT: '0',
     FUZE_LOG_LEVEL: 'info',
@@ -132,7 +165,7 @@ function startFuze(prefix: string): FuzeProcess {
 interface Fault {
   /** What the drill breaks, a third of the way into the load. */
   name: string;
-  inject(ctx: { prefix: string; fuze: FuzeProcess[] }): Promise<void>;
+  inject(ctx: { topology: Topology; prefix: string; fuze: FuzeProcess[] }): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -144,122 +177,148 @@ async function killNodeLeading(stream: string): Promise<void> {
   await node.restart();
 }
 
-const faults: Fault[] = [
-  {
-    name: "kill -9 the events stream's leader node, restart it 5 s later",
-    inject: ({ prefix }) => killNodeLeading(`${prefix}_EVENTS`),
+const processKill: Fault = {
+  name: 'kill -9 a router+dispatcher process, restart it 3 s later',
+  async inject({ topology, prefix, fuze }) {
+    const victim = fuze[0]!;
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    await sleep(3_000);
+    const again = startFuze(topology, prefix);
+    fuze[0] = again;
+    await again.waitForLog('fuze is running', 90_000);
   },
-  {
-    name: "kill -9 the lease bucket's leader node, restart it 5 s later",
-    inject: ({ prefix }) => killNodeLeading(`KV_${prefix}_LEASES`),
+};
+
+const processPause: Fault = {
+  name: 'SIGSTOP a lease owner for 12 s (past its 5 s lease), then SIGCONT',
+  async inject({ fuze }) {
+    const victim = fuze[0]!;
+    victim.child.kill('SIGSTOP');
+    await sleep(12_000);
+    victim.child.kill('SIGCONT');
   },
-  {
-    name: 'kill -9 a router+dispatcher process, restart it 3 s later',
-    async inject({ prefix, fuze }) {
-      const victim = fuze[0]!;
-      victim.child.kill('SIGKILL');
-      await victim.exited;
-      await sleep(3_000);
-      const again = startFuze(prefix);
-      fuze[0] = again;
-      await again.waitForLog('fuze is running', 90_000);
+};
+
+const drillsOf: Array<[Topology, Fault]> = [
+  [
+    clusterTopology,
+    {
+      name: "kill -9 the events stream's leader node, restart it 5 s later",
+      inject: ({ prefix }) => killNodeLeading(`${prefix}_EVENTS`),
     },
-  },
-  {
-    name: 'SIGSTOP a lease owner for 12 s (past its 5 s lease), then SIGCONT',
-    async inject({ fuze }) {
-      const victim = fuze[0]!;
-      victim.child.kill('SIGSTOP');
-      await sleep(12_000);
-      victim.child.kill('SIGCONT');
+  ],
+  [
+    clusterTopology,
+    {
+      name: "kill -9 the lease bucket's leader node, restart it 5 s later",
+      inject: ({ prefix }) => killNodeLeading(`KV_${prefix}_LEASES`),
     },
-  },
+  ],
+  [clusterTopology, processKill],
+  [clusterTopology, processPause],
+  [
+    singleTopology,
+    {
+      name: 'kill -9 the nats-server, restart it 3 s later',
+      async inject() {
+        await single.kill();
+        await sleep(3_000);
+        await single.restart();
+      },
+    },
+  ],
+  [singleTopology, processKill],
+  [singleTopology, processPause],
 ];
 
-describe.each(faults)('3-node cluster drill', (fault) => {
-  test(`${fault.name}: ${events} events over ${keys} keys, 10% failing`, async () => {
-    const prefix = `CD${++drills}`;
-    await cluster.ready(); // the previous drill's node is back and a peer again
-    const fuze = [startFuze(prefix), startFuze(prefix), startFuze(prefix)];
-    await Promise.all(fuze.map((p) => p.waitForLog('fuze is running', 90_000)));
-    const firstArrival = receiver.arrivals.length;
+describe('per-key order under faults', () => {
+  for (const [topology, fault] of drillsOf)
+    test(`${topology.name}: ${fault.name}: ${events} events over ${keys} keys, 10% failing`, async () => {
+      const prefix = `CD${++drills}`;
+      await topology.ready();
+      const fuze = [startFuze(topology, prefix), startFuze(topology, prefix), startFuze(topology, prefix)];
+      await Promise.all(fuze.map((p) => p.waitForLog('fuze is running', 90_000)));
+      const firstArrival = receiver.arrivals.length;
 
-    // Load: events over `keys` keys at a steady pace; the bus's order is the stream sequence.
-    const publisher = new JetStreamPublisher(nc, { giveUpAfterMs: 120_000 });
-    const accepted = new Map<string, { key: string; seq: number }>();
-    let rejected = 0;
-    const publishes: Promise<void>[] = [];
-    let faultStartedAt = 0;
-    let faultDone: Promise<void> | undefined;
-    const batch = Math.max(1, Math.round(perSecond / 10));
-    for (let i = 0; i < events; i++) {
-      const key = `k${i % keys}`;
-      const id = `${prefix}-${i}`;
-      const request = eventPublishRequest(prefix, 'default', {
-        specversion: '1.0',
-        id,
-        source: '/drill',
-        type: 'com.drill.tick',
-        partitionkey: key,
-        data: { key, i },
+      // Load: events over `keys` keys at a steady pace; the bus's order is the stream sequence.
+      const publisher = new JetStreamPublisher(topology.nc(), { giveUpAfterMs: 120_000 });
+      const accepted = new Map<string, { key: string; seq: number }>();
+      let rejected = 0;
+      const publishes: Promise<void>[] = [];
+      let faultStartedAt = 0;
+      let faultDone: Promise<void> | undefined;
+      const batch = Math.max(1, Math.round(perSecond / 10));
+      for (let i = 0; i < events; i++) {
+        const key = `k${i % keys}`;
+        const id = `${prefix}-${i}`;
+        const request = eventPublishRequest(prefix, 'default', {
+          specversion: '1.0',
+          id,
+          source: '/drill',
+          type: 'com.drill.tick',
+          partitionkey: key,
+          data: { key, i },
+        });
+        publishes.push(
+          publisher.publish(request).then(
+            (ack) => void accepted.set(id, { key, seq: ack.seq }),
+            () => {
+              rejected += 1;
+            },
+          ),
+        );
+        if (i === Math.floor(events / 3)) {
+          faultStartedAt = Date.now();
+          faultDone = fault.inject({ topology, prefix, fuze });
+        }
+        if (i % batch === batch - 1) await sleep(100);
+      }
+      await Promise.all(publishes);
+      await faultDone;
+      await publisher.close();
+
+      const arrivals = () => receiver.arrivals.slice(firstArrival).filter((a) => accepted.has(a.id));
+      const delivered = () => new Set(arrivals().map((a) => a.id));
+      await waitFor(() => delivered().size >= accepted.size, {
+        timeoutMs: 180_000,
+        intervalMs: 500,
+        message: `every accepted event delivered (${accepted.size})`,
+      }).catch((err: unknown) => {
+        console.error(`delivered ${delivered().size} of ${accepted.size}`);
+        for (const p of fuze) console.error(`--- fuze ${p.child.pid}\n${p.output().slice(-4_000)}`);
+        throw err;
       });
-      publishes.push(
-        publisher.publish(request).then(
-          (ack) => void accepted.set(id, { key, seq: ack.seq }),
-          () => void (rejected += 1),
-        ),
+      await sleep(3_000); // let late redeliveries land before counting
+
+      const report = measure(arrivals(), accepted, faultStartedAt);
+      console.info(
+        `${topology.name} drill (${fault.name}): accepted ${accepted.size}, publish failures ${rejected}, ` +
+          `delivered ${report.delivered}, lost ${report.lost}, duplicates ${report.duplicates}, ` +
+          `first deliveries out of order ${report.outOfOrder}, stale (older after newer) ${report.stale}, ` +
+          `rewound (delivered >5 s before the fault, then again) ${report.rewound}, ` +
+          `longest a key waited for its next delivery after the fault ${report.longestPauseMs} ms, ${receiver.failed} requests failed on purpose`,
       );
-      if (i === Math.floor(events / 3)) {
-        faultStartedAt = Date.now();
-        faultDone = fault.inject({ prefix, fuze });
+      if (report.stale + report.outOfOrder + report.lost > 0 || process.env['FUZE_DRILL_LOGS']) {
+        console.error(`longest wait: ${JSON.stringify(report.longestPause)}`);
+        for (const key of [...report.staleKeys.slice(0, 5), report.longestPause.key]) {
+          const list = arrivals()
+            .filter((a) => accepted.get(a.id)!.key === key)
+            .map((a) => `${accepted.get(a.id)!.seq}@${a.at - faultStartedAt}`);
+          console.error(`${key} (stream seq @ ms after the fault): ${list.join(' ')}`);
+        }
+        const logs = await mkdtemp(join(tmpdir(), 'fuze-drill-logs-')); // kept: for whoever reads the failure
+        for (const [i, p] of fuze.entries()) await writeFile(`${logs}/fuze-${i}.log`, p.output());
+        console.error(`process logs kept in ${logs}`);
       }
-      if (i % batch === batch - 1) await sleep(100);
-    }
-    await Promise.all(publishes);
-    await faultDone;
-    await publisher.close();
+      expect(report.lost).toBe(0);
+      expect(report.outOfOrder).toBe(0);
+      expect(report.stale).toBe(0);
+      expect(report.rewound).toBe(0);
 
-    const arrivals = () => receiver.arrivals.slice(firstArrival).filter((a) => accepted.has(a.id));
-    const delivered = () => new Set(arrivals().map((a) => a.id));
-    await waitFor(() => delivered().size >= accepted.size, {
-      timeoutMs: 180_000,
-      intervalMs: 500,
-      message: `every accepted event delivered (${accepted.size})`,
-    }).catch((err: unknown) => {
-      console.error(`delivered ${delivered().size} of ${accepted.size}`);
-      for (const p of fuze) console.error(`--- fuze ${p.child.pid}\n${p.output().slice(-4_000)}`);
-      throw err;
-    });
-    await sleep(3_000); // let late redeliveries land before counting
-
-    const report = measure(arrivals(), accepted, faultStartedAt);
-    console.info(
-      `cluster drill (${fault.name}): accepted ${accepted.size}, publish failures ${rejected}, ` +
-        `delivered ${report.delivered}, lost ${report.lost}, duplicates ${report.duplicates}, ` +
-        `first deliveries out of order ${report.outOfOrder}, stale (older after newer) ${report.stale}, ` +
-        `rewound (delivered >5 s before the fault, then again) ${report.rewound}, ` +
-        `longest a key waited for its next delivery after the fault ${report.longestPauseMs} ms, ${receiver.failed} requests failed on purpose`,
-    );
-    if (report.stale + report.outOfOrder + report.lost > 0 || process.env['FUZE_DRILL_LOGS']) {
-      console.error(`longest wait: ${JSON.stringify(report.longestPause)}`);
-      for (const key of [...report.staleKeys.slice(0, 5), report.longestPause.key]) {
-        const list = arrivals()
-          .filter((a) => accepted.get(a.id)!.key === key)
-          .map((a) => `${accepted.get(a.id)!.seq}@${a.at - faultStartedAt}`);
-        console.error(`${key} (stream seq @ ms after the fault): ${list.join(' ')}`);
-      }
-      const logs = await mkdtemp(join(tmpdir(), 'fuze-drill-logs-')); // kept: for whoever reads the failure
-      for (const [i, p] of fuze.entries()) await writeFile(`${logs}/fuze-${i}.log`, p.output());
-      console.error(`process logs kept in ${logs}`);
-    }
-    expect(report.lost).toBe(0);
-    expect(report.outOfOrder).toBe(0);
-    expect(report.stale).toBe(0);
-    expect(report.rewound).toBe(0);
-
-    for (const p of fuze) p.child.kill('SIGTERM');
-    await Promise.all(fuze.map((p) => p.exited));
-  }, 360_000);
+      for (const p of fuze) p.child.kill('SIGTERM');
+      await Promise.all(fuze.map((p) => p.exited));
+    }, 360_000);
 });
 
 function measure(
