@@ -166,6 +166,8 @@ spec:
       `longest pause of a key after the kill: ${longestPause} ms (its partition moving to a survivor)`,
   );
   expect(outOfOrder).toEqual([]);
+  // Fenced owners: a repeated event never comes after a newer one of its key (ADR 0006).
+  expect(lateDuplicates).toBe(0);
   expect((await deadLetters(nc, prefix)).length).toBe(0);
 
   for (const p of [...dispatchers.slice(1), restarted]) p.child.kill('SIGTERM');
