@@ -97,9 +97,11 @@ export class PartitionConsumer {
       if (reason !== 'stopping')
         logger.info({ ...context, reason }, 'restarting the partition from its ack floor');
       await session.close(this.stopping ? this.graceMs : consumer.tuning.releaseGraceMs);
-      // Deleted under us: maybe by a new lease owner. Give the lease round time to tell us.
+      // Deleted under us: by a new lease owner (then our fence closes within a lease round, and
+      // the loop's fence check keeps us from recreating it), or lost with its node (a consumer
+      // of one replica): wait one lease round, then recreate it if the partition is still ours.
       if (reason === 'consumer deleted')
-        await Promise.race([this.stopRequested, sleep(consumer.tuning.leaseTtlMs)]);
+        await Promise.race([this.stopRequested, sleep(consumer.tuning.leaseTtlMs / 4)]);
     }
   }
 

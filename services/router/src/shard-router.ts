@@ -153,7 +153,10 @@ export class ShardRouter {
     } catch (err) {
       // Once per streak: it is retried every second while NATS is away.
       if (!this.checkpointFailing)
-        this.deps.logger.warn({ err, shard: this.shard }, 'could not save the routing checkpoint; will retry');
+        this.deps.logger.warn(
+          { err, shard: this.shard },
+          'could not save the routing checkpoint; will retry',
+        );
       this.checkpointFailing = true;
     }
   }

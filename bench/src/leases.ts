@@ -1,0 +1,135 @@
+// `npm run bench -- leases [--members=50] [--partitions=10000] [--seconds=15]`
+// The lease protocol at scale: `members` PartitionLeases in this process, each on its own
+// connection as separate processes would be, sharing one group of `partitions` partitions.
+// Prints: how long until every partition has exactly one owner, the lease bucket's writes per
+// second in steady state against the bucket's raw put rate measured in the same run (the share of
+// the server's KV capacity leases use), this process's CPU per member and round, partitions that
+// self-fenced (a round too slow), and how long a killed member's partitions wait for new owners.
+import { leaseTtlMs, openLeaseBucket, PartitionLeases } from '@fuze/bus';
+import { createLogger, type Logger } from '@fuze/core';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { startBenchNatsServer } from './nats-server.js';
+
+function option(args: string[], name: string, fallback: number): number {
+  const found = args.find((a) => a.startsWith(`--${name}=`));
+  return found ? Number(found.split('=')[1]) : fallback;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function run(args: string[]): Promise<void> {
+  const memberCount = option(args, 'members', 50);
+  const partitions = option(args, 'partitions', 10_000);
+  const seconds = option(args, 'seconds', 15);
+  const nats = await startBenchNatsServer();
+  const connections: NatsConnection[] = [];
+  const owners = new Map<number, string>();
+  let doubleOwned = 0;
+  let fenced = 0;
+  const silent = createLogger('silent');
+  const counting: Logger = new Proxy(silent, {
+    get(target, prop, receiver) {
+      if (prop === 'warn')
+        return (_obj: unknown, msg?: string) => {
+          if (msg?.includes('stalled')) fenced += 1;
+        };
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  try {
+    const bucketName = 'BENCH_LEASES';
+    const probe = await connect({ servers: nats.url });
+    connections.push(probe);
+    const kv = await openLeaseBucket(probe, 'BENCH', leaseTtlMs);
+    const jsm = await jetstreamManager(probe);
+    const writes = async () => (await jsm.streams.info(`KV_${bucketName}`)).state.last_seq;
+
+    // Baseline: the bucket's raw put rate, pipelined, for 2 s.
+    const baselineStart = performance.now();
+    let puts = 0;
+    while (performance.now() - baselineStart < 2_000) {
+      await Promise.all(Array.from({ length: 500 }, (_, i) => kv.put(`probe.${i}`, 'x')));
+      puts += 500;
+    }
+    const rawPutsPerSecond = puts / ((performance.now() - baselineStart) / 1_000);
+
+    const members: Array<{ leases: PartitionLeases; nc: NatsConnection }> = [];
+    const started = performance.now();
+    const cpuStart = process.cpuUsage();
+    for (let m = 0; m < memberCount; m++) {
+      const nc = await connect({ servers: nats.url, noAsyncTraces: true });
+      connections.push(nc);
+      const memberKv = await openLeaseBucket(nc, 'BENCH', leaseTtlMs);
+      const leases: PartitionLeases = new PartitionLeases(memberKv, {
+        group: 'bench',
+        partitions,
+        ttlMs: leaseTtlMs,
+        logger: counting,
+        owner: {
+          acquired(p) {
+            if (owners.has(p) && owners.get(p) !== leases.memberId) doubleOwned += 1;
+            owners.set(p, leases.memberId);
+          },
+          async released(p) {
+            if (owners.get(p) === leases.memberId) owners.delete(p);
+          },
+        },
+      });
+      members.push({ leases, nc });
+    }
+    await Promise.all(members.map((m) => m.leases.start()));
+    const fairShare = Math.ceil(partitions / memberCount);
+    while (owners.size < partitions || members.some((m) => m.leases.ownedPartitions().length > fairShare)) {
+      if (performance.now() - started > 300_000) throw new Error('no convergence in 5 minutes');
+      await sleep(100);
+    }
+    const convergedMs = performance.now() - started;
+
+    // Steady state.
+    const writesBefore = await writes();
+    const cpuSteady = process.cpuUsage();
+    const fencedBefore = fenced;
+    const serverCpuBefore = nats.cpuMicros();
+    await sleep(seconds * 1_000);
+    const steadyCpu = process.cpuUsage(cpuSteady);
+    const writesPerSecond = ((await writes()) - writesBefore) / seconds;
+    const serverCpuPerSecond = (nats.cpuMicros() - serverCpuBefore) / seconds / 1_000;
+    const rounds = seconds / (leaseTtlMs / 4 / 1_000);
+    const cpuPerMemberRoundMs = (steadyCpu.user + steadyCpu.system) / 1_000 / memberCount / rounds;
+    const steadyFenced = fenced - fencedBefore;
+
+    // A member dies: its connection goes, its partitions must find new owners.
+    const victim = members.pop()!;
+    const orphans = victim.leases.ownedPartitions();
+    await victim.nc.close();
+    for (const p of orphans) if (owners.get(p) === victim.leases.memberId) owners.delete(p);
+    const killedAt = performance.now();
+    while (owners.size < partitions) {
+      if (performance.now() - killedAt > 120_000) throw new Error('orphans not adopted in 2 minutes');
+      await sleep(50);
+    }
+    const takeoverMs = performance.now() - killedAt;
+    const totalCpu = process.cpuUsage(cpuStart);
+
+    console.log(
+      `${memberCount} members, ${partitions} partitions, lease TTL ${leaseTtlMs} ms (a round every ${leaseTtlMs / 4} ms), nats-server store: ${nats.store}`,
+    );
+    console.log(
+      `every partition owned, fair shares (<= ${fairShare} each): ${Math.round(convergedMs)} ms after start`,
+    );
+    console.log(
+      `steady state over ${seconds} s: ${Math.round(writesPerSecond)} bucket writes/s = ${((writesPerSecond / rawPutsPerSecond) * 100).toFixed(1)}% of the bucket's raw put rate (${Math.round(rawPutsPerSecond)}/s, measured in this run); nats-server CPU ${serverCpuPerSecond.toFixed(0)} ms/s`,
+    );
+    console.log(
+      `members' CPU: ${cpuPerMemberRoundMs.toFixed(2)} ms per member per round; partitions self-fenced in steady state: ${steadyFenced}; owned twice at once: ${doubleOwned}`,
+    );
+    console.log(
+      `one member killed: its ${orphans.length} partitions all had new owners ${Math.round(takeoverMs)} ms later (TTL ${leaseTtlMs} ms); process CPU in total ${((totalCpu.user + totalCpu.system) / 1e6).toFixed(1)} s`,
+    );
+    await Promise.all(members.map((m) => m.leases.stop()));
+  } finally {
+    for (const nc of connections) if (!nc.isClosed()) await nc.close().catch(() => {});
+    await nats.stop();
+  }
+}
