@@ -81,7 +81,14 @@ export async function run(args: string[]): Promise<void> {
     await Promise.all(members.map((m) => m.leases.start()));
     const fairShare = Math.ceil(partitions / memberCount);
     while (owners.size < partitions || members.some((m) => m.leases.ownedPartitions().length > fairShare)) {
-      if (performance.now() - started > 300_000) throw new Error('no convergence in 5 minutes');
+      const elapsed = performance.now() - started;
+      if (elapsed > 300_000) throw new Error('no convergence in 5 minutes');
+      if (Math.floor(elapsed / 10_000) !== Math.floor((elapsed - 100) / 10_000)) {
+        const counts = members.map((m) => m.leases.ownedPartitions().length);
+        console.log(
+          `  ${Math.round(elapsed / 1_000)} s: ${owners.size} partitions owned; per member ${Math.min(...counts)}-${Math.max(...counts)}; fenced ${fenced}`,
+        );
+      }
       await sleep(100);
     }
     const convergedMs = performance.now() - started;
