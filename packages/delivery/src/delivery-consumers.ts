@@ -43,11 +43,6 @@ function consumerConfig(spec: DeliveryConsumerSpec): Partial<ConsumerConfig> {
     max_ack_pending: spec.tuning.maxAckPending,
     // Retries are ours (one policy, one counter): JetStream only redelivers what a worker lost.
     max_deliver: -1,
-    // An ordered partition's consumer holds no state worth replicating: each owner recreates it,
-    // and on a work-queue stream "everything left on the subject" is its whole state. One
-    // replica in memory instead of a Raft group per partition (10,000 partitions at R3 were
-    // 10,000 Raft groups); a consumer lost with its node is recreated by the partition's owner.
-    ...(spec.partition === 'unordered' ? {} : { num_replicas: 1, mem_storage: true }),
   };
 }
 
