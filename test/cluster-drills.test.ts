@@ -20,6 +20,7 @@ import {
   type TestDatabase,
   waitFor,
 } from '@fuze/test/harness';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
@@ -284,8 +285,17 @@ describe('per-key order under faults', () => {
         timeoutMs: 180_000,
         intervalMs: 500,
         message: `every accepted event delivered (${accepted.size})`,
-      }).catch((err: unknown) => {
+      }).catch(async (err: unknown) => {
         console.error(`delivered ${delivered().size} of ${accepted.size}`);
+        const missing = [...accepted].filter(([id]) => !delivered().has(id)).slice(0, 10);
+        console.error(`not delivered (id, key, events stream seq): ${JSON.stringify(missing)}`);
+        const jsm = await jetstreamManager(topology.nc());
+        const left = (await jsm.streams.info(`${prefix}_DELIVERY`)).state.messages;
+        console.error(`deliveries still in ${prefix}_DELIVERY: ${left} (0: the router never stored them)`);
+        for (const c of await jsm.consumers.list(`${prefix}_EVENTS`).next())
+          console.error(
+            `router consumer ${c.name}: ack floor ${c.ack_floor.stream_seq}, delivered ${c.delivered.stream_seq}, pending ${c.num_pending}, ack pending ${c.num_ack_pending}`,
+          );
         for (const p of fuze) console.error(`--- fuze ${p.child.pid}\n${p.output().slice(-4_000)}`);
         throw err;
       });
