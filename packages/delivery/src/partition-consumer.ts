@@ -15,7 +15,6 @@ export interface PartitionConsumerOptions {
   jsm: JetStreamManager;
   consumer: DeliveryConsumerSpec;
   handler: DeliveryHandler;
-  confirmAcks(): Promise<boolean>;
   /** The partition's lease (`openFence` for the unordered subject). */
   fence: LeaseFence;
   logger: Logger;
@@ -75,7 +74,6 @@ export class PartitionConsumer {
         partition: consumer.partition,
         mode: consumer.partition === 'unordered' ? 'shared' : 'exclusive',
         fence: this.options.fence,
-        confirmAcks: this.options.confirmAcks,
         handler: this.options.handler,
         tuning: consumer.tuning,
         acked: this.acked,

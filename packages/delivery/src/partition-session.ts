@@ -29,12 +29,12 @@ export interface SessionOptions {
   fence: LeaseFence;
   handler: DeliveryHandler;
   tuning: DeliveryTuning;
-  /** Resolves true once the acks sent so far reached the server (AckConfirmations). */
-  confirmAcks(): Promise<boolean>;
   /** Stream sequences acked recently, kept across sessions: their redeliveries are re-acked, not re-sent. */
   acked: RecentSet<number>;
   logger: Logger;
 }
+
+const ackConfirmTimeoutMs = 5_000;
 
 interface Held {
   msg: JsMsg;
@@ -211,12 +211,16 @@ export class PartitionSession {
     const current = this.held.get(delivery.streamSeq)?.msg ?? msg;
     this.held.delete(delivery.streamSeq);
     acked.add(delivery.streamSeq);
-    current.ack();
-    if (mode === 'shared') return true;
-    // The key's next event waits until the server has this ack: an ack lost on the way would
-    // leave this event below the ack floor, and a new owner would redeliver it after the newer
-    // one. (A redelivery to this worker is re-acked from `acked`, not delivered again.)
-    const confirmed = await this.options.confirmAcks();
+    if (mode === 'shared') {
+      current.ack();
+      return true;
+    }
+    // The key's next event waits until the consumer's leader confirms this ack: an ack lost on
+    // the way would leave this event below the ack floor, and a new owner would redeliver it
+    // after the newer one. A PING/PONG to our own server is not enough: in a cluster, acks to
+    // a consumer whose leader had just died were lost after the PONG (50 stale deliveries in
+    // the lease-leader drill). (A redelivery to this worker is re-acked from `acked`.)
+    const confirmed = await current.ackAck({ timeout: ackConfirmTimeoutMs }).catch(() => false);
     if (!confirmed && !this.closing)
       this.endWith(`the ack of stream sequence ${streamSequence} was not confirmed`);
     return confirmed;

@@ -4,7 +4,6 @@ import type { RetryPolicy } from '@fuze/rules';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { AckConfirmations } from './ack-confirmations.js';
 import type { Clock } from './clock.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { type DeadLetterSink, deadLetterMiddleware } from './dead-letter-middleware.js';
@@ -62,13 +61,11 @@ export class TargetConsumer {
   private unordered: PartitionConsumer | undefined;
   private clients: { js: JetStreamClient; jsm: JetStreamManager } | undefined;
   private readonly leases: PartitionLeases;
-  private readonly ackConfirmations: AckConfirmations;
   private stopping = false;
   private readonly logger: Logger;
 
   constructor(private readonly options: TargetConsumerOptions) {
     this.tuning = { ...defaultDeliveryTuning, ...options.tuning };
-    this.ackConfirmations = new AckConfirmations(options.nc);
     const logger = options.logger.child({ target: options.target });
     this.logger = logger;
     const handler: DeliveryHandler = (delivery) =>
@@ -175,7 +172,6 @@ export class TargetConsumer {
       },
       handler: this.pipeline,
       fence,
-      confirmAcks: () => this.ackConfirmations.confirm(),
       logger: this.logger,
     });
   }
