@@ -1,3 +1,4 @@
+export { freezeEventLoop } from './freeze-event-loop.js';
 export { fuzeBinary } from './fuze-binary.js';
 export { type FuzeProcess, spawnFuze } from './fuze-process.js';
 export { type InProcessFuze, startInProcessFuze } from './in-process-fuze.js';

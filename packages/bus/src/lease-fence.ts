@@ -50,7 +50,7 @@ export class HeldLease implements LeaseFence {
   ) {}
 
   confirmed(): boolean {
-    return performance.now() - this.confirmedAt < this.safeMs;
+    return monotonicNow() - this.confirmedAt < this.safeMs;
   }
 
   mayStart(): boolean {

@@ -1,5 +1,5 @@
 import { createLogger } from '@fuze/core';
-import { type NatsServerHandle, startNatsServer, waitFor } from '@fuze/test/harness';
+import { freezeEventLoop, type NatsServerHandle, startNatsServer, waitFor } from '@fuze/test/harness';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type LeaseFence, openLeaseBucket, PartitionLeases } from '../src/index.js';
@@ -49,14 +49,6 @@ async function member(
   });
   await leases.start();
   return { leases, nc, kv, fences, released };
-}
-
-/** Holds the event loop, as a stopped (SIGSTOP) or starved process would: no timer runs meanwhile. */
-function freeze(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // busy: nothing else of this process runs
-  }
 }
 
 function everyPartitionOwned(consuming: Map<number, string>, partitions: number) {
@@ -127,7 +119,7 @@ describe('PartitionLeases', () => {
     const fence = a.fences.get(0)!;
     expect(fence.mayStart()).toBe(true);
     expect(fence.maySettle()).toBe(true);
-    freeze(ttlMs * 0.8);
+    freezeEventLoop(ttlMs * 0.8);
     // Synchronously after the pause: no attempt, no ack, even though no lease round ran yet.
     expect(fence.mayStart()).toBe(false);
     expect(fence.maySettle()).toBe(false);

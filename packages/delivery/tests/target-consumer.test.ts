@@ -1,5 +1,5 @@
 import { JetStreamPublisher } from '@fuze/bus';
-import { type NatsServerHandle, startNatsServer, waitFor } from '@fuze/test/harness';
+import { freezeEventLoop, type NatsServerHandle, startNatsServer, waitFor } from '@fuze/test/harness';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Delivery, NonRetryableError } from '../src/index.js';
@@ -205,7 +205,7 @@ describe('TargetConsumer', () => {
       seen.push(n);
       // The first attempt of event 1 stalls the whole process past 3/4 of the lease TTL (1.5 s),
       // as a SIGSTOP or a starved event loop would.
-      if (n === 1 && seen.length === 1) freeze(1_300);
+      if (n === 1 && seen.length === 1) freezeEventLoop(1_300);
     };
     const worker = await startWorker(server.url, prefix, { target: 'frozen', partitions: 1, handler });
     await publishDeliveries(
@@ -220,11 +220,3 @@ describe('TargetConsumer', () => {
     await worker.stop();
   });
 });
-
-/** Holds the event loop, as a stopped (SIGSTOP) or starved process would: no timer runs meanwhile. */
-function freeze(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // busy: nothing else of this process runs
-  }
-}
