@@ -78,7 +78,7 @@ describe('ensureTopology', () => {
   test('creates the lease and checkpoint buckets, and brings an existing bucket to the configured TTL in place', async () => {
     const jsm = await jetstreamManager(nc);
     // A lease bucket created earlier by someone else (an SDK consumer), with another TTL.
-    const stale = await openLeaseBucket(nc, 'T4', 1_000);
+    await openLeaseBucket(nc, 'T4', 1_000);
     await ensureTopology(jsm, loadConfig({ FUZE_STREAM_PREFIX: 'T4' }).streams, logger);
     const leases = await jsm.streams.info('KV_T4_LEASES');
     expect(leases.config.max_age).toBe(nanos(leaseTtlMs));

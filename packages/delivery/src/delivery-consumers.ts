@@ -8,7 +8,7 @@ import {
   JetStreamApiError,
   type JetStreamManager,
 } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import type { DeliveryTuning } from './tuning.js';
 
 /** `<P>_DLV_<target>_<partition>`: the durable of one delivery subject. */
@@ -35,7 +35,7 @@ function consumerConfig(spec: DeliveryConsumerSpec): Partial<ConsumerConfig> {
     description:
       spec.partition === 'unordered'
         ? `Fuze: unordered deliveries of target ${spec.target}, shared by every worker`
-        : `Fuze: partition ${spec.partition} of target ${spec.target}, recreated by each new lease owner`,
+        : `Fuze: partition ${spec.partition} of target ${spec.target}, consumed by its lease owner`,
     filter_subject: deliverySubject(spec.prefix, spec.target, spec.partition),
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
@@ -51,23 +51,62 @@ function isNotFound(err: unknown): boolean {
 }
 
 /**
- * The consumer of an ordered partition, created afresh for its new owner. On a work-queue stream
- * an acked message is gone, so a new durable with deliver policy `all` starts exactly at the old
- * ack floor: whatever a previous owner left unacked comes first, in stream order, then the rest.
- * Deleting the old durable also fences its previous owner: its pending pulls die with it.
+ * The durable of an ordered partition, kept from one lease owner to the next: its acks and
+ * position live in the consumer's own Raft group. (Recreating it for each owner made the new one
+ * start at the stream's first message, and on NATS 2.9 a work-queue stream's replica that missed
+ * acks while its node was down still holds those messages: acked events came back, older after
+ * newer, when that replica led the stream.) What a previous owner left delivered but unacked is
+ * sent back to the redelivery queue at once, in stream order, so it comes before anything newer
+ * (see `redeliverPending`); the session reorders it (see PartitionSession).
  */
-export async function recreatePartitionConsumer(
+export async function openPartitionConsumer(
+  nc: NatsConnection,
   jsm: JetStreamManager,
   spec: DeliveryConsumerSpec,
 ): Promise<ConsumerInfo> {
   const config = consumerConfig(spec);
+  const name = config.durable_name!;
+  let info: ConsumerInfo;
   try {
-    await jsm.consumers.delete(spec.stream, config.durable_name!);
+    info = await jsm.consumers.info(spec.stream, name);
   } catch (err) {
     if (!isNotFound(err)) throw err;
+    return jsm.consumers.add(spec.stream, config);
   }
-  return jsm.consumers.add(spec.stream, config);
+  if (info.config.ack_wait !== config.ack_wait || info.config.max_ack_pending !== config.max_ack_pending)
+    info = await jsm.consumers.update(spec.stream, name, {
+      ack_wait: config.ack_wait!,
+      max_ack_pending: config.max_ack_pending!,
+      description: config.description!,
+    });
+  if (info.num_ack_pending > 0) await redeliverPending(nc, spec.stream, name, info);
+  return info;
 }
+
+/**
+ * Puts every message the consumer still waits an ack for back on its redelivery queue, lowest
+ * stream sequence first, without waiting for their ack wait to run out: a NAK per sequence above
+ * the ack floor, on the consumer's ack subject (the JetStream ack protocol,
+ * `$JS.ACK.<stream>.<consumer>.<count>.<stream seq>.<consumer seq>.<time>.<pending>`). The server
+ * ignores a NAK for a sequence not pending (acked already). The last one is a request: its answer
+ * means the consumer leader has processed every NAK before it (one connection, one ack queue).
+ */
+export async function redeliverPending(
+  nc: NatsConnection,
+  stream: string,
+  consumer: string,
+  info: ConsumerInfo,
+): Promise<void> {
+  const from = info.ack_floor.stream_seq + 1;
+  const to = info.delivered.stream_seq;
+  if (to < from) return;
+  const subject = (seq: number) =>
+    `$JS.ACK.${stream}.${consumer}.1.${seq}.${info.delivered.consumer_seq}.0.0`;
+  for (let seq = from; seq < to; seq++) nc.publish(subject(seq), nak);
+  await nc.request(subject(to), nak, { timeout: 5_000 });
+}
+
+const nak = new TextEncoder().encode('-NAK');
 
 /** The unordered subject's durable, shared by every worker: created once, settings kept current. */
 export async function ensureSharedConsumer(

@@ -1,16 +1,18 @@
 import type { LeaseFence } from '@fuze/bus';
 import type { Logger } from '@fuze/core';
 import type { ConsumerInfo, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { DeliveryHandler } from './delivery.js';
 import {
   type DeliveryConsumerSpec,
   ensureSharedConsumer,
-  recreatePartitionConsumer,
+  openPartitionConsumer,
 } from './delivery-consumers.js';
 import { PartitionSession } from './partition-session.js';
 import { RecentSet } from './recent-set.js';
 
 export interface PartitionConsumerOptions {
+  nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
   consumer: DeliveryConsumerSpec;
@@ -25,9 +27,9 @@ const maxReopenDelayMs = 5_000;
 /**
  * Keeps one delivery subject consumed while it is ours: opens a session, and when a session ends
  * (lost messages after a reconnect, consumer deleted, NATS down) closes it and opens the next one,
- * with backoff while JetStream does not answer. Ordered partitions recreate their durable for
- * each session, so every session starts at the ack floor; the unordered subject reuses its
- * shared durable.
+ * with backoff while JetStream does not answer. An ordered partition keeps its durable across
+ * sessions and owners; each session starts by having what the durable still waits an ack for
+ * redelivered, in stream order, before anything newer. The unordered subject shares one durable.
  */
 export class PartitionConsumer {
   private readonly acked = new RecentSet<number>(8_192);
@@ -63,8 +65,8 @@ export class PartitionConsumer {
     let failures = 0;
     while (!this.stopping) {
       if (!this.options.fence.mayStart()) {
-        // Fenced: never recreate the durable (that would cut off the next owner); the lease
-        // round hands the partition over and stops this consumer.
+        // Fenced: never reopen (that would send the next owner's unacked messages back to the
+        // redelivery queue); the lease round hands the partition over and stops this consumer.
         await Promise.race([this.stopRequested, sleep(250)]);
         continue;
       }
@@ -95,9 +97,8 @@ export class PartitionConsumer {
       if (reason !== 'stopping')
         logger.info({ ...context, reason }, 'restarting the partition from its ack floor');
       await session.close(this.stopping ? this.graceMs : consumer.tuning.releaseGraceMs);
-      // Deleted under us: by a new lease owner (then our fence closes within a lease round, and
-      // the loop's fence check keeps us from recreating it), or lost with its node (a consumer
-      // of one replica): wait one lease round, then recreate it if the partition is still ours.
+      // Deleted under us: by an operator, or lost with its node (a consumer of one replica):
+      // wait one lease round, then recreate it if the partition is still ours.
       if (reason === 'consumer deleted')
         await Promise.race([this.stopRequested, sleep(consumer.tuning.leaseTtlMs / 4)]);
     }
@@ -107,7 +108,7 @@ export class PartitionConsumer {
     const { jsm, consumer } = this.options;
     return consumer.partition === 'unordered'
       ? ensureSharedConsumer(jsm, consumer)
-      : recreatePartitionConsumer(jsm, consumer);
+      : openPartitionConsumer(this.options.nc, jsm, consumer);
   }
 }
 

@@ -35,6 +35,7 @@ export interface SessionOptions {
 }
 
 const ackConfirmTimeoutMs = 5_000;
+const comingBackWaitMs = 2_000;
 
 interface Held {
   msg: JsMsg;
@@ -73,6 +74,14 @@ export class PartitionSession {
   private heartbeat: NodeJS.Timeout | undefined;
   private expectedDeliverySeq = 1;
   private closing = false;
+  /**
+   * Exclusive sessions on a consumer with unacked messages: those come back first (the
+   * consumer's redelivery queue goes before new messages), but not always in stream order, so
+   * they are held here until all have come, then queued lowest sequence first.
+   */
+  private comingBack:
+    | { upTo: number; remaining: number; messages: JsMsg[]; timer?: NodeJS.Timeout }
+    | undefined;
 
   constructor(private readonly options: SessionOptions) {
     this.ended = new Promise((resolve) => {
@@ -88,6 +97,13 @@ export class PartitionSession {
 
   async open(info: ConsumerInfo): Promise<void> {
     const consumer = this.options.js.consumers.getConsumerFromInfo(info);
+    if (this.options.mode === 'exclusive') {
+      this.expectedDeliverySeq = info.delivered.consumer_seq + 1;
+      if (info.num_ack_pending > 0) {
+        this.comingBack = { upTo: info.delivered.stream_seq, remaining: info.num_ack_pending, messages: [] };
+        this.awaitComingBack();
+      }
+    }
     this.messages = await consumer.consume({
       max_messages: this.options.tuning.pullBatch,
       expires: this.options.tuning.pullExpiresMs,
@@ -105,6 +121,7 @@ export class PartitionSession {
   /** Stops pulling, lets running attempts finish within `graceMs`, then aborts what is left. */
   async close(graceMs: number): Promise<void> {
     this.closing = true;
+    clearTimeout(this.comingBack?.timer);
     this.endWith('closed');
     this.messages?.stop();
     this.forget(this.queue.clear());
@@ -138,6 +155,9 @@ export class PartitionSession {
       }
       this.expectedDeliverySeq = deliverySequence + 1;
     }
+    const comingBack = exclusive ? this.comingBack : undefined;
+    if (comingBack && streamSequence <= comingBack.upTo) comingBack.remaining -= 1;
+    else if (comingBack) this.releaseComingBack(); // a new message: the redelivery queue is empty
     const held = this.held.get(streamSequence);
     if (held) {
       held.msg = msg; // JetStream redelivered what we still hold (ack wait expired while away)
@@ -147,13 +167,51 @@ export class PartitionSession {
       msg.ack(); // our ack was lost: settle it again rather than deliver twice
       return;
     }
-    if (exclusive && deliveryCount > 1) {
+    if (exclusive && deliveryCount > 1 && !(comingBack && streamSequence <= comingBack.upTo)) {
       this.endWith(`redelivery of stream sequence ${streamSequence}, never received here`);
       return;
     }
     const headers = headerReader(msg.headers);
     this.held.set(streamSequence, { msg, headers, touchedAt: Date.now() });
-    this.queue.push(exclusive ? headers.get(deliveryHeaders.partitionKey) : `#${streamSequence}`, msg);
+    if (comingBack && streamSequence <= comingBack.upTo) {
+      comingBack.messages.push(msg);
+      if (comingBack.remaining <= 0) this.releaseComingBack();
+      else this.awaitComingBack();
+      return;
+    }
+    this.enqueue(msg, headers);
+  }
+
+  private enqueue(msg: JsMsg, headers: HeaderReader): void {
+    const key =
+      this.options.mode === 'exclusive'
+        ? headers.get(deliveryHeaders.partitionKey)
+        : `#${msg.info.streamSequence}`;
+    this.queue.push(key, msg);
+  }
+
+  /**
+   * Gives the redeliveries a moment to come: a message pending at open may never come back (its
+   * stream message removed meanwhile), and with no new message behind it nothing else ends the wait.
+   */
+  private awaitComingBack(): void {
+    const comingBack = this.comingBack;
+    if (!comingBack) return;
+    clearTimeout(comingBack.timer);
+    comingBack.timer = setTimeout(() => this.releaseComingBack(), comingBackWaitMs);
+  }
+
+  private releaseComingBack(): void {
+    const comingBack = this.comingBack;
+    if (!comingBack) return;
+    this.comingBack = undefined;
+    clearTimeout(comingBack.timer);
+    if (this.closing) return;
+    comingBack.messages.sort((a, b) => a.info.streamSequence - b.info.streamSequence);
+    for (const msg of comingBack.messages) {
+      const held = this.held.get(msg.info.streamSequence);
+      if (held) this.enqueue(held.msg, held.headers);
+    }
   }
 
   private async process(msg: JsMsg): Promise<boolean> {
@@ -237,6 +295,8 @@ export class PartitionSession {
   }
 
   private keepAlive(every: number): void {
+    // Fenced: the next owner has these messages redelivered; keeping them alive would only delay that.
+    if (!this.options.fence.maySettle()) return;
     const due = Date.now() - every;
     for (const held of this.held.values()) {
       if (held.touchedAt > due) continue;

@@ -59,7 +59,7 @@ export class TargetConsumer {
   /** Partitions whose previous consumer is still stopping. */
   private readonly draining = new Map<number, Promise<void>>();
   private unordered: PartitionConsumer | undefined;
-  private clients: { js: JetStreamClient; jsm: JetStreamManager } | undefined;
+  private clients: { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager } | undefined;
   private readonly leases: PartitionLeases;
   private stopping = false;
   private readonly logger: Logger;
@@ -118,7 +118,11 @@ export class TargetConsumer {
   }
 
   async start(): Promise<void> {
-    this.clients = { js: jetstream(this.options.nc), jsm: await jetstreamManager(this.options.nc) };
+    this.clients = {
+      nc: this.options.nc,
+      js: jetstream(this.options.nc),
+      jsm: await jetstreamManager(this.options.nc),
+    };
     this.unordered = this.partitionConsumer('unordered', openFence);
     this.unordered.start();
     await this.leases.start();

@@ -3,8 +3,8 @@ export interface DeliveryTuning {
   /**
    * JetStream ack wait of the delivery consumers. Held messages are kept alive with `working()`
    * every third of it, so it only matters when a worker vanishes: the unordered consumer's
-   * messages come back after it. (Ordered partitions do not wait for it: a new owner re-reads
-   * the partition from its ack floor at once.) Default 10 s.
+   * messages come back after it. (Ordered partitions do not wait for it: a new owner sends what
+   * its durable still waits an ack for back to be redelivered at once.) Default 10 s.
    */
   ackWaitMs: number;
   /**

@@ -44,6 +44,16 @@ export class ShardFencedError extends Error {
   }
 }
 
+/** A message came out of delivery order: another consumer took one (see `run`). */
+export class ShardGapError extends Error {
+  constructor(shard: number, expected: number, got: number, seq: number) {
+    super(
+      `router shard ${shard}: expected delivery ${expected}, got ${got} (events stream sequence ${seq}); restarting from the ack floor`,
+    );
+    this.name = 'ShardGapError';
+  }
+}
+
 /**
  * Routes one shard of the events stream, in stream order: for each event, every delivery
  * publish is issued before the next event's (the publisher keeps call order on one connection),
@@ -84,7 +94,7 @@ export class ShardRouter {
         await this.run();
       } catch (err) {
         if (this.stopped) break;
-        if (err instanceof ShardFencedError) {
+        if (err instanceof ShardFencedError || err instanceof ShardGapError) {
           this.deps.logger.warn({ shard: this.shard }, err.message);
           continue;
         }
@@ -109,6 +119,10 @@ export class ShardRouter {
     });
     // A pull parked on a lost node is noticed after two missed heartbeats (half of `expires`
     // each): 10 s instead of nats.js's 30 s default.
+    // The durable is kept when nothing was left unacked, and a fenced previous owner's pull may
+    // still take a message from it: every message must come in delivery order, or the shard
+    // restarts from its ack floor (the durable is then recreated, and the taken one comes first).
+    let expectedDelivery = (await consumer.info(true)).delivered.consumer_seq + 1;
     const messages = await consumer.consume({ max_messages: window, expires: 10_000 });
     this.messages = messages;
     if (this.stopped) messages.stop();
@@ -122,6 +136,12 @@ export class ShardRouter {
     try {
       for await (const msg of messages) {
         if (this.stopped || failure !== undefined) break;
+        if (msg.info.deliverySequence !== expectedDelivery || msg.info.deliveryCount > 1) {
+          failure = new ShardGapError(this.shard, expectedDelivery, msg.info.deliverySequence, msg.seq);
+          messages.stop();
+          break;
+        }
+        expectedDelivery += 1;
         const seq = msg.seq;
         routedPrefix.started(seq);
         const routed = this.route(msg).then(
