@@ -28,6 +28,10 @@ export interface NatsServerHandle {
   kill(): Promise<void>;
   /** Starts the server again (stopping it first if it runs) on the same port and store dir. */
   restart(): Promise<void>;
+  /** SIGSTOP: the server keeps its sockets open and answers nothing (a hung host). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** stop(), then remove the temporary directory (and the store dir, unless the caller gave it). */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -151,6 +155,12 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
     async restart() {
       await halt('SIGTERM');
       await launchWithRetry(port);
+    },
+    pause() {
+      if (server) signalServer(server, 'SIGSTOP');
+    },
+    resume() {
+      if (server) signalServer(server, 'SIGCONT');
     },
     async [Symbol.asyncDispose]() {
       await halt('SIGTERM');

@@ -13,6 +13,7 @@ import {
   removeTempDir,
   type SpawnedServer,
   signalServer,
+  signalServerTree,
   sleep,
   spawnServer,
 } from './processes.js';
@@ -74,6 +75,10 @@ export interface PostgresServerHandle {
   kill(): Promise<void>;
   /** Starts the server again (stopping it first if it runs) on the same port and data directory. */
   restart(): Promise<void>;
+  /** SIGSTOP to the postmaster and every backend: connections stay open, queries never answer. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** stop(), then remove the temporary directory. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -221,6 +226,12 @@ export async function startPostgresServer(): Promise<PostgresServerHandle> {
     async restart() {
       await stop();
       await launchWithRetry(port);
+    },
+    pause() {
+      if (server) signalServerTree(server, 'SIGSTOP');
+    },
+    resume() {
+      if (server) signalServerTree(server, 'SIGCONT');
     },
     async [Symbol.asyncDispose]() {
       await stop();

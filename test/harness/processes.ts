@@ -1,5 +1,5 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
-import { closeSync, openSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -142,6 +142,38 @@ export function isAlive(pid: number, group = false): boolean {
  */
 export function signalServer(server: SpawnedServer, signal: NodeJS.Signals, { group = false } = {}): void {
   signalChild(server.child, signal, group);
+}
+
+/**
+ * Sends `signal` to the server and every process it forked (from /proc). Postgres backends call
+ * setsid(), so a process-group signal reaches the postmaster alone.
+ */
+export function signalServerTree(server: SpawnedServer, signal: NodeJS.Signals): void {
+  const root = server.child.pid;
+  if (root === undefined) return;
+  for (const pid of [root, ...childPids(root)]) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // exited meanwhile
+    }
+  }
+}
+
+function childPids(parent: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) children.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return children;
 }
 
 /** The last `lines` lines of a log file, for error messages. */

@@ -13,6 +13,7 @@ import type { FuzeConfig, Logger } from '@fuze/core';
 import { findApiKey, openDatabase } from '@fuze/db';
 import { createTokenAuthenticator } from '@fuze/http';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { answersWithin } from './dependency-check.js';
 import type { ServiceContext } from './service-module.js';
 
 export type Infrastructure = Omit<ServiceContext, 'logger'> & { stop(): Promise<void> };
@@ -71,18 +72,14 @@ export async function startInfrastructure(
       adminToken: config.auth.adminToken,
       findApiKey: (id) => findApiKey(database.db, id),
     });
-    const readiness = async () => ({
-      nats:
-        !nats.isClosed() &&
-        (await nats.flush().then(
-          () => true,
-          () => false,
-        )),
-      postgres: await database.ping().then(
-        () => true,
-        () => false,
-      ),
-    });
+    // Both checks run at once, each bounded, so a hung dependency answers 503 in time.
+    const readiness = async () => {
+      const [natsReady, postgresReady] = await Promise.all([
+        nats.isClosed() ? Promise.resolve(false) : answersWithin(() => nats.flush()),
+        answersWithin(() => database.ping()),
+      ]);
+      return { nats: natsReady, postgres: postgresReady };
+    };
     return {
       config,
       nats,

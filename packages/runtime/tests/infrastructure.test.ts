@@ -1,5 +1,12 @@
 import { createLogger, type FuzeConfig, FuzeError, loadConfig } from '@fuze/core';
-import { freePort, makeTempDir, removeTempDir } from '@fuze/test/harness';
+import {
+  freePort,
+  makeTempDir,
+  removeTempDir,
+  startNatsServer,
+  startPostgresServer,
+  waitFor,
+} from '@fuze/test/harness';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startInfrastructure } from '../src/index.js';
 
@@ -48,5 +55,38 @@ describe('NATS on a laptop', () => {
     const error = await startInfrastructure(base, logger, 'test').catch((e: unknown) => e);
     expect((error as FuzeError).code).toBe('FUZE_NATS_UNAVAILABLE');
     expect((error as FuzeError).message).toMatch(/cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+/);
+  });
+});
+
+describe('readiness', () => {
+  test('a hung dependency reads as not ready, and ready again once it answers', async () => {
+    await using nats = await startNatsServer();
+    await using pg = await startPostgresServer();
+    const config = loadConfig({
+      FUZE_DATA_DIR: dataDir,
+      FUZE_NATS_URL: nats.url,
+      FUZE_DATABASE_URL: pg.url,
+      FUZE_LOG_LEVEL: 'silent',
+    });
+    const infra = await startInfrastructure(config, logger, 'test');
+    try {
+      expect(await infra.readiness()).toEqual({ nats: true, postgres: true });
+
+      nats.pause();
+      // Without a bound on each check, this would wait for NATS's own timeouts.
+      expect(await infra.readiness()).toEqual({ nats: false, postgres: true });
+      nats.resume();
+      await waitFor(async () => (await infra.readiness()).nats);
+
+      pg.pause();
+      expect(await infra.readiness()).toEqual({ nats: true, postgres: false });
+      pg.resume();
+      await waitFor(async () => (await infra.readiness()).postgres);
+      expect(await infra.readiness()).toEqual({ nats: true, postgres: true });
+    } finally {
+      nats.resume();
+      pg.resume();
+      await infra.stop();
+    }
   });
 });
