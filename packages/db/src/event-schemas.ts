@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { FuzeDb } from './database.js';
 import { eventSchemas } from './schema/index.js';
 
@@ -13,4 +13,13 @@ export async function putEventSchema(db: FuzeDb, type: string, schema: unknown):
     .insert(eventSchemas)
     .values({ type, schema })
     .onConflictDoUpdate({ target: eventSchemas.type, set: { schema, updatedAt: sql`now()` } });
+}
+
+/** Removes the registered schema of `type`; false when none was registered. */
+export async function deleteEventSchema(db: FuzeDb, type: string): Promise<boolean> {
+  const removed = await db
+    .delete(eventSchemas)
+    .where(eq(eventSchemas.type, type))
+    .returning({ type: eventSchemas.type });
+  return removed.length > 0;
 }

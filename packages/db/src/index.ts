@@ -1,7 +1,7 @@
 export { type ApiKeyRow, findApiKey, insertApiKey, revokeApiKey } from './api-keys.js';
 export type { Database, FuzeDb } from './database.js';
 export * from './dead-letters.js';
-export { listEventSchemas, putEventSchema } from './event-schemas.js';
+export { deleteEventSchema, listEventSchemas, putEventSchema } from './event-schemas.js';
 export { openDatabase } from './open-database.js';
 export {
   applyRuleChanges,

@@ -1,5 +1,5 @@
 import { createAjv, FuzeError } from '@fuze/core';
-import { type FuzeDb, listEventSchemas, putEventSchema } from '@fuze/db';
+import { deleteEventSchema, type FuzeDb, listEventSchemas, putEventSchema } from '@fuze/db';
 import { requireScope } from '@fuze/http';
 import type { FastifyInstance } from 'fastify';
 
@@ -7,7 +7,7 @@ const problem = { $ref: 'problem#' };
 
 /** JSON Schemas for event `data` per CloudEvent type; the gateway picks changes up within seconds. */
 export async function schemasRoutes(app: FastifyInstance, options: { db: FuzeDb }): Promise<void> {
-  const ajv = createAjv();
+  const ajv = createAjv({ forUserSchemas: true });
   app.get(
     '/v1/schemas',
     {
@@ -36,12 +36,47 @@ export async function schemasRoutes(app: FastifyInstance, options: { db: FuzeDb 
     },
     async (request, reply) => {
       try {
-        ajv.compile(request.body);
+        // Compiled and dropped: the gateways compile it again when they read it.
+        ajv.removeSchema(ajv.compile(request.body).schema as object);
       } catch (err) {
-        throw new FuzeError('FUZE_SCHEMA_INVALID', `the schema does not compile: ${(err as Error).message}`);
+        throw new FuzeError('FUZE_SCHEMA_INVALID', schemaProblem(err as Error));
       }
       await putEventSchema(options.db, request.params.type, request.body);
       return reply.code(200).send({ type: request.params.type, schema: request.body });
     },
   );
+  app.delete<{ Params: { type: string } }>(
+    '/v1/schemas/:type',
+    {
+      preHandler: requireScope('schemas:write'),
+      schema: {
+        tags: ['schemas'],
+        summary:
+          'Remove the registered schema of this event type (a file schema in FUZE_SCHEMAS_DIR applies again, if any)',
+        params: {
+          type: 'object',
+          properties: { type: { type: 'string', minLength: 1 } },
+          required: ['type'],
+        },
+        response: { 404: problem },
+      },
+    },
+    async (request, reply) => {
+      if (!(await deleteEventSchema(options.db, request.params.type))) {
+        throw new FuzeError(
+          'FUZE_NOT_FOUND',
+          `no schema is registered for the event type ${request.params.type}`,
+        );
+      }
+      return reply.code(204).send();
+    },
+  );
+}
+
+/** ajv's message, with what to do when the pattern engine refused a pattern. */
+function schemaProblem(err: Error): string {
+  if (err.name.startsWith('RE2JS')) {
+    return `the schema does not compile: a pattern is not supported (${err.message}). Patterns run on RE2, in time linear in the input: lookaround and backreferences are not available.`;
+  }
+  return `the schema does not compile: ${err.message}`;
 }

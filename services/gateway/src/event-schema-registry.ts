@@ -11,8 +11,10 @@ import type { ValidateFunction } from 'ajv';
  * last known schemas if it is down.
  */
 export class EventSchemaRegistry {
-  private readonly ajv = createAjv();
+  private readonly ajv = createAjv({ forUserSchemas: true });
   private validators = new Map<string, ValidateFunction>();
+  /** The JSON each validator was compiled from, to tell a changed schema from the same one. */
+  private sources = new Map<string, string>();
   private fileSchemas = new Map<string, unknown>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -43,9 +45,20 @@ export class EventSchemaRegistry {
       rows = [];
     }
     const next = new Map<string, ValidateFunction>();
+    const nextSources = new Map<string, string>();
     for (const [type, schema] of [...this.fileSchemas, ...rows.map((r) => [r.type, r.schema] as const)]) {
+      const stripped = stripId(schema);
+      const source = JSON.stringify(stripped);
+      nextSources.set(type, source);
+      // Unchanged schemas keep their validator: ajv caches each compiled schema object, so
+      // compiling every refresh would grow its cache without bound.
+      const current = this.validators.get(type);
+      if (current && this.sources.get(type) === source) {
+        next.set(type, current);
+        continue;
+      }
       try {
-        next.set(type, this.ajv.compile(stripId(schema)));
+        next.set(type, this.ajv.compile(stripped));
       } catch (err) {
         this.options.logger.error(
           { err, type },
@@ -53,7 +66,11 @@ export class EventSchemaRegistry {
         );
       }
     }
+    for (const [type, validate] of this.validators) {
+      if (next.get(type) !== validate) this.ajv.removeSchema(validate.schema as object);
+    }
     this.validators = next;
+    this.sources = nextSources;
   }
 
   /** Throws FUZE_INVALID_DATA naming each failing JSON path under `data`. */

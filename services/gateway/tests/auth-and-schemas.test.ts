@@ -150,6 +150,55 @@ describe('event data schemas registered through the admin API', () => {
     expect(res).toMatchObject({ status: 400, body: { code: 'FUZE_SCHEMA_INVALID' } });
   });
 
+  test('a catastrophic-backtracking pattern runs in linear time: the event is answered, the process stays live', async () => {
+    const type = 'com.example.redos';
+    const put = await admin('PUT', `/v1/schemas/${type}`, {
+      type: 'object',
+      properties: { name: { type: 'string', pattern: '^(a+)+$' } },
+    });
+    expect(put.status).toBe(200);
+    // With a backtracking RegExp this input takes minutes (2^34 paths) and freezes the event loop.
+    const evil = `${'a'.repeat(34)}!`;
+    const rejected = await waitFor(
+      async () => {
+        const res = await publish(event(`redos-${Date.now()}`, { type, data: { name: evil } }), adminToken);
+        return res.status === 400 ? res : undefined;
+      },
+      { timeoutMs: 20_000, message: 'schema not picked up' },
+    );
+    expect(rejected.body).toMatchObject({ code: 'FUZE_INVALID_DATA', errors: [{ pointer: 'data.name' }] });
+    expect((await publish(event('redos-ok', { type, data: { name: 'aaaa' } }), adminToken)).status).toBe(202);
+    expect((await fetch(`${fx.gatewayUrl}/healthz`)).status).toBe(200);
+  });
+
+  test('a pattern RE2 cannot run (lookaround) is refused, saying why', async () => {
+    const res = await admin('PUT', '/v1/schemas/com.example.lookahead', {
+      type: 'string',
+      pattern: '^(?=.*[0-9]).+$',
+    });
+    expect(res).toMatchObject({ status: 400, body: { code: 'FUZE_SCHEMA_INVALID' } });
+    expect(res.body.detail).toContain('lookaround');
+  });
+
+  test('DELETE /v1/schemas/:type removes a schema: its events are no longer checked; a second delete is 404', async () => {
+    const type = 'com.example.removed';
+    expect((await admin('PUT', `/v1/schemas/${type}`, { type: 'object', required: ['n'] })).status).toBe(200);
+    await waitFor(
+      async () => (await publish(event(`rm-${Date.now()}`, { type, data: {} }), adminToken)).status === 400,
+      { timeoutMs: 20_000, message: 'schema not picked up' },
+    );
+    expect((await admin('DELETE', `/v1/schemas/${type}`)).status).toBe(204);
+    expect((await admin('GET', '/v1/schemas')).body.items.map((i: Json) => i.type)).not.toContain(type);
+    await waitFor(
+      async () => (await publish(event(`rm2-${Date.now()}`, { type, data: {} }), adminToken)).status === 202,
+      { timeoutMs: 20_000, message: 'schema removal not picked up' },
+    );
+    expect(await admin('DELETE', `/v1/schemas/${type}`)).toMatchObject({
+      status: 404,
+      body: { code: 'FUZE_NOT_FOUND' },
+    });
+  });
+
   test('OpenAPI document is served at /docs/json', async () => {
     const res = await fetch(`${fx.adminUrl}/docs/json`);
     const doc = (await res.json()) as Json;
