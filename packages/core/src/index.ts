@@ -1,6 +1,7 @@
 export type { CloudEventInput, CloudEventRecord } from './cloudevent/cloud-event.js';
 export { contextAttributes } from './cloudevent/cloud-event.js';
 export { eventMessageId } from './cloudevent/event-identity.js';
+export { linearRegExp } from './cloudevent/linear-regexp.js';
 export { routerShards, routingShardOf } from './cloudevent/routing-shard.js';
 export {
   assertValidCloudEvent,

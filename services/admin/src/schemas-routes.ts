@@ -1,4 +1,4 @@
-import { createAjv, FuzeError } from '@fuze/core';
+import { createAjv, FuzeError, linearRegExp } from '@fuze/core';
 import { deleteEventSchema, type FuzeDb, listEventSchemas, putEventSchema } from '@fuze/db';
 import { requireScope } from '@fuze/http';
 import type { FastifyInstance } from 'fastify';
@@ -7,7 +7,7 @@ const problem = { $ref: 'problem#' };
 
 /** JSON Schemas for event `data` per CloudEvent type; the gateway picks changes up within seconds. */
 export async function schemasRoutes(app: FastifyInstance, options: { db: FuzeDb }): Promise<void> {
-  const ajv = createAjv({ forUserSchemas: true });
+  const ajv = createAjv({ regExp: linearRegExp });
   app.get(
     '/v1/schemas',
     {

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { createAjv, type EventProblem, FuzeError, type Logger } from '@fuze/core';
+import { createAjv, type EventProblem, FuzeError, type Logger, linearRegExp } from '@fuze/core';
 import { type FuzeDb, listEventSchemas } from '@fuze/db';
 import type { ValidateFunction } from 'ajv';
 
@@ -11,7 +11,7 @@ import type { ValidateFunction } from 'ajv';
  * last known schemas if it is down.
  */
 export class EventSchemaRegistry {
-  private readonly ajv = createAjv({ forUserSchemas: true });
+  private readonly ajv = createAjv({ regExp: linearRegExp });
   private validators = new Map<string, ValidateFunction>();
   /** The JSON each validator was compiled from, to tell a changed schema from the same one. */
   private sources = new Map<string, string>();

@@ -7,7 +7,12 @@ import { RE2JS } from 're2js';
  * RE2 has no lookaround and no backreferences; such a pattern fails to compile, and the schema
  * is refused with the engine's message.
  */
-export function linearRegExp(
+export const linearRegExp = /* @__PURE__ */ Object.assign(compileLinear, {
+  // ajv reads `code` when it generates standalone code; Fuze never does, but ajv needs a string.
+  code: 're2js',
+});
+
+function compileLinear(
   pattern: string,
   _flags: string,
 ): { test(input: string): boolean; toString(): string } {
@@ -19,5 +24,3 @@ export function linearRegExp(
     toString: () => `re2:${pattern}`,
   };
 }
-// ajv reads `code` when it generates standalone code; Fuze never does, but ajv needs a string.
-linearRegExp.code = 're2js';

@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
+import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
 import { FuzeError } from '../errors/index.js';
 import type { CloudEventRecord } from './cloud-event.js';
@@ -6,7 +7,6 @@ import type { CloudEventRecord } from './cloud-event.js';
 // schemas/cloudevent.schema.json, the path the docs name, links to this file.
 import cloudEventSchemaJson from './cloudevent.schema.json' with { type: 'json' };
 import { acceptsCommonEnvelope } from './common-envelope.js';
-import { linearRegExp } from './linear-regexp.js';
 import { isRfc3339DateTime } from './rfc3339.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM interop.
@@ -16,15 +16,16 @@ const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin })
 export const cloudEventSchema: Record<string, unknown> = cloudEventSchemaJson;
 
 /**
- * An ajv instance with Fuze's formats. `forUserSchemas`: patterns run on RE2 (linear time), for
- * schemas that anyone with `schemas:write` registers; Fuze's own schemas keep the faster RegExp.
+ * An ajv instance with Fuze's formats. `regExp`: the engine for `pattern`, e.g. `linearRegExp`
+ * for schemas that users register; Fuze's own schemas keep JavaScript's faster RegExp. (An
+ * option rather than a flag, so that the SDK, which never compiles user schemas, bundles no RE2.)
  */
-export function createAjv({ forUserSchemas = false }: { forUserSchemas?: boolean } = {}): Ajv {
+export function createAjv({ regExp }: { regExp?: RegExpEngine } = {}): Ajv {
   const ajv = new Ajv({
     allErrors: true,
     strict: false,
     messages: true,
-    ...(forUserSchemas ? { code: { regExp: linearRegExp } } : {}),
+    ...(regExp ? { code: { regExp } } : {}),
   });
   addFormats(ajv);
   // Same rules as ajv-formats' date-time, a tenth of the cost: every event's `time` meets it.
