@@ -65,7 +65,7 @@ function ingestRequest(request: EventsRequest, reply: FastifyReply, options: Eve
   let stored: Promise<void>;
   try {
     const bus = busOf(request);
-    const body = readHttpEvent(request.headers, request.body as Buffer | undefined);
+    const body = readHttpEvent(request.headers, request.body as Buffer | undefined, request.raw.rawHeaders);
     const incoming = request.headers.traceparent === undefined ? undefined : incomingTrace(request);
     stored = ingestBody(bus, body, request, reply, options, incoming);
   } catch (err) {
@@ -103,7 +103,7 @@ async function ingestTracedRequest(
   let span: Span | undefined;
   try {
     const bus = busOf(request);
-    const body = readHttpEvent(request.headers, request.body as Buffer | undefined);
+    const body = readHttpEvent(request.headers, request.body as Buffer | undefined, request.raw.rawHeaders);
     let origin: IngestOrigin;
     if (body.mode === 'batch') {
       const parent = extractTraceContext(request.headers);

@@ -13,7 +13,11 @@ export type HttpEventBody =
  * Reads a CloudEvent from an HTTP request in any of the three HTTP binding modes.
  * Only the shape is read here; validation happens once, on the structured form.
  */
-export function readHttpEvent(headers: IncomingHttpHeaders, body: Buffer | undefined): HttpEventBody {
+export function readHttpEvent(
+  headers: IncomingHttpHeaders,
+  body: Buffer | undefined,
+  rawHeaders: readonly string[] = [],
+): HttpEventBody {
   const header = headers['content-type'] ?? '';
   // Most clients send the bare media type: no parameters to split off, nothing to lower-case.
   const contentType =
@@ -28,8 +32,10 @@ export function readHttpEvent(headers: IncomingHttpHeaders, body: Buffer | undef
     }
     return { mode: 'batch', events };
   }
-  if (headers['ce-specversion'] !== undefined)
+  if (headers['ce-specversion'] !== undefined) {
+    refuseRepeatedAttributes(rawHeaders);
     return { mode: 'binary', event: readBinary(headers, contentType, body) };
+  }
   throw new FuzeError(
     'FUZE_UNSUPPORTED_MEDIA_TYPE',
     `cannot read a CloudEvent from content type "${contentType || '(none)'}": send ${structuredType}, ` +
@@ -45,6 +51,30 @@ function parseJson(body: Buffer | undefined): unknown {
   } catch (err) {
     throw new FuzeError('FUZE_MALFORMED_JSON', `the body is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+/**
+ * Node joins a repeated header into one value ("b4, b5"): a second `ce-id` would silently become
+ * part of the id. Each attribute must come once (CloudEvents HTTP binding).
+ */
+function refuseRepeatedAttributes(rawHeaders: readonly string[]): void {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase();
+    if (!name.startsWith('ce-')) continue;
+    if (seen.has(name)) repeated.add(name);
+    seen.add(name);
+  }
+  if (repeated.size === 0) return;
+  const names = [...repeated];
+  throw new FuzeError(
+    'FUZE_INVALID_EVENT',
+    `the header${names.length > 1 ? 's' : ''} ${names.join(', ')} came more than once: send each CloudEvent attribute in one header`,
+    {
+      details: { problems: names.map((name) => ({ pointer: name.slice(3), message: 'must be sent once' })) },
+    },
+  );
 }
 
 /** Binary mode: attributes in `ce-*` headers (percent-encoded), the body is `data`. */

@@ -108,6 +108,29 @@ describe('bad input gets a clear problem+json and loses nothing else', () => {
     expect(((await res.json()) as Json).errors[0].pointer).toBe('my_ext');
   });
 
+  test('binary mode: a repeated ce-id header -> 400 naming it, not an id "b4, b5"', async () => {
+    const { port } = new URL(fx.gatewayUrl);
+    // fetch joins repeated headers itself: only a raw request sends two header lines.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connectTcp(Number(port), '127.0.0.1', () => {
+        socket.end(
+          'POST /v1/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n' +
+            'ce-specversion: 1.0\r\nce-id: b4\r\nce-id: b5\r\nce-source: /b\r\nce-type: t\r\n' +
+            'Content-Length: 2\r\n\r\n{}',
+        );
+      });
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('"code":"FUZE_INVALID_EVENT"');
+    expect(answer).toContain('ce-id came more than once');
+  });
+
   test('bad attribute types and formats -> 400 naming the attribute', async () => {
     const res = await structured({ ...valid, time: 'yesterday', dataschema: 'not a uri', subject: 5 });
     expect(res.status).toBe(400);
