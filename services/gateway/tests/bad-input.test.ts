@@ -29,6 +29,22 @@ async function post(body: string | Buffer, contentType: string | undefined, path
   };
 }
 
+/** Sends `request` as it is on a new connection and returns everything the server answers. */
+function rawRequest(request: string): Promise<string> {
+  const { port } = new URL(fx.gatewayUrl);
+  return new Promise<string>((resolve, reject) => {
+    const socket = connectTcp(Number(port), '127.0.0.1', () => {
+      socket.write(request);
+    });
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString();
+    });
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
 function structured(event: unknown) {
   return post(JSON.stringify(event), 'application/cloudevents+json');
 }
@@ -109,23 +125,12 @@ describe('bad input gets a clear problem+json and loses nothing else', () => {
   });
 
   test('binary mode: a repeated ce-id header -> 400 naming it, not an id "b4, b5"', async () => {
-    const { port } = new URL(fx.gatewayUrl);
     // fetch joins repeated headers itself: only a raw request sends two header lines.
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connectTcp(Number(port), '127.0.0.1', () => {
-        socket.end(
-          'POST /v1/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n' +
-            'ce-specversion: 1.0\r\nce-id: b4\r\nce-id: b5\r\nce-source: /b\r\nce-type: t\r\n' +
-            'Content-Length: 2\r\n\r\n{}',
-        );
-      });
-      let text = '';
-      socket.on('data', (chunk) => {
-        text += chunk.toString();
-      });
-      socket.on('close', () => resolve(text));
-      socket.on('error', reject);
-    });
+    const answer = await rawRequest(
+      'POST /v1/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n' +
+        'ce-specversion: 1.0\r\nce-id: b4\r\nce-id: b5\r\nce-source: /b\r\nce-type: t\r\n' +
+        'Content-Length: 2\r\n\r\n{}',
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(answer).toContain('"code":"FUZE_INVALID_EVENT"');
     expect(answer).toContain('ce-id came more than once');
@@ -286,21 +291,10 @@ describe("what Node's HTTP parser and fastify's router refuse is problem+json to
   });
 
   test('a body shorter than its Content-Length -> 408 FUZE_REQUEST_TIMEOUT, and the connection is closed', async () => {
-    const { port } = new URL(fx.gatewayUrl);
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connectTcp(Number(port), '127.0.0.1', () => {
-        socket.write(
-          'POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/cloudevents+json\r\n' +
-            'Content-Length: 100\r\n\r\n{"specversion"',
-        );
-      });
-      let text = '';
-      socket.on('data', (chunk) => {
-        text += chunk.toString();
-      });
-      socket.on('close', () => resolve(text));
-      socket.on('error', reject);
-    });
+    const answer = await rawRequest(
+      'POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/cloudevents+json\r\n' +
+        'Content-Length: 100\r\n\r\n{"specversion"',
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
     expect(answer).toContain('application/problem+json');
     expect(answer).toContain('"code":"FUZE_REQUEST_TIMEOUT"');
