@@ -11,12 +11,13 @@ export type HttpEventBody =
 
 /**
  * Reads a CloudEvent from an HTTP request in any of the three HTTP binding modes.
- * Only the shape is read here; validation happens once, on the structured form.
+ * Only the shape is read here; validation happens once, on the structured form. `rawHeaders`
+ * (the request's raw list) shows a header sent twice, which `headers` has joined into one value.
  */
 export function readHttpEvent(
   headers: IncomingHttpHeaders,
   body: Buffer | undefined,
-  rawHeaders: readonly string[] = [],
+  rawHeaders: readonly string[],
 ): HttpEventBody {
   const header = headers['content-type'] ?? '';
   // Most clients send the bare media type: no parameters to split off, nothing to lower-case.
