@@ -1,6 +1,6 @@
 import { adminModule } from '@fuze/admin';
 import { eventPublishRequest, JetStreamPublisher } from '@fuze/bus';
-import { decodeDelivery, streamNames } from '@fuze/core';
+import { decodeDelivery, streamNames, subjectRoot } from '@fuze/core';
 import { gatewayModule } from '@fuze/gateway';
 import {
   createTestDatabase,
@@ -17,7 +17,7 @@ import {
   type TestDatabase,
   waitFor,
 } from '@fuze/test/harness';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -159,4 +159,88 @@ test('two routers share the work; one SIGKILLed mid-stream and restarted: every 
     expect(order).toEqual([...order].sort((a, b) => a - b));
   }
   await publisher.close();
+});
+
+test('nats-server killed -9 right after routing: no event is routed twice (acks wait for the checkpoint)', {
+  timeout: 240_000,
+}, async () => {
+  // nats-server 2.9 writes consumer acks out lazily and forgets them when killed -9, and the
+  // work-queue delivery stream no longer holds a consumed delivery to dedupe its republish: a
+  // router whose position of record were the ack floor would route those events again.
+  for (const r of routers) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+  await Promise.all(routers.map((r) => r.exited));
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.purge(streams.delivery);
+  await jsm.consumers.add(streams.delivery, {
+    durable_name: 'drain',
+    ack_policy: AckPolicy.Explicit,
+    filter_subject: `${subjectRoot(prefix)}.deliver.sink.>`,
+  });
+  // Each delivery's stream sequences: a redelivery to `drain` repeats one, a second routing adds one.
+  const stored = new Map<string, Set<number>>();
+  let draining = true;
+  const drained = (async () => {
+    while (draining) {
+      try {
+        const batch = await (await jetstream(nc).consumers.get(streams.delivery, 'drain')).fetch({
+          max_messages: 500,
+          expires: 1_000,
+        });
+        for await (const m of batch) {
+          const id = m.headers?.get('Nats-Msg-Id') ?? '';
+          stored.set(id, (stored.get(id) ?? new Set()).add(m.seq));
+          m.ack();
+        }
+      } catch {
+        await new Promise((r) => setTimeout(r, 250)); // NATS is away
+      }
+    }
+  })();
+
+  await startRouter();
+  const publisher = new JetStreamPublisher(nc, { maxInFlight: 200, giveUpAfterMs: 60_000 });
+  const count = 2_000;
+  const publishes: Promise<unknown>[] = [];
+  for (let i = 0; i < count; i++) {
+    const key = `k${i % keys}`;
+    const event = {
+      specversion: '1.0' as const,
+      id: `crash-${i}`,
+      source: '/load',
+      type: 'com.load.tick',
+      partitionkey: key,
+      data: { key, n: i },
+    };
+    publishes.push(publisher.publish(eventPublishRequest(prefix, 'default', event)));
+  }
+  await Promise.all(publishes);
+  await publisher.close();
+  // Every event routed and acked (the server has the acks), then the crash at once.
+  await waitFor(
+    async () => {
+      for await (const c of jsm.consumers.list(streams.events))
+        if (c.name.startsWith('router-') && c.num_pending + c.num_ack_pending > 0) return false;
+      return stored.size >= count;
+    },
+    { timeoutMs: 120_000, intervalMs: 20, message: 'every event routed and acked' },
+  );
+  await nats.kill();
+  await new Promise((r) => setTimeout(r, 5_000)); // past the leases' fence: the shards change hands
+  await nats.restart();
+  await waitFor(
+    async () => {
+      for await (const c of (await jetstreamManager(nc)).consumers.list(streams.events))
+        if (c.name.startsWith('router-') && c.num_pending + c.num_ack_pending > 0) return false;
+      return true;
+    },
+    { timeoutMs: 60_000, intervalMs: 250, message: 'the router caught up after the restart' },
+  );
+  await new Promise((r) => setTimeout(r, 3_000)); // a re-routed delivery would be drained by now
+  draining = false;
+  await drained;
+
+  const routedTwice = [...stored.values()].filter((seqs) => seqs.size > 1).length;
+  console.info(`nats-server kill -9 after routing ${count} events: ${routedTwice} routed twice`);
+  expect(stored.size).toBe(count);
+  expect(routedTwice).toBe(0);
 });

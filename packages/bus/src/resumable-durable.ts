@@ -32,8 +32,9 @@ export interface ResumableDurableOptions {
  * it is written to the checkpoint before the durable is deleted. A durable lost between the
  * delete and the add (a failover), or reported with an ack floor of 0 by a leader that has not
  * recovered its state, resumes after the checkpoint, not from the start of the stream.
- * (Messages processed but unacked above the floor come again: their Nats-Msg-Id dedupes the
- * republish.)
+ * Messages processed but unacked above the floor come again. Their republish is deduped by
+ * Nats-Msg-Id, except after a nats-server restart when what they published was already consumed
+ * from a work-queue stream: which is why the router acks only what its checkpoint covers.
  */
 export async function openResumableDurable(
   jsm: JetStreamManager,

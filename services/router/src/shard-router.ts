@@ -8,9 +8,9 @@ import {
 import { busOfEventSubject, eventsShardFilter, type Logger } from '@fuze/core';
 import { tracingActive } from '@fuze/telemetry';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { CheckpointedAcks } from './checkpointed-acks.js';
 import { type DeliveryPlan, planDeliveries } from './plan-deliveries.js';
 import { RouteTrace } from './route-trace.js';
-import { RoutedPrefix } from './routed-prefix.js';
 import type { RuleSnapshot } from './rule-book.js';
 
 export interface ShardRouterDeps {
@@ -30,10 +30,8 @@ export interface ShardRouterDeps {
   window?: number;
   /** The shard's lease: checked before each event's publishes and before its ack. */
   fence: LeaseFence;
-  /** The shard's routed position (`router.<shard>` in the checkpoints bucket). */
+  /** The shard's routed position (`router.<shard>` in the checkpoints bucket), written ahead of the acks. */
   checkpoint: Checkpoint;
-  /** How often the routed position is written to the checkpoint; default 1 s. */
-  checkpointEveryMs?: number;
 }
 
 /** The shard's owner can no longer confirm its lease: it stops, and the next owner takes over. */
@@ -48,7 +46,7 @@ export class ShardFencedError extends Error {
 export class ShardGapError extends Error {
   constructor(shard: number, expected: number, got: number, seq: number) {
     super(
-      `router shard ${shard}: expected delivery ${expected}, got ${got} (events stream sequence ${seq}); restarting from the ack floor`,
+      `router shard ${shard}: expected delivery ${expected}, got ${got} (events stream sequence ${seq}); restarting after the checkpoint`,
     );
     this.name = 'ShardGapError';
   }
@@ -58,8 +56,9 @@ export class ShardGapError extends Error {
  * Routes one shard of the events stream, in stream order: for each event, every delivery
  * publish is issued before the next event's (the publisher keeps call order on one connection),
  * and the event is acked only after all its publishes were acked; one key's deliveries are
- * stored in routing order (the publisher's ordering key). On any failure the shard stops
- * without acking and restarts from its ack floor, so nothing is skipped or reordered.
+ * stored in routing order (the publisher's ordering key). The event is acked once the shard's
+ * checkpoint covers it (CheckpointedAcks). On any failure the shard stops without acking and
+ * restarts after its checkpoint, so nothing is skipped or reordered.
  *
  * Fenced: nothing is published or acked once the shard's lease cannot be confirmed, and a
  * fenced shard does not restart (that would recreate the durable under the next owner).
@@ -67,7 +66,6 @@ export class ShardGapError extends Error {
 export class ShardRouter {
   private messages: ConsumerMessages | undefined;
   private stopped = false;
-  private checkpointFailing = false;
   private readonly done: Promise<void>;
 
   constructor(
@@ -100,7 +98,7 @@ export class ShardRouter {
         }
         this.deps.logger.error(
           { err, shard: this.shard },
-          'router shard failed; restarting from its ack floor',
+          'router shard failed; restarting after its checkpoint',
         );
         await new Promise((r) => setTimeout(r, 1_000));
       }
@@ -127,11 +125,12 @@ export class ShardRouter {
     this.messages = messages;
     if (this.stopped) messages.stop();
     const inFlight = new Set<Promise<void>>();
-    const routedPrefix = new RoutedPrefix();
-    const saving = setInterval(
-      () => void this.saveCheckpoint(routedPrefix),
-      this.deps.checkpointEveryMs ?? 1_000,
-    );
+    const acks = new CheckpointedAcks({
+      checkpoint: this.deps.checkpoint,
+      fence: this.deps.fence,
+      logger: this.deps.logger,
+      shard: this.shard,
+    });
     let failure: unknown;
     try {
       for await (const msg of messages) {
@@ -143,9 +142,9 @@ export class ShardRouter {
         }
         expectedDelivery += 1;
         const seq = msg.seq;
-        routedPrefix.started(seq);
+        acks.started(seq);
         const routed = this.route(msg).then(
-          () => routedPrefix.finished(seq),
+          (toAck) => acks.finished(seq, toAck),
           (err: unknown) => {
             failure ??= err;
             messages.stop();
@@ -157,32 +156,16 @@ export class ShardRouter {
       }
       await Promise.all(inFlight);
     } finally {
-      clearInterval(saving);
+      await acks.close();
     }
-    await this.saveCheckpoint(routedPrefix);
     if (failure !== undefined && !this.stopped) throw failure;
   }
 
-  /** Writes how far the shard is routed without a gap, while the lease is confirmed. */
-  private async saveCheckpoint(routedPrefix: RoutedPrefix): Promise<void> {
-    const position = routedPrefix.through;
-    if (position <= this.deps.checkpoint.known || !this.deps.fence.maySettle()) return;
-    try {
-      await this.deps.checkpoint.advance(position);
-      this.checkpointFailing = false;
-    } catch (err) {
-      // Once per streak: it is retried every second while NATS is away.
-      if (!this.checkpointFailing)
-        this.deps.logger.warn(
-          { err, shard: this.shard },
-          'could not save the routing checkpoint; will retry',
-        );
-      this.checkpointFailing = true;
-    }
-  }
-
-  /** Issues this event's publishes synchronously (order), then acks once all are stored. */
-  private route(msg: JsMsg): Promise<void> {
+  /**
+   * Issues this event's publishes synchronously (order); resolves once all are stored, with the
+   * message to ack (none when it was settled here).
+   */
+  private route(msg: JsMsg): Promise<JsMsg | undefined> {
     const bus = busOfEventSubject(this.deps.prefix, msg.subject) ?? 'default';
     let plan: DeliveryPlan;
     let trace: RouteTrace | undefined;
@@ -212,17 +195,22 @@ export class ShardRouter {
         'unreadable event skipped',
       );
       msg.term();
-      return Promise.resolve();
+      return Promise.resolve(undefined);
     }
     if (trace) return this.publishTraced(msg, plan, bus, trace);
     const acks = plan.publishes.map((request) => this.deps.publisher.publish(request));
     return Promise.all(acks).then(() => {
-      this.ack(msg);
       this.deps.routed(plan, bus);
+      return msg;
     });
   }
 
-  private publishTraced(msg: JsMsg, plan: DeliveryPlan, bus: string, trace: RouteTrace): Promise<void> {
+  private publishTraced(
+    msg: JsMsg,
+    plan: DeliveryPlan,
+    bus: string,
+    trace: RouteTrace,
+  ): Promise<JsMsg | undefined> {
     trace.planned(plan.matchedRules);
     const acks = plan.publishes.map((request, i) =>
       this.deps.publisher.publish(request).then(
@@ -235,20 +223,14 @@ export class ShardRouter {
     );
     return Promise.all(acks).then(
       () => {
-        this.ack(msg);
         this.deps.routed(plan, bus);
         trace.end();
+        return msg;
       },
       (err: unknown) => {
         trace.end(err);
         throw err;
       },
     );
-  }
-
-  /** Acks an event whose deliveries are stored, unless the lease can no longer be confirmed. */
-  private ack(msg: JsMsg): void {
-    if (!this.deps.fence.maySettle()) throw new ShardFencedError(this.shard);
-    msg.ack();
   }
 }
