@@ -292,6 +292,8 @@ describe('per-key order under faults', () => {
         const jsm = await jetstreamManager(topology.nc());
         const left = (await jsm.streams.info(`${prefix}_DELIVERY`)).state.messages;
         console.error(`deliveries still in ${prefix}_DELIVERY: ${left} (0: the router never stored them)`);
+        const dead = (await jsm.streams.info(`${prefix}_DLQ`)).state.messages;
+        console.error(`dead letters in ${prefix}_DLQ: ${dead}`);
         for (const c of await jsm.consumers.list(`${prefix}_EVENTS`).next())
           console.error(
             `router consumer ${c.name}: ack floor ${c.ack_floor.stream_seq}, delivered ${c.delivered.stream_seq}, pending ${c.num_pending}, ack pending ${c.num_ack_pending}`,

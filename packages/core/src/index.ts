@@ -16,6 +16,7 @@ export {
   type DeliveryFailure,
   deadLetterId,
   maxResponseExcerptBytes,
+  routerDeadLetterTarget,
 } from './delivery/dead-letter.js';
 export {
   cloudEventsJson,

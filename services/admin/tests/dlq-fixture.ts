@@ -197,7 +197,7 @@ export interface RecordSpec {
   source?: string;
   subject?: string;
   key?: string;
-  stage?: 'route' | 'deliver';
+  stage?: 'plan' | 'route' | 'deliver';
   errorClass?: string;
   message?: string;
   httpStatus?: number;

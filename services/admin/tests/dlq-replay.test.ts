@@ -1,6 +1,6 @@
-import { deadLetterId, deliveryMessageId, partitionFor } from '@fuze/core';
+import { deadLetterId, deliveryMessageId, partitionFor, routerDeadLetterTarget } from '@fuze/core';
 import { claimReplayJob, getDeadLetter, getReplayJob, listAuditLog, type ReplayJobRow } from '@fuze/db';
-import { waitFor } from '@fuze/test/harness';
+import { readStream, waitFor } from '@fuze/test/harness';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import {
   type DlqBus,
@@ -453,6 +453,50 @@ test('route-stage dead letters are rendered again by the rule as it is now, or f
     expect(delivery!.subject).toBe(
       `${dlq.prefix.toLowerCase()}.deliver.billing.${partitionFor('cust-9', 4)}`,
     );
+    expect(await entryState(dlq.database, record.id)).toBe('replayed');
+  } finally {
+    await dlq.close();
+  }
+});
+
+test('plan-stage dead letters go back to their bus as the event, once per job; never to a target', async () => {
+  const dlq = await startDlqFixture(bus);
+  try {
+    const record = deadLetterRecord({
+      eventId: 'p-1',
+      stage: 'plan',
+      rule: '',
+      target: routerDeadLetterTarget,
+      errorClass: 'TypeError',
+      message: 'the planner failed',
+      data: { orderId: 'o-88', customer: 'cust-3' },
+    });
+    await dlq.deadLetter(record);
+    await dlq.indexed(1);
+    await dlq.applyRules(rules);
+
+    const toTarget = await dlq.call<Created>('POST', '/v1/dlq/replay', {
+      ids: [record.id],
+      target: 'billing',
+    });
+    const refused = await waitForJob(dlq, toTarget.body.id);
+    expect(refused.failures[0]).toMatchObject({
+      reason: expect.stringMatching(/plan stage.*without a target/),
+    });
+
+    const first = await dlq.call<Created>('POST', '/v1/dlq/replay', { ids: [record.id] });
+    await waitForJob(dlq, first.body.id);
+    const second = await dlq.call<Created>('POST', '/v1/dlq/replay', { ids: [record.id], force: true });
+    await waitForJob(dlq, second.body.id);
+    const events = await readStream(bus.nc, dlq.streams.events);
+    expect(events).toHaveLength(2); // one per job: the event's own Nats-Msg-Id would have deduped the second
+    for (const message of events) {
+      expect(message.subject).toMatch(
+        new RegExp(`^${dlq.prefix.toLowerCase()}\\.events\\.default\\.\\d+\\.com\\.shop\\.order\\.placed$`),
+      );
+      expect(message.json()).toEqual(JSON.parse(Buffer.from(record.body, 'base64').toString()));
+    }
+    expect(await dlq.deliveries()).toHaveLength(0);
     expect(await entryState(dlq.database, record.id)).toBe('replayed');
   } finally {
     await dlq.close();

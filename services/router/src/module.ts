@@ -60,6 +60,7 @@ export const routerModule: ServiceModule = {
               rules: () => refresher.current(),
               maxPayloadBytes: () => context.nats.info?.max_payload ?? 1024 * 1024,
               routed: (plan, bus) => counters.record(plan, bus),
+              unreadable: () => counters.unreadableSkipped(),
               fence,
               checkpoint: new Checkpoint(checkpoints, `router.${shard}`),
             }),

@@ -7,6 +7,7 @@ import {
   deadLetterId,
   dlqSubject,
   eventAttributes,
+  routerDeadLetterTarget,
 } from '@fuze/core';
 import type { BusRules, RoutableTarget } from './rule-book.js';
 
@@ -69,49 +70,57 @@ export function planDeliveries(
     if (!rule) continue;
     plan.matchedRules.push(ruleName);
     for (const target of rule.targets) {
-      const partitionKey = partitionKeyOf(target, event);
-      let rendered: { body: Uint8Array; contentType: string };
+      let partitionKey: string | undefined;
       try {
-        if (target.input.kind === 'whole' && context.storedBytes) {
-          rendered = { body: context.storedBytes, contentType: cloudEventsJson };
-        } else {
-          rendered = renderInput(target, event, ruleName, context.acceptedAt);
-        }
+        partitionKey = partitionKeyOf(target, event);
+        plan.publishes.push(deliveryFor(event, attributes, ruleName, target, partitionKey, context, tracer));
       } catch (err) {
+        // This event cannot be delivered to this target as the rule stands (an input it cannot
+        // render, a key it cannot read, a message too big): a dead letter, replayable once fixed.
         plan.publishes.push(
           routeDeadLetter(event, attributes, ruleName, target, partitionKey, context, err as Error, tracer),
         );
         plan.deadLetters.push(target.spec.name);
-        continue;
       }
-      if (rendered.body.length > context.maxPayloadBytes - headerAllowance) {
-        const tooLarge = new Error(
-          `the rendered input is ${rendered.body.length} bytes; NATS accepts at most ${context.maxPayloadBytes} per message (max_payload): make the input smaller`,
-        );
-        tooLarge.name = 'DeliveryTooLargeError';
-        plan.publishes.push(
-          routeDeadLetter(event, attributes, ruleName, target, partitionKey, context, tooLarge, tracer),
-        );
-        plan.deadLetters.push(target.spec.name);
-        continue;
-      }
-      const envelope: DeliveryEnvelope = {
-        attributes,
-        body: rendered.body,
-        contentType: rendered.contentType,
-        bus: context.bus,
-        rule: ruleName,
-        target: target.spec.name,
-        acceptedAt: context.acceptedAt,
-        eventSeq: context.seq,
-        ...(partitionKey === undefined ? {} : { partitionKey }),
-      };
-      const request = deliveryPublishRequest(context.prefix, envelope, target.partitions);
-      tracer?.delivery(ruleName, target.spec.name, request.subject, request.headers);
-      plan.publishes.push(request);
     }
   }
   return plan;
+}
+
+function deliveryFor(
+  event: CloudEventRecord,
+  attributes: Record<string, string>,
+  ruleName: string,
+  target: RoutableTarget,
+  partitionKey: string | undefined,
+  context: EventContext,
+  tracer: PlanTracer | undefined,
+): PublishRequest {
+  const rendered =
+    target.input.kind === 'whole' && context.storedBytes
+      ? { body: context.storedBytes, contentType: cloudEventsJson }
+      : renderInput(target, event, ruleName, context.acceptedAt);
+  if (rendered.body.length > context.maxPayloadBytes - headerAllowance) {
+    const tooLarge = new Error(
+      `the rendered input is ${rendered.body.length} bytes; NATS accepts at most ${context.maxPayloadBytes} per message (max_payload): make the input smaller`,
+    );
+    tooLarge.name = 'DeliveryTooLargeError';
+    throw tooLarge;
+  }
+  const envelope: DeliveryEnvelope = {
+    attributes,
+    body: rendered.body,
+    contentType: rendered.contentType,
+    bus: context.bus,
+    rule: ruleName,
+    target: target.spec.name,
+    acceptedAt: context.acceptedAt,
+    eventSeq: context.seq,
+    ...(partitionKey === undefined ? {} : { partitionKey }),
+  };
+  const request = deliveryPublishRequest(context.prefix, envelope, target.partitions);
+  tracer?.delivery(ruleName, target.spec.name, request.subject, request.headers);
+  return request;
 }
 
 /** The target's input transformer applied to the event (raw bytes for base64 data). */
@@ -156,8 +165,9 @@ function routeDeadLetter(
     rule,
     target: target.spec.name,
     attributes,
-    // The untransformed event: a replay after fixing the rule can render it again.
-    body: Buffer.from(JSON.stringify(event)).toString('base64'),
+    // The untransformed event: a replay after fixing the rule can render it again. The stored
+    // bytes when known: an event too deeply nested to serialise again still has them.
+    body: Buffer.from(context.storedBytes ?? JSON.stringify(event)).toString('base64'),
     contentType: 'application/cloudevents+json',
     ...(partitionKey === undefined ? {} : { partitionKey }),
     eventSeq: context.seq,
@@ -179,4 +189,54 @@ function routeDeadLetter(
     payload: utf8.encode(JSON.stringify(record)),
     msgId: record.id,
   };
+}
+
+/**
+ * The dead letter of an event the router could not plan at all (a fault of the planner or of a
+ * rule, not of one target): parked under the target `_router` with stage `plan`, the event as
+ * stored; replaying it publishes the event to its bus again, to be routed by the rules as they are
+ * then. The shard moves on: one such event never blocks it.
+ */
+export function planFailureDeadLetter(
+  event: CloudEventRecord,
+  context: EventContext & { storedBytes: Uint8Array },
+  err: Error,
+): PublishRequest {
+  const now = new Date().toISOString();
+  const record: DeadLetterRecord = {
+    id: deadLetterId(event, '', routerDeadLetterTarget),
+    bus: context.bus,
+    rule: '',
+    target: routerDeadLetterTarget,
+    attributes: safeAttributes(event),
+    body: Buffer.from(context.storedBytes).toString('base64'),
+    contentType: cloudEventsJson,
+    eventSeq: context.seq,
+    acceptedAt: context.acceptedAt,
+    failure: {
+      stage: 'plan',
+      attempts: 1,
+      firstAttemptAt: now,
+      lastAttemptAt: now,
+      errorClass: err.name || 'Error',
+      message: err.message,
+      retryable: false,
+    },
+    ...(typeof event.traceparent === 'string' ? { traceparent: event.traceparent } : {}),
+    deadLetteredAt: now,
+  };
+  return {
+    subject: dlqSubject(context.prefix, routerDeadLetterTarget),
+    payload: utf8.encode(JSON.stringify(record)),
+    msgId: record.id,
+  };
+}
+
+/** The event's attributes, or its identity alone if even they cannot be read. */
+function safeAttributes(event: CloudEventRecord): Record<string, string> {
+  try {
+    return eventAttributes(event);
+  } catch {
+    return { specversion: String(event.specversion), id: event.id, source: event.source, type: event.type };
+  }
 }

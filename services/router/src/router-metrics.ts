@@ -1,10 +1,12 @@
+import { routerDeadLetterTarget } from '@fuze/core';
 import { fuzeMetrics } from '@fuze/telemetry';
 import type { DeliveryPlan } from './plan-deliveries.js';
 
 /**
  * The router's counters, kept here for in-process inspection and exported to Prometheus:
  * `fuze_events_matched_total{bus,rule}`, `fuze_events_unmatched_total{bus}` and
- * `fuze_dead_lettered_total{target,stage="route"}`.
+ * `fuze_dead_lettered_total{target,stage="route"}` (`{target="_router",stage="plan"}` for an event
+ * that could not be planned) and `fuze_events_unreadable_total`.
  */
 export class RouterCounters {
   routed = 0;
@@ -12,6 +14,10 @@ export class RouterCounters {
   deliveries = 0;
   deadLettered = 0;
   readonly matchedPerRule = new Map<string, number>();
+
+  unreadableSkipped(): void {
+    fuzeMetrics.eventsUnreadable.inc();
+  }
 
   record(plan: DeliveryPlan, bus: string): void {
     this.routed++;
@@ -21,7 +27,8 @@ export class RouterCounters {
     }
     this.deliveries += plan.publishes.length - plan.deadLetters.length;
     this.deadLettered += plan.deadLetters.length;
-    for (const target of plan.deadLetters) fuzeMetrics.deadLettered.inc({ target, stage: 'route' });
+    for (const target of plan.deadLetters)
+      fuzeMetrics.deadLettered.inc({ target, stage: target === routerDeadLetterTarget ? 'plan' : 'route' });
     for (const rule of plan.matchedRules) {
       const key = `${bus}/${rule}`;
       this.matchedPerRule.set(key, (this.matchedPerRule.get(key) ?? 0) + 1);

@@ -5,11 +5,17 @@ import {
   type LeaseFence,
   openResumableDurable,
 } from '@fuze/bus';
-import { busOfEventSubject, eventsShardFilter, type Logger } from '@fuze/core';
+import {
+  busOfEventSubject,
+  type CloudEventRecord,
+  eventsShardFilter,
+  type Logger,
+  routerDeadLetterTarget,
+} from '@fuze/core';
 import { tracingActive } from '@fuze/telemetry';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { CheckpointedAcks } from './checkpointed-acks.js';
-import { type DeliveryPlan, planDeliveries } from './plan-deliveries.js';
+import { type DeliveryPlan, planDeliveries, planFailureDeadLetter } from './plan-deliveries.js';
 import { RouteTrace } from './route-trace.js';
 import type { RuleSnapshot } from './rule-book.js';
 
@@ -24,6 +30,8 @@ export interface ShardRouterDeps {
   rules(): RuleSnapshot;
   /** Called once per routed event, for counters. */
   routed(plan: DeliveryPlan, bus: string): void;
+  /** Called once per message skipped as no CloudEvent, for counters. */
+  unreadable(): void;
   /** The connected server's max_payload. */
   maxPayloadBytes(): number;
   /** Events in flight per shard (publishes pipelined, acks in any order). */
@@ -170,32 +178,41 @@ export class ShardRouter {
     let plan: DeliveryPlan;
     let trace: RouteTrace | undefined;
     if (!this.deps.fence.mayStart()) return Promise.reject(new ShardFencedError(this.shard));
+    let event: CloudEventRecord;
     try {
-      const event = decodeEventMessage(msg.data);
-      if (tracingActive()) trace = new RouteTrace(msg, event, bus, `router-${this.shard}`);
-      plan = planDeliveries(
-        this.deps.rules().get(bus),
-        event,
-        {
-          prefix: this.deps.prefix,
-          bus,
-          seq: msg.seq,
-          acceptedAt: msg.time.getTime(),
-          maxPayloadBytes: this.deps.maxPayloadBytes(),
-          // A copy: the publish goes out a loop turn later, and the bytes must not change under it.
-          storedBytes: msg.data.slice(),
-        },
-        trace,
-      );
+      event = decodeEventMessage(msg.data);
     } catch (err) {
-      trace?.end(err);
-      // Unreadable bytes in the events stream: nothing to route, and retrying cannot help.
-      this.deps.logger.error(
-        { ...trace?.logFields(), err, seq: msg.seq, subject: msg.subject },
-        'unreadable event skipped',
-      );
+      // Bytes in the events stream that are no CloudEvent (not written by Fuze): nothing to
+      // route, and retrying cannot help. They stay in the events stream, the archive.
+      this.deps.logger.error({ err, seq: msg.seq, subject: msg.subject }, 'unreadable event skipped');
+      this.deps.unreadable();
       msg.term();
       return Promise.resolve(undefined);
+    }
+    if (tracingActive()) trace = new RouteTrace(msg, event, bus, `router-${this.shard}`);
+    const context = {
+      prefix: this.deps.prefix,
+      bus,
+      seq: msg.seq,
+      acceptedAt: msg.time.getTime(),
+      maxPayloadBytes: this.deps.maxPayloadBytes(),
+      // A copy: the publish goes out a loop turn later, and the bytes must not change under it.
+      storedBytes: msg.data.slice(),
+    };
+    try {
+      plan = planDeliveries(this.deps.rules().get(bus), event, context, trace);
+    } catch (err) {
+      // A fault of the planner or of a rule, for this event: it is dead-lettered to `_router`
+      // (replayable once fixed), and the shard moves on.
+      this.deps.logger.error(
+        { ...trace?.logFields(), err, seq: msg.seq, subject: msg.subject },
+        'cannot plan the deliveries of an event; it is dead-lettered to _router',
+      );
+      plan = {
+        matchedRules: [],
+        publishes: [planFailureDeadLetter(event, context, err as Error)],
+        deadLetters: [routerDeadLetterTarget],
+      };
     }
     if (trace) return this.publishTraced(msg, plan, bus, trace);
     const acks = plan.publishes.map((request) => this.deps.publisher.publish(request));

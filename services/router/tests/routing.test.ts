@@ -310,3 +310,64 @@ spec:
     expect(record?.failure.message).toMatch(/max_payload/);
   });
 });
+
+describe('router faults of one event', () => {
+  test('a partition key the router cannot read is a dead letter for that target; the other target still gets the event', async () => {
+    const yaml = `apiVersion: fuze.dev/v1
+kind: Rule
+metadata: { name: deep-keys }
+spec:
+  pattern: { type: [com.shop.deep] }
+  targets:
+    - name: deep-keyed
+      consumer: {}
+      ordering: { partitionKey: "$.data.x" }
+    - name: deep-whole
+      consumer: {}
+`;
+    expect((await admin('POST', '/v1/apply', { files: [{ path: 'deep.yaml', content: yaml }] })).status).toBe(
+      200,
+    );
+    await waitFor(
+      async () => {
+        const [probe] = await publish([{ type: 'com.shop.deep', data: { x: 'k' } }]);
+        const routed = deliveries(await readStream(nc, streams.delivery));
+        return routed.some((d) => d.envelope.attributes.id === probe && d.envelope.target === 'deep-keyed');
+      },
+      { timeoutMs: 60_000, intervalMs: 300, message: 'the deep-keys rule to take effect' },
+    );
+    // A key nested 6,000 objects deep: JSON.stringify of it exceeds the call stack.
+    const depth = 6_000;
+    const id = `deep-${Date.now()}`;
+    const body = `{"specversion":"1.0","source":"/shop","id":"${id}","type":"com.shop.deep","data":{"x":${'{"y":'.repeat(depth)}1${'}'.repeat(depth)}}}`;
+    const res = await fetch(`${fuze.gatewayUrl}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body,
+    });
+    expect(res.status).toBe(202);
+    const [after] = await publish([{ type: 'com.shop.deep', data: { x: 'k2' } }]);
+    await deliveriesFor([after!], 2);
+    const delivered = deliveries(await readStream(nc, streams.delivery)).filter(
+      (d) => d.envelope.attributes.id === id,
+    );
+    expect(delivered.map((d) => d.envelope.target)).toEqual(['deep-whole']);
+    const record = await waitFor(
+      async () =>
+        (await readStream(nc, streams.dlq))
+          .map((m) =>
+            m.json<{
+              attributes: { id: string };
+              target: string;
+              failure: { stage: string; errorClass: string };
+            }>(),
+          )
+          .find((r) => r.attributes.id === id),
+      { timeoutMs: 10_000, message: 'no dead letter for the deep key' },
+    );
+    expect(record).toMatchObject({
+      target: 'deep-keyed',
+      failure: { stage: 'route', errorClass: 'RangeError' },
+    });
+  });
+});

@@ -29,8 +29,12 @@ export interface DeadLetterRecord {
 }
 
 export interface DeliveryFailure {
-  /** `route`: the router could not build the delivery (e.g. transformer); `deliver`: the target failed. */
-  stage: 'route' | 'deliver';
+  /**
+   * `plan`: the router could not plan the event's deliveries at all (target `_router`; a replay
+   * routes the event again); `route`: it could not build one target's delivery (e.g. the input
+   * transformer); `deliver`: the target failed.
+   */
+  stage: 'plan' | 'route' | 'deliver';
   attempts: number;
   firstAttemptAt: string;
   lastAttemptAt: string;
@@ -60,3 +64,9 @@ export function deadLetterId(
 }
 
 export const maxResponseExcerptBytes = 1024;
+
+/**
+ * The target of a `plan`-stage dead letter: the router itself, when it could not tell which
+ * rules and targets an event goes to. Rule target names cannot start with `_`.
+ */
+export const routerDeadLetterTarget = '_router';

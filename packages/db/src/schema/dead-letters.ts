@@ -19,7 +19,7 @@ import {
 export const deadLetterStates = ['dead', 'replaying', 'replayed', 'purged'] as const;
 export type DeadLetterState = (typeof deadLetterStates)[number];
 
-export const deadLetterStages = ['route', 'deliver'] as const;
+export const deadLetterStages = ['plan', 'route', 'deliver'] as const;
 
 /**
  * `pending` -> `running` -> `completed`; `cancelled` by DELETE; `failed` when the job cannot go on

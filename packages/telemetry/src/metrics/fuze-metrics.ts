@@ -53,6 +53,11 @@ export const fuzeMetrics = {
     labelNames: ['bus'] as const,
     registers,
   }),
+  eventsUnreadable: new Counter({
+    name: 'fuze_events_unreadable_total',
+    help: 'Messages on an events subject that are no CloudEvent (not written by Fuze): skipped by the router',
+    registers,
+  }),
   /** Dispatcher and SDK consumers: one per delivery that is finished (acked). */
   deliveries: new Counter({
     name: 'fuze_deliveries_total',
@@ -68,7 +73,7 @@ export const fuzeMetrics = {
   }),
   deadLettered: new Counter({
     name: 'fuze_dead_lettered_total',
-    help: 'Deliveries written to the dead-letter stream, by target and stage (route: could not be built; deliver: the target failed)',
+    help: 'Deliveries written to the dead-letter stream, by target and stage (plan: the event could not be planned, target _router; route: could not be built; deliver: the target failed)',
     labelNames: ['target', 'stage'] as const,
     registers,
   }),

@@ -100,7 +100,7 @@ export function receiveSpan(
 export function deadLetterSpan(
   subject: string | undefined,
   event: EventIdentity,
-  dead: { target: string; rule?: string; stage: 'route' | 'deliver'; errorClass?: string },
+  dead: { target: string; rule?: string; stage: 'plan' | 'route' | 'deliver'; errorClass?: string },
   start: SpanStart = {},
 ): Span {
   const attributes: Attributes = { 'fuze.dead_letter.stage': dead.stage };

@@ -59,8 +59,9 @@ export const deadLetterSchema = {
     partitionKey: nullableString,
     stage: {
       type: 'string',
-      enum: ['route', 'deliver'],
-      description: 'route: the input transformer failed; deliver: the target failed',
+      enum: ['plan', 'route', 'deliver'],
+      description:
+        "plan: the router could not plan the event (target _router; a replay routes it again); route: one target's delivery could not be built (e.g. its input transformer); deliver: the target failed",
     },
     errorClass: { type: 'string' },
     errorMessage: { type: 'string' },

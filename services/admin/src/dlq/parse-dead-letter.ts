@@ -24,7 +24,8 @@ export function parseDeadLetter(data: Uint8Array): DeadLetterRecord {
   number(r.acceptedAt, 'acceptedAt');
   time(r.deadLetteredAt, 'deadLetteredAt');
   const f = object(r.failure, 'failure');
-  if (f.stage !== 'route' && f.stage !== 'deliver') fail('failure.stage', 'route or deliver');
+  if (f.stage !== 'plan' && f.stage !== 'route' && f.stage !== 'deliver')
+    fail('failure.stage', 'plan, route or deliver');
   number(f.attempts, 'failure.attempts');
   time(f.firstAttemptAt, 'failure.firstAttemptAt');
   time(f.lastAttemptAt, 'failure.lastAttemptAt');

@@ -1,5 +1,5 @@
-import { deliveryPublishRequest } from '@fuze/bus';
-import type { DeadLetterRecord, DeliveryEnvelope } from '@fuze/core';
+import { deliveryPublishRequest, eventPublishRequest } from '@fuze/bus';
+import type { CloudEventRecord, DeadLetterRecord, DeliveryEnvelope } from '@fuze/core';
 import { compileInput } from '@fuze/rules';
 import type { PublishRequest } from './jetstream.js';
 import type { TargetCatalog } from './target-catalog.js';
@@ -25,13 +25,16 @@ const utf8 = new TextEncoder();
  * of the chosen target; its Nats-Msg-Id includes the job, so a worker that crashes and publishes
  * again is deduplicated, while a later job (force) is not. A dead letter of the `route` stage
  * holds the original event: it is rendered again through the rule's input transformer, and fails
- * if the rule still cannot render it. Pure.
+ * if the rule still cannot render it. A dead letter of the `plan` stage (target `_router`) goes
+ * back to its bus instead: the event is published to the events stream again, with a Nats-Msg-Id
+ * of its own per job, and the router routes it by the rules as they are then. Pure.
  * @throws ReplayEntryError
  */
 export function replayPublication(
   record: DeadLetterRecord,
   context: ReplayPublicationContext,
 ): PublishRequest {
+  if (record.failure.stage === 'plan') return eventAgain(record, context);
   const target = context.target ?? record.target;
   const { body, contentType } =
     record.failure.stage === 'route'
@@ -50,6 +53,24 @@ export function replayPublication(
     replay: { jobId: context.jobId, deadLetterId: record.id },
   };
   return deliveryPublishRequest(context.prefix, envelope, context.catalog.partitionsOf(target));
+}
+
+/** The publish that routes a plan-stage dead letter's event again. */
+function eventAgain(record: DeadLetterRecord, context: ReplayPublicationContext): PublishRequest {
+  if (context.target !== undefined) {
+    throw new ReplayEntryError(
+      'this dead letter is of the plan stage: its event goes back to its bus, to be routed again; replay it without a target',
+    );
+  }
+  const stored = Buffer.from(record.body, 'base64');
+  let event: CloudEventRecord;
+  try {
+    event = JSON.parse(stored.toString('utf8')) as CloudEventRecord;
+  } catch (err) {
+    throw new ReplayEntryError(`the stored event is not JSON: ${(err as Error).message}`);
+  }
+  const request = eventPublishRequest(context.prefix, record.bus, event, Date.now(), stored);
+  return { ...request, msgId: `${request.msgId}.replay.${context.jobId}` };
 }
 
 /** Renders a route-stage dead letter (body = the original event) with the rule's transformer, as it is now. */

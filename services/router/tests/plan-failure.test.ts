@@ -1,0 +1,123 @@
+import {
+  Checkpoint,
+  ensureBuckets,
+  ensureTopology,
+  eventPublishRequest,
+  JetStreamPublisher,
+  openCheckpointBucket,
+  openFence,
+} from '@fuze/bus';
+import { createLogger, loadConfig, routerDeadLetterTarget } from '@fuze/core';
+import { type NatsServerHandle, readStream, startNatsServer, waitFor } from '@fuze/test/harness';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { DeliveryPlan } from '../src/plan-deliveries.js';
+import type { RuleSnapshot } from '../src/rule-book.js';
+import { ShardRouter } from '../src/shard-router.js';
+
+let nats: NatsServerHandle;
+let nc: NatsConnection;
+beforeAll(async () => {
+  nats = await startNatsServer();
+  nc = await connect({ servers: nats.url, noAsyncTraces: true });
+});
+afterAll(async () => {
+  await nc?.close();
+  await nats?.[Symbol.asyncDispose]();
+});
+
+test('an event the planner fails on is dead-lettered to _router with the error, and the shard moves on', async () => {
+  const prefix = 'PF';
+  const logger = createLogger('silent');
+  const config = loadConfig({ FUZE_STREAM_PREFIX: prefix });
+  const jsm = await jetstreamManager(nc);
+  const streams = await ensureTopology(jsm, config.streams, logger);
+  await ensureBuckets(jsm, config.streams, logger);
+  // A planner fault on every event: the matcher is the planner's first step.
+  const failing: RuleSnapshot = new Map([
+    [
+      'default',
+      {
+        revision: 1,
+        matcher: {
+          match: () => {
+            throw new TypeError('a planner bug');
+          },
+          ruleCount: 1,
+          stateCount: 1,
+        },
+        rules: new Map(),
+      },
+    ],
+  ]);
+  const publisher = new JetStreamPublisher(nc);
+  const plans: DeliveryPlan[] = [];
+  let unreadable = 0;
+  // Events of one routing shard (it follows partitionkey), and bytes that are no CloudEvent.
+  const events = ['a', 'b', 'c'].map((id) => ({
+    specversion: '1.0' as const,
+    id,
+    source: '/planner',
+    type: 'com.test.planned',
+    partitionkey: 'k-0',
+  }));
+  const requests = events.map((e) => eventPublishRequest(prefix, 'default', e));
+  const shardSubject = requests[0]!.subject;
+  const shard = Number(shardSubject.split('.')[3]);
+  const router = new ShardRouter(shard, {
+    js: jetstream(nc),
+    jsm,
+    publisher,
+    eventsStream: streams.events,
+    prefix,
+    logger,
+    rules: () => failing,
+    routed: (plan) => plans.push(plan),
+    unreadable: () => (unreadable += 1),
+    maxPayloadBytes: () => 1024 * 1024,
+    fence: openFence,
+    checkpoint: new Checkpoint(await openCheckpointBucket(nc, prefix), `router.${shard}`),
+  });
+  try {
+    for (const request of requests) await publisher.publish(request);
+    await jetstream(nc).publish(shardSubject, 'not json');
+
+    const records = await waitFor(
+      async () => {
+        const dead = (await readStream(nc, streams.dlq)).map((m) =>
+          m.json<{
+            target: string;
+            rule: string;
+            attributes: { id: string };
+            body: string;
+            failure: { stage: string; errorClass: string; message: string };
+          }>(),
+        );
+        return dead.length >= 3 ? dead : undefined;
+      },
+      { timeoutMs: 20_000, message: 'three plan-stage dead letters' },
+    );
+    expect(records.map((r) => r.attributes.id)).toEqual(['a', 'b', 'c']);
+    for (const record of records) {
+      expect(record).toMatchObject({
+        target: routerDeadLetterTarget,
+        rule: '',
+        failure: { stage: 'plan', errorClass: 'TypeError', message: 'a planner bug' },
+      });
+      expect(JSON.parse(Buffer.from(record.body, 'base64').toString()).source).toBe('/planner');
+    }
+    expect(plans.every((p) => p.deadLetters[0] === routerDeadLetterTarget)).toBe(true);
+    // Every message settled: the three dead-lettered ones acked, the unreadable one terminated.
+    await waitFor(
+      async () => {
+        const info = await jsm.consumers.info(streams.events, `router-${shard}`);
+        return info.num_pending === 0 && info.num_ack_pending === 0 && unreadable === 1;
+      },
+      { timeoutMs: 10_000, message: 'the shard to settle every message' },
+    );
+  } finally {
+    await router.stop();
+    await publisher.close();
+  }
+});
