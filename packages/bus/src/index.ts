@@ -19,6 +19,7 @@ export {
 export {
   JetStreamPublisher,
   type PublishAck,
+  type PublishCallOptions,
   type PublisherOptions,
   type PublishRequest,
 } from './publisher.js';

@@ -38,8 +38,14 @@ export interface PublisherOptions {
   maxInFlight?: number;
 }
 
+/** Per publish: how long this one may take before it is given up (default: the publisher's). */
+export interface PublishCallOptions {
+  giveUpAfterMs?: number;
+}
+
 interface Pending {
   readonly token: number;
+  readonly giveUpAfterMs: number;
   request: PublishRequest;
   headers: MsgHdrs;
   resolve(ack: PublishAck): void;
@@ -92,13 +98,13 @@ export class JetStreamPublisher {
     return this.pending.size;
   }
 
-  publish(request: PublishRequest): Promise<PublishAck> {
+  publish(request: PublishRequest, options?: PublishCallOptions): Promise<PublishAck> {
     const key = request.orderingKey;
-    if (key === undefined) return this.publishInTurn(request);
+    if (key === undefined) return this.publishInTurn(request, options);
     const previous = this.keyTails.get(key);
     const result = previous
       ? previous.then(
-          () => this.publishInTurn(request),
+          () => this.publishInTurn(request, options),
           (err: unknown) =>
             Promise.reject(
               new FuzeError(
@@ -108,7 +114,7 @@ export class JetStreamPublisher {
               ),
             ),
         )
-      : this.publishInTurn(request);
+      : this.publishInTurn(request, options);
     this.keyTails.set(key, result);
     const forget = () => {
       if (this.keyTails.get(key) === result) this.keyTails.delete(key);
@@ -117,20 +123,20 @@ export class JetStreamPublisher {
     return result;
   }
 
-  private publishInTurn(request: PublishRequest): Promise<PublishAck> {
+  private publishInTurn(request: PublishRequest, options?: PublishCallOptions): Promise<PublishAck> {
     if (this.closed) return Promise.reject(new FuzeError('FUZE_PUBLISH_FAILED', 'publisher is closed'));
     // FIFO: a new caller queues behind waiting ones, so publishes leave in call order
     // (the router relies on it to keep per-key order).
     if (this.pending.size >= this.maxInFlight || this.waitingForRoom.length > 0) {
       return new Promise<void>((resolve) => this.waitingForRoom.push(resolve)).then(() =>
-        this.publishNow(request),
+        this.publishNow(request, options),
       );
     }
-    return this.publishNow(request);
+    return this.publishNow(request, options);
   }
 
   // Not async: the common path (room in flight) makes one promise per publish, not three.
-  private publishNow(request: PublishRequest): Promise<PublishAck> {
+  private publishNow(request: PublishRequest, options?: PublishCallOptions): Promise<PublishAck> {
     let headers: MsgHdrs;
     try {
       // Encoded once, here, so a header that cannot be sent fails this call, and re-sends reuse it.
@@ -144,6 +150,7 @@ export class JetStreamPublisher {
       const now = Date.now();
       const pending: Pending = {
         token: this.nextToken++,
+        giveUpAfterMs: options?.giveUpAfterMs ?? this.giveUpAfterMs,
         request,
         headers,
         resolve,
@@ -261,12 +268,12 @@ export class JetStreamPublisher {
   private sweep(): void {
     const now = Date.now();
     for (const pending of this.pending) {
-      if (now - pending.firstSentAt >= this.giveUpAfterMs) {
+      if (now - pending.firstSentAt >= pending.giveUpAfterMs) {
         this.settle(pending);
         pending.reject(
           new FuzeError(
             'FUZE_PUBLISH_TIMEOUT',
-            `JetStream did not store ${pending.request.subject} within ${this.giveUpAfterMs} ms (last error: ${pending.lastError}); is NATS up and the stream provisioned?`,
+            `JetStream did not store ${pending.request.subject} within ${pending.giveUpAfterMs} ms (last error: ${pending.lastError}); is NATS up and the stream provisioned?`,
           ),
         );
       } else if (now - pending.sentAt >= this.ackTimeoutMs && !this.nc.isClosed()) {

@@ -27,7 +27,13 @@ export function toProblem(err: FuzeError): ProblemDetails {
   };
 }
 
+/**
+ * A FuzeError with `details.retryAfterSeconds` (a 503 the client should retry) also sets the
+ * Retry-After header.
+ */
 export function sendProblem(reply: FastifyReply, err: FuzeError): FastifyReply {
+  const retryAfter = (err.details as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
   return reply.code(err.statusCode).type('application/problem+json').send(toProblem(err));
 }
 

@@ -23,6 +23,7 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
     schemas: deps.schemas,
     streamPrefix: deps.config.streams.prefix,
     maxEventBytes: deps.config.gateway.maxEventBytes,
+    publishTimeoutMs: deps.config.gateway.publishTimeoutMs,
   });
   app.register(bearerAuth, { authenticator: deps.authenticator });
   app.register(healthRoutes, { readiness: deps.readiness });

@@ -1,4 +1,9 @@
-import { eventPublishRequest, type JetStreamPublisher, type PublishRequest } from '@fuze/bus';
+import {
+  eventPublishRequest,
+  type JetStreamPublisher,
+  type PublishAck,
+  type PublishRequest,
+} from '@fuze/bus';
 import { assertValidCloudEvent, type CloudEventRecord, FuzeError, isFuzeError } from '@fuze/core';
 import { type ProblemDetails, toProblem } from '@fuze/http';
 import {
@@ -23,6 +28,9 @@ import {
 } from '@fuze/telemetry';
 import type { EventSchemaRegistry } from './event-schema-registry.js';
 import { withTraceAttributes } from './stamp-trace.js';
+
+/** The Retry-After of a 503 FUZE_BUS_UNAVAILABLE: a NATS leader election or restart takes seconds. */
+const busRetryAfterSeconds = 5;
 
 /** The outcome for one event, like an EventBridge PutEvents result entry. */
 export type EntryResult =
@@ -65,6 +73,8 @@ export class EventIngestor {
       schemas: EventSchemaRegistry;
       streamPrefix: string;
       maxEventBytes: number;
+      /** How long a publish may wait for JetStream before the request answers 503 (FUZE_GATEWAY_PUBLISH_TIMEOUT). */
+      publishTimeoutMs: number;
     },
   ) {}
 
@@ -86,9 +96,29 @@ export class EventIngestor {
       const hadTracestate = event.tracestate !== undefined;
       if (adoptTrace(event, origin)) encoded = stamped(encoded, event, hadTracestate);
     }
+    return this.publish(this.publishRequest(bus, event, encoded)).then((ack) => ({
+      id: event.id,
+      duplicate: this.count(bus, ack.duplicate),
+    }));
+  }
+
+  /**
+   * Publishes within the gateway's deadline: a client waiting on a bus that cannot store (NATS
+   * down, no quorum) gets a 503 with Retry-After in seconds, not a 504 after the publisher's 30 s.
+   * The event may still be stored if JetStream answers later: a retry with the same source+id is
+   * then answered `duplicate`.
+   */
+  private publish(request: PublishRequest): Promise<PublishAck> {
     return this.deps.publisher
-      .publish(this.publishRequest(bus, event, encoded))
-      .then((ack) => ({ id: event.id, duplicate: this.count(bus, ack.duplicate) }));
+      .publish(request, { giveUpAfterMs: this.deps.publishTimeoutMs })
+      .catch((err: unknown) => {
+        if (!isFuzeError(err) || err.code !== 'FUZE_PUBLISH_TIMEOUT') throw err;
+        throw new FuzeError(
+          'FUZE_BUS_UNAVAILABLE',
+          `JetStream did not store the event within ${this.deps.publishTimeoutMs} ms (FUZE_GATEWAY_PUBLISH_TIMEOUT): NATS is down or has no quorum; retry after a few seconds with the same source and id`,
+          { cause: err, details: { retryAfterSeconds: busRetryAfterSeconds } },
+        );
+      });
   }
 
   /** One batch entry: never throws; each entry succeeds or fails on its own. */
@@ -137,7 +167,7 @@ export class EventIngestor {
         injectTraceContext(headers, span);
         request = { ...request, headers };
       }
-      const ack = await this.deps.publisher.publish(request);
+      const ack = await this.publish(request);
       if (!given) endSpan(span);
       return { id: event.id, duplicate: this.count(bus, ack.duplicate) };
     } catch (err) {

@@ -1,6 +1,6 @@
 import { connect as connectTcp } from 'node:net';
 import { renderMetrics } from '@fuze/telemetry';
-import { readStream } from '@fuze/test/harness';
+import { readStream, waitFor } from '@fuze/test/harness';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type GatewayFixture, startGatewayFixture } from './gateway-fixture.js';
@@ -10,8 +10,8 @@ type Json = any;
 
 let fx: GatewayFixture;
 beforeAll(async () => {
-  // A short request timeout, so that the slow-client test ends quickly.
-  fx = await startGatewayFixture({ FUZE_HTTP_REQUEST_TIMEOUT: '3s' });
+  // Short request and publish timeouts, so that the slow-client and stopped-bus tests end quickly.
+  fx = await startGatewayFixture({ FUZE_HTTP_REQUEST_TIMEOUT: '3s', FUZE_GATEWAY_PUBLISH_TIMEOUT: '2s' });
 });
 afterAll(async () => {
   await fx?.close();
@@ -323,5 +323,44 @@ describe('a write JetStream refuses', () => {
     const ids = (await readStream(fx.nc, fx.eventsStream)).map((m) => m.json<{ id: string }>().id);
     expect(ids).toContain('after-refused-write');
     expect(ids).not.toContain('refused-by-jetstream');
+  });
+});
+
+describe('a bus that cannot store (nats-server stopped: SIGSTOP)', () => {
+  test('-> 503 FUZE_BUS_UNAVAILABLE with Retry-After at FUZE_GATEWAY_PUBLISH_TIMEOUT; a retry after it is stored once', async () => {
+    const event = { ...valid, id: 'while-the-bus-is-stopped' };
+    fx.nats.pause();
+    let answer: { status: number; retryAfter: string | null; body: Json };
+    try {
+      const res = await fetch(`${fx.gatewayUrl}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents+json' },
+        body: JSON.stringify(event),
+      });
+      answer = {
+        status: res.status,
+        retryAfter: res.headers.get('retry-after'),
+        body: (await res.json()) as Json,
+      };
+    } finally {
+      fx.nats.resume();
+    }
+    expect(answer).toMatchObject({
+      status: 503,
+      retryAfter: '5',
+      body: { code: 'FUZE_BUS_UNAVAILABLE', retryAfterSeconds: 5 },
+    });
+    expect(answer.body.detail).toMatch(/within 2000 ms \(FUZE_GATEWAY_PUBLISH_TIMEOUT\)/);
+    // The publish sent before the stop may be stored once the server runs again: the retry is then a duplicate.
+    const retried = await waitFor(
+      async () => {
+        const res = await structured(event);
+        return res.status === 202 ? res : undefined;
+      },
+      { timeoutMs: 20_000, message: 'the retry to be accepted' },
+    );
+    expect(['accepted', 'duplicate']).toContain(retried.body.status);
+    const ids = (await readStream(fx.nc, fx.eventsStream)).map((m) => m.json<{ id: string }>().id);
+    expect(ids.filter((id) => id === event.id)).toHaveLength(1);
   });
 });

@@ -28,6 +28,8 @@ export interface FuzeConfig {
   readonly gateway: {
     readonly maxEventBytes: number;
     readonly maxBatchEvents: number;
+    /** How long a request waits for JetStream to store its events before answering 503. */
+    readonly publishTimeoutMs: number;
     readonly schemasDir: string;
   };
   readonly log: { readonly level: LogLevel };

@@ -51,6 +51,7 @@ export function loadConfig(env: Env = process.env, options: { strict?: boolean }
     gateway: {
       maxEventBytes: read.integer('FUZE_MAX_EVENT_BYTES', 256 * 1024, 1024, 1024 * 1024),
       maxBatchEvents: read.integer('FUZE_MAX_BATCH_EVENTS', 100, 1, 1000),
+      publishTimeoutMs: read.duration('FUZE_GATEWAY_PUBLISH_TIMEOUT', '5s'),
       schemasDir: resolve(read.string('FUZE_SCHEMAS_DIR', './schemas/events')),
     },
     log: { level: read.oneOf('FUZE_LOG_LEVEL', logLevels, 'info' as LogLevel) },

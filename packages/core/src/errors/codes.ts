@@ -25,6 +25,11 @@ export const errorCodes = {
     status: 503,
     summary: 'JetStream did not acknowledge a publish',
   },
+  FUZE_BUS_UNAVAILABLE: {
+    name: 'BusUnavailableError',
+    status: 503,
+    summary: 'JetStream did not store the event in time: NATS is down or has no quorum',
+  },
   FUZE_PUBLISH_TIMEOUT: {
     name: 'PublishTimeoutError',
     status: 504,
