@@ -11,6 +11,7 @@ import { problemSchema } from './problem-schema.js';
 import { rulesRoutes, ruleTestingRoutes } from './rules/index.js';
 import { schemasRoutes } from './schemas-routes.js';
 import { timersRoutes } from './timers-routes.js';
+import { refuseUnstorableInput } from './unstorable-input.js';
 
 export interface AdminDeps {
   logger: PinoLogger;
@@ -30,6 +31,7 @@ export interface AdminDeps {
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   const app = createHttpApp({ logger: deps.logger, requestTimeoutMs: deps.requestTimeoutMs });
   app.addSchema({ $id: 'problem', ...problemSchema });
+  app.register(refuseUnstorableInput);
   app.register(openapi);
   app.register(bearerAuth, { authenticator: deps.authenticator });
   app.register(healthRoutes, { readiness: deps.readiness });

@@ -177,7 +177,17 @@ export class EventIngestor {
   }
 
   private publishRequest(bus: string, event: CloudEventRecord, received?: Uint8Array): PublishRequest {
-    const request = eventPublishRequest(this.deps.streamPrefix, bus, event, Date.now(), received);
+    let request: PublishRequest;
+    try {
+      request = eventPublishRequest(this.deps.streamPrefix, bus, event, Date.now(), received);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      // JSON.stringify ran out of stack: data nested thousands of levels deep.
+      throw new FuzeError(
+        'FUZE_INVALID_EVENT',
+        `the event is nested too deeply to be stored (${err.message}): flatten its data`,
+      );
+    }
     if (request.payload.length > this.deps.maxEventBytes) {
       throw new FuzeError(
         'FUZE_EVENT_TOO_LARGE',
