@@ -13,6 +13,7 @@ const drills = [
   'services/dispatcher/tests/order-under-failure.test.ts',
   'test/router-faults.test.ts',
   'test/cluster-drills.test.ts',
+  'test/postgres-outages.test.ts',
 ];
 
 // Workspace packages export their TypeScript source under the `@fuze/source` condition,
