@@ -241,6 +241,14 @@ describe('per-key order under faults', () => {
       const fuze = [startFuze(topology, prefix), startFuze(topology, prefix), startFuze(topology, prefix)];
       await Promise.all(fuze.map((p) => p.waitForLog('fuze is running', 90_000)));
       const firstArrival = receiver.arrivals.length;
+      // Every delivery the routers publish, seen on the wire: tells a loss in routing from one in delivery.
+      const published = new Map<string, string[]>();
+      const wire = topology.nc().subscribe(`${prefix.toLowerCase()}.deliver.>`, {
+        callback: (_err, msg) => {
+          const id = decodeURIComponent(msg.headers?.get('ce-id') ?? '');
+          published.set(id, [...(published.get(id) ?? []), msg.subject]);
+        },
+      });
 
       // Load: events over `keys` keys at a steady pace; the bus's order is the stream sequence.
       const publisher = new JetStreamPublisher(topology.nc(), { giveUpAfterMs: 120_000 });
@@ -289,6 +297,9 @@ describe('per-key order under faults', () => {
         console.error(`delivered ${delivered().size} of ${accepted.size}`);
         const missing = [...accepted].filter(([id]) => !delivered().has(id)).slice(0, 10);
         console.error(`not delivered (id, key, events stream seq): ${JSON.stringify(missing)}`);
+        console.error(
+          `their deliveries published by a router (subjects): ${JSON.stringify(missing.map(([id]) => [id, published.get(id) ?? []]))}`,
+        );
         const jsm = await jetstreamManager(topology.nc());
         const left = (await jsm.streams.info(`${prefix}_DELIVERY`)).state.messages;
         console.error(`deliveries still in ${prefix}_DELIVERY: ${left} (0: the router never stored them)`);
@@ -299,6 +310,9 @@ describe('per-key order under faults', () => {
             `router consumer ${c.name}: ack floor ${c.ack_floor.stream_seq}, delivered ${c.delivered.stream_seq}, pending ${c.num_pending}, ack pending ${c.num_ack_pending}`,
           );
         for (const p of fuze) console.error(`--- fuze ${p.child.pid}\n${p.output().slice(-4_000)}`);
+        const logs = await mkdtemp(join(tmpdir(), 'fuze-drill-logs-')); // kept: for whoever reads the failure
+        for (const [i, p] of fuze.entries()) await writeFile(`${logs}/fuze-${i}.log`, p.output());
+        console.error(`process logs kept in ${logs}`);
         throw err;
       });
       await sleep(3_000); // let late redeliveries land before counting
@@ -328,6 +342,7 @@ describe('per-key order under faults', () => {
       expect(report.stale).toBe(0);
       expect(report.rewound).toBe(0);
 
+      wire.unsubscribe();
       for (const p of fuze) p.child.kill('SIGTERM');
       await Promise.all(fuze.map((p) => p.exited));
     }, 360_000);
