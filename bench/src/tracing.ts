@@ -4,7 +4,7 @@
 // tracing on at 100% sampling, in the same run against the same nats-server, runs alternating so
 // drift hits every mode alike. Tracing on comes three times:
 // - into an in-memory exporter: the cost of the instrumentation (spans made, sampled, batched);
-// - as deployed: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set, Fuze's own exporter (http/protobuf) sending
+// - as deployed: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set, the official http/protobuf exporter sending
 //   every batch to an OTLP/HTTP sink in this process, which counts the spans it receives;
 // - for reference, an exporter that encodes each batch with the official OTLP protobuf serializer
 //   (what @opentelemetry/exporter-trace-otlp-proto does before it sends), then drops it.
@@ -22,20 +22,11 @@ import { createLogger, loadConfig, streamNames } from '@fuze/core';
 import { openDatabase } from '@fuze/db';
 import { buildGatewayApp, EventSchemaRegistry } from '@fuze/gateway';
 import { createTokenAuthenticator } from '@fuze/http';
-import { startTelemetry, type Telemetry, TraceRequestEncoder, tracingActive } from '@fuze/telemetry';
+import { startTelemetry, type Telemetry, tracingActive } from '@fuze/telemetry';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { SpanKind } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { type HttpLoadResult, runHttpLoad } from './load-generator.js';
 import { startBenchNatsServer } from './nats-server.js';
 import { format } from './report.js';
@@ -66,12 +57,6 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     `tracing off, per hop: ${offCheckNanos().toFixed(1)} ns for the tracingActive() test (all it costs)`,
   );
-  const encoding = encoderMicros();
-  console.log(
-    `OTLP protobuf encoding of gateway-like spans, batches of 512: Fuze ${encoding.fuze.toFixed(2)} µs/span, ` +
-      `official serializer ${encoding.official.toFixed(2)} µs/span (same bytes: ${encoding.same})`,
-  );
-
   const sink = await startOtlpSink();
   const targets = {
     off: await startTarget('off', nats.url, sink.url, profileDir),
@@ -93,7 +78,7 @@ export async function run(args: string[]): Promise<void> {
   const labels = {
     off: 'tracing off (no exporter configured)',
     memory: 'tracing on, 100%, in-memory exporter',
-    otlp: 'tracing on, 100%, OTLP http/protobuf (Fuze)',
+    otlp: 'tracing on, 100%, OTLP http/protobuf (official exporter)',
     official: 'tracing on, 100%, official serializer, encode only',
   } as const;
   type Mode = keyof typeof labels;
@@ -171,59 +156,6 @@ function offCheckNanos(): number {
   const nanos = Number(process.hrtime.bigint() - start) / n;
   if (active !== 0) throw new Error('unreachable');
   return nanos;
-}
-
-/** µs per span to encode a batch of 512 spans shaped like the gateway's, with each serializer. */
-function encoderMicros(): { fuze: number; official: number; same: boolean } {
-  const exporter = new InMemorySpanExporter();
-  // Not registered: this process stays without a tracer provider (see offCheckNanos).
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'fuze-gateway', 'host.name': 'bench' }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
-  });
-  const tracer = provider.getTracer('fuze', '0.1.0');
-  for (let i = 0; i < 512; i++) {
-    // JSON.parse, as the gateway's strings come from request bodies.
-    const event = JSON.parse(sampleEventJson()(`enc-${i}`)) as { id: string; type: string; source: string };
-    const span = tracer.startSpan('publish fuze.events', {
-      kind: SpanKind.PRODUCER,
-      attributes: {
-        'messaging.system': 'nats',
-        'messaging.system.name': 'nats',
-        'messaging.operation.name': 'publish',
-        'messaging.operation.type': 'send',
-        'messaging.message.id': event.id,
-        'cloudevents.event_id': event.id,
-        'cloudevents.event_type': event.type,
-        'cloudevents.event_source': event.source,
-        'fuze.bus': 'default',
-        'http.request.method': 'POST',
-        'http.route': '/v1/events',
-        'url.path': '/v1/events',
-        'url.scheme': 'http',
-      },
-    });
-    span.setAttribute('messaging.destination.name', `${prefix}.events.default.${i % 16}.${event.type}`);
-    span.setAttribute('http.response.status_code', 202);
-    span.end();
-  }
-  const spans = exporter.getFinishedSpans();
-  const encoder = new TraceRequestEncoder();
-  const time = (encode: () => Uint8Array | undefined) => {
-    for (let i = 0; i < 50; i++) encode();
-    const rounds = 400;
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < rounds; i++) encode();
-    return Number(process.hrtime.bigint() - start) / 1000 / rounds / spans.length;
-  };
-  const same = Buffer.from(encoder.encode(spans)).equals(
-    Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!),
-  );
-  return {
-    fuze: time(() => encoder.encode(spans)),
-    official: time(() => ProtobufTraceSerializer.serializeRequest(spans)),
-    same,
-  };
 }
 
 interface Target {

@@ -33,7 +33,6 @@ export {
   type SpanStart,
   serverRequestAttributes,
 } from './tracing/messaging-spans.js';
-export { TraceRequestEncoder } from './tracing/otlp/trace-request-encoder.js';
 export { startTelemetry, type Telemetry, type TelemetryOptions } from './tracing/start-telemetry.js';
 export { SyncContextManager } from './tracing/sync-context-manager.js';
 export {
@@ -51,6 +50,7 @@ export {
   setEventTraceContext,
   withEventContext,
 } from './tracing/trace-context.js';
+export { createTraceExporter } from './tracing/trace-exporter.js';
 export { fuzeTracer, instrumentationScope, tracingActive } from './tracing/tracer.js';
 export {
   type OtlpProtocol,

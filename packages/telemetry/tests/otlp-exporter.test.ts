@@ -13,11 +13,10 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, test } from 'vitest';
-import { fuzeTracer, startTelemetry } from '../src/index.js';
-import { createProtobufTraceExporter } from '../src/tracing/otlp/protobuf-trace-exporter.js';
+import { createTraceExporter, fuzeTracer, startTelemetry } from '../src/index.js';
 
-// Real collectors (an HTTP server, a gRPC server) receive what Fuze's exporters send: the bytes the
-// official serializer writes for the same spans.
+// Real collectors (an HTTP server, a gRPC server) receive what the exporters Fuze configures send:
+// the bytes the official serializer writes for the same spans.
 
 const savedEnv = { ...process.env };
 afterEach(() => {
@@ -83,7 +82,7 @@ describe('OTLP protobuf trace exporters', () => {
     try {
       process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `http://127.0.0.1:${port}/v1/traces`;
       process.env.OTEL_EXPORTER_OTLP_TRACES_HEADERS = 'x-tenant=fuze';
-      const exporter = await createProtobufTraceExporter('http/protobuf');
+      const exporter = await createTraceExporter({ kind: 'otlp', protocol: 'http/protobuf' });
       const expected = await sendSpans(exporter, 5);
       await waitFor(() => received.length === 5, { message: 'five export requests' });
       expect(sortedHex(received.map((r) => r.body))).toEqual(sortedHex(expected));
@@ -107,10 +106,10 @@ describe('OTLP protobuf trace exporters', () => {
     });
     try {
       process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `http://127.0.0.1:${port}/v1/traces`;
-      const exporter = await createProtobufTraceExporter('http/protobuf');
+      const exporter = await createTraceExporter({ kind: 'otlp', protocol: 'http/protobuf' });
       const expected = await sendSpans(exporter, 3);
       await waitFor(() => received.length === 6, { message: 'three refused requests and their retries' });
-      // Each span's request twice, byte for byte: the encoder's buffer was not reused under the retry.
+      // Each span's request twice, byte for byte.
       expect(sortedHex(received.map((r) => r.body))).toEqual(sortedHex([...expected, ...expected]));
     } finally {
       server.close();
@@ -147,7 +146,7 @@ describe('OTLP protobuf trace exporters', () => {
     );
     try {
       process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `http://127.0.0.1:${port}`;
-      const exporter = await createProtobufTraceExporter('grpc');
+      const exporter = await createTraceExporter({ kind: 'otlp', protocol: 'grpc' });
       const expected = await sendSpans(exporter, 3);
       await waitFor(() => received.length === 3, { message: 'three Export calls' });
       expect(sortedHex(received)).toEqual(sortedHex(expected));

@@ -1,8 +1,9 @@
 import type { Logger } from '@fuze/core';
 import { context, propagation, trace } from '@opentelemetry/api';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { setTraceLogFields } from '../logs/trace-log-fields.js';
 import { SyncContextManager } from './sync-context-manager.js';
+import { createTraceExporter } from './trace-exporter.js';
 import { tracingActive } from './tracer.js';
 import { type TraceExporterChoice, tracingPlan } from './tracing-plan.js';
 
@@ -66,7 +67,7 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   await resource.waitForAsyncAttributes?.();
   const spanProcessors =
     options.spanProcessors ??
-    (await Promise.all(plan.exporters.map(createExporter))).map(
+    (await Promise.all(plan.exporters.map(createTraceExporter))).map(
       // OTEL_BSP_* are read by BatchSpanProcessor itself.
       (exporter) => new BatchSpanProcessor(exporter),
     );
@@ -99,19 +100,6 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
       return stopping;
     },
   };
-}
-
-async function createExporter(choice: TraceExporterChoice): Promise<SpanExporter> {
-  if (choice.kind === 'console') {
-    const { ConsoleSpanExporter } = await import('@opentelemetry/sdk-trace-base');
-    return new ConsoleSpanExporter();
-  }
-  // Endpoint, headers, timeout, compression and certificates come from OTEL_EXPORTER_OTLP_*.
-  if (choice.protocol === 'http/json') {
-    return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
-  }
-  // The official exporters' transports with Fuze's protobuf encoder (see ./otlp/).
-  return (await import('./otlp/protobuf-trace-exporter.js')).createProtobufTraceExporter(choice.protocol);
 }
 
 function describeExporter(choice: TraceExporterChoice): string {
