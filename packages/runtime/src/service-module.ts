@@ -29,13 +29,12 @@ export interface RunningService {
 }
 
 /**
- * One Fuze service (Loki's "module"): a name, what it depends on, and a start function.
- * `fuze serve` starts the selected modules in the order of `serviceNames` reversed
- * (downstream first) and stops them in the opposite order.
+ * One Fuze service (Loki's "module"): a name and a start function. Every service uses NATS and
+ * the database, which the process opens once for all; services talk to each other only through
+ * NATS, so none waits for another. `fuze serve` starts the selected modules in the order of
+ * `serviceNames` reversed (downstream first) and stops them in the opposite order.
  */
 export interface ServiceModule {
   readonly name: ServiceName;
-  /** Infrastructure this service uses; `fuze serve --services` starts only what is needed. */
-  readonly needs: ReadonlyArray<'nats' | 'database'>;
   start(context: ServiceContext): Promise<RunningService>;
 }

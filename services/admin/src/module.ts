@@ -5,7 +5,6 @@ import { startDeadLetterServices } from './dlq/index.js';
 /** The admin API: control plane over HTTP (OpenAPI at /docs). */
 export const adminModule: ServiceModule = {
   name: 'admin',
-  needs: ['nats', 'database'],
   async start(context) {
     const app = buildAdminApp({
       ...context,

@@ -8,7 +8,6 @@ import { environmentSecretStore } from './secrets.js';
  */
 export const dispatcherModule: ServiceModule = {
   name: 'dispatcher',
-  needs: ['nats', 'database'],
   async start(context) {
     const dispatcher = await startDispatcher({
       nc: context.nats,

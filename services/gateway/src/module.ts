@@ -5,7 +5,6 @@ import { EventSchemaRegistry } from './event-schema-registry.js';
 /** The gateway: HTTP ingest of CloudEvents into the events stream. */
 export const gatewayModule: ServiceModule = {
   name: 'gateway',
-  needs: ['nats', 'database'],
   async start(context) {
     const schemas = new EventSchemaRegistry({
       dir: context.config.gateway.schemasDir,

@@ -19,7 +19,6 @@ import { ShardRouter } from './shard-router.js';
  */
 export const routerModule: ServiceModule = {
   name: 'router',
-  needs: ['nats', 'database'],
   async start(context) {
     const prefix = context.config.streams.prefix;
     const refresher = new RuleRefresher({

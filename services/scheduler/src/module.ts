@@ -8,7 +8,6 @@ import { startScheduler } from './scheduler.js';
  */
 export const schedulerModule: ServiceModule = {
   name: 'scheduler',
-  needs: ['nats', 'database'],
   async start(context) {
     const scheduler = await startScheduler({
       database: context.database,
