@@ -157,7 +157,7 @@ function startFuze(topology: Topology, prefix: string): FuzeProcess {
     FUZE_STREAM_REPLICAS: topology.replicas,
     FUZE_DATA_DIR: dataDir,
     FUZE_METRICS_PORT: '0',
-    FUZE_LOG_LEVEL: 'info',
+    FUZE_LOG_LEVEL: process.env['FUZE_DRILL_LOG_LEVEL'] ?? 'info',
   });
   processes.push(p);
   return p;

@@ -193,6 +193,10 @@ export class PartitionLeases {
         if (this.leases.has(lease.partition)) continue;
         this.leases.set(lease.partition, lease);
         wanted -= 1;
+        this.options.logger.debug(
+          { group: this.options.group, partition: lease.partition, token: lease.token },
+          'acquired a partition lease',
+        );
         await this.options.owner.acquired(lease.partition, lease);
       }
     }
@@ -216,6 +220,7 @@ export class PartitionLeases {
     const lease = this.leases.get(partition);
     if (!lease || lease.handover) return;
     if (lease.state === 'held') lease.state = 'draining';
+    this.options.logger.debug({ group: this.options.group, partition }, 'handing a partition over');
     const done = (async () => {
       try {
         await this.options.owner.released(partition);
