@@ -1,13 +1,12 @@
 import {
   createTestDatabase,
-  type FuzeProcess,
-  freePort,
   makeTempDir,
   type NatsServerHandle,
   readStream,
   removeTempDir,
+  type ServedFuze,
   seededRandom,
-  spawnFuze,
+  serveFuze,
   startNatsServer,
   type TestDatabase,
 } from '@fuze/test/harness';
@@ -31,7 +30,7 @@ let nats: NatsServerHandle;
 let nc: NatsConnection;
 let db: TestDatabase;
 let dataDir: string;
-let fuze: FuzeProcess;
+let fuze: ServedFuze;
 let gatewayUrl: string;
 let adminUrl: string;
 let opsUrl: string;
@@ -41,29 +40,18 @@ beforeAll(async () => {
   nc = await connect({ servers: nats.url, noAsyncTraces: true });
   db = await createTestDatabase();
   dataDir = await makeTempDir('fuze-fuzz-');
-  const [gateway, admin, ops] = [await freePort(), await freePort(), await freePort()];
-  gatewayUrl = `http://127.0.0.1:${gateway}`;
-  adminUrl = `http://127.0.0.1:${admin}`;
-  opsUrl = `http://127.0.0.1:${ops}`;
-  fuze = spawnFuze(['serve'], {
+  fuze = await serveFuze({
     FUZE_NATS_URL: nats.url,
     FUZE_DATABASE_URL: db.url,
     FUZE_DATA_DIR: dataDir,
     FUZE_STREAM_PREFIX: prefix,
-    FUZE_GATEWAY_PORT: String(gateway),
-    FUZE_ADMIN_PORT: String(admin),
-    FUZE_METRICS_PORT: String(ops),
     FUZE_HTTP_REQUEST_TIMEOUT: '3s',
-    FUZE_LOG_LEVEL: 'info',
   });
-  await fuze.waitForLog('fuze is running', 90_000);
+  ({ gatewayUrl, adminUrl, opsUrl } = fuze);
 }, 180_000);
 
 afterAll(async () => {
-  if (fuze && fuze.child.exitCode === null) {
-    fuze.child.kill('SIGTERM');
-    await fuze.exited;
-  }
+  await fuze?.stop();
   await nc?.close();
   await nats?.[Symbol.asyncDispose]();
   await db?.drop();
@@ -511,10 +499,10 @@ test('generated bad input: every answer 2xx or 4xx problem+json, nothing hangs, 
   console.info(
     `fuzz (seed ${seed}): ${tally.inputs} inputs, ${tally.ok} 2xx, ${tally.clientErrors} 4xx, ` +
       `${tally.serverErrors.length} 5xx, ${tally.hung.length} hung, ${tally.slow} over 1 s, ` +
-      `${fuze.child.exitCode === null ? 0 : 1} crashes; ${accepted.size} events accepted, ${appliedRules.size} rule documents applied`,
+      `${fuze.process.child.exitCode === null ? 0 : 1} crashes; ${accepted.size} events accepted, ${appliedRules.size} rule documents applied`,
   );
   if (tally.serverErrors.length > 0) {
-    const unhandled = fuze
+    const unhandled = fuze.process
       .output()
       .split('\n')
       .filter((line) => line.includes('"level":50'))
@@ -524,7 +512,7 @@ test('generated bad input: every answer 2xx or 4xx problem+json, nothing hangs, 
   expect(tally.serverErrors).toEqual([]);
   expect(tally.notProblemJson).toEqual([]);
   expect(tally.hung).toEqual([]);
-  expect(fuze.child.exitCode).toBeNull();
+  expect(fuze.process.child.exitCode).toBeNull();
   expect(healthz.status).toBe(200);
   expect(readyz.status).toBe(200);
   // Nothing half-stored: exactly the accepted events are in the stream, and no refused one.

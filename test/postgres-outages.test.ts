@@ -1,13 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  type FuzeProcess,
-  freePort,
   makeTempDir,
   type NatsServerHandle,
   type PostgresServerHandle,
   removeTempDir,
-  spawnFuze,
+  type ServedFuze,
+  serveFuze,
   startNatsServer,
   startPostgresServer,
   waitFor,
@@ -27,7 +26,7 @@ const downMs = 3_000;
 let nats: NatsServerHandle;
 let pg: PostgresServerHandle;
 let dataDir: string;
-let fuze: FuzeProcess;
+let fuze: ServedFuze;
 let receiver: Server;
 let gatewayUrl: string;
 let adminUrl: string;
@@ -52,28 +51,17 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const [gateway, admin, ops] = [await freePort(), await freePort(), await freePort()];
-  gatewayUrl = `http://127.0.0.1:${gateway}`;
-  adminUrl = `http://127.0.0.1:${admin}`;
-  opsUrl = `http://127.0.0.1:${ops}`;
-  fuze = spawnFuze(['serve'], {
+  fuze = await serveFuze({
     FUZE_NATS_URL: nats.url,
     FUZE_DATABASE_URL: pg.url,
     FUZE_DATA_DIR: dataDir,
     FUZE_STREAM_PREFIX: 'PGO',
-    FUZE_GATEWAY_PORT: String(gateway),
-    FUZE_ADMIN_PORT: String(admin),
-    FUZE_METRICS_PORT: String(ops),
-    FUZE_LOG_LEVEL: 'info',
   });
-  await fuze.waitForLog('fuze is running', 120_000);
+  ({ gatewayUrl, adminUrl, opsUrl } = fuze);
 }, 240_000);
 
 afterAll(async () => {
-  if (fuze && fuze.child.exitCode === null) {
-    fuze.child.kill('SIGTERM');
-    await fuze.exited;
-  }
+  await fuze?.stop();
   await new Promise((resolve) => receiver?.close(resolve));
   await pg?.[Symbol.asyncDispose]();
   await nats?.[Symbol.asyncDispose]();
@@ -198,7 +186,7 @@ test(`Postgres stopped and started ${outages} times under load: the process live
     loading = false;
     await load;
   }
-  expect(fuze.child.exitCode).toBeNull();
+  expect(fuze.process.child.exitCode).toBeNull();
 
   // Every accepted tick delivered; every refused one indexed in the DLQ once Postgres is back.
   const ticks = accepted.filter((a) => a.type === 'com.pg.tick');
@@ -246,6 +234,6 @@ test(`Postgres stopped and started ${outages} times under load: the process live
     expect(p.accepted).toBeGreaterThan(0);
     expect(p.delivered).toBeGreaterThan(0);
   }
-  expect(fuze.child.exitCode).toBeNull();
-  expect(fuze.output()).not.toMatch(/"level":60/); // nothing fatal logged
+  expect(fuze.process.child.exitCode).toBeNull();
+  expect(fuze.process.output()).not.toMatch(/"level":60/); // nothing fatal logged
 });

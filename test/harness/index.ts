@@ -1,6 +1,7 @@
 export { freezeEventLoop } from './freeze-event-loop.js';
 export { fuzeBinary } from './fuze-binary.js';
 export { type FuzeProcess, spawnFuze } from './fuze-process.js';
+export { type ServedFuze, serveFuze } from './fuze-serve.js';
 export { type InProcessFuze, startInProcessFuze } from './in-process-fuze.js';
 export { metricValue } from './metrics-text.js';
 export { type NatsClusterHandle, startNatsCluster } from './nats-cluster.js';

@@ -172,23 +172,28 @@ function routeDeadLetter(
     ...(partitionKey === undefined ? {} : { partitionKey }),
     eventSeq: context.seq,
     acceptedAt: context.acceptedAt,
-    failure: {
-      stage: 'route',
-      attempts: 1,
-      firstAttemptAt: now,
-      lastAttemptAt: now,
-      errorClass: err.name || 'Error',
-      message: err.message,
-      retryable: false,
-    },
+    failure: routerFailure('route', err, now),
     ...(traceparent === undefined ? {} : { traceparent }),
     deadLetteredAt: now,
   };
+  return deadLetterPublish(subject, record);
+}
+
+/** A failure of the router itself: one attempt, not retryable (the same event fails the same way). */
+function routerFailure(stage: 'plan' | 'route', err: Error, now: string): DeadLetterRecord['failure'] {
   return {
-    subject,
-    payload: utf8.encode(JSON.stringify(record)),
-    msgId: record.id,
+    stage,
+    attempts: 1,
+    firstAttemptAt: now,
+    lastAttemptAt: now,
+    errorClass: err.name || 'Error',
+    message: err.message,
+    retryable: false,
   };
+}
+
+function deadLetterPublish(subject: string, record: DeadLetterRecord): PublishRequest {
+  return { subject, payload: utf8.encode(JSON.stringify(record)), msgId: record.id };
 }
 
 /**
@@ -213,23 +218,11 @@ export function planFailureDeadLetter(
     contentType: cloudEventsJson,
     eventSeq: context.seq,
     acceptedAt: context.acceptedAt,
-    failure: {
-      stage: 'plan',
-      attempts: 1,
-      firstAttemptAt: now,
-      lastAttemptAt: now,
-      errorClass: err.name || 'Error',
-      message: err.message,
-      retryable: false,
-    },
+    failure: routerFailure('plan', err, now),
     ...(typeof event.traceparent === 'string' ? { traceparent: event.traceparent } : {}),
     deadLetteredAt: now,
   };
-  return {
-    subject: dlqSubject(context.prefix, routerDeadLetterTarget),
-    payload: utf8.encode(JSON.stringify(record)),
-    msgId: record.id,
-  };
+  return deadLetterPublish(dlqSubject(context.prefix, routerDeadLetterTarget), record);
 }
 
 /** The event's attributes, or its identity alone if even they cannot be read. */
