@@ -127,8 +127,12 @@ export class ShardRouter {
     // each): 10 s instead of nats.js's 30 s default.
     // The durable is kept when nothing was left unacked, and a fenced previous owner's pull may
     // still take a message from it: every message must come in delivery order, or the shard
-    // restarts from its ack floor (the durable is then recreated, and the taken one comes first).
-    let expectedDelivery = (await consumer.info(true)).delivered.consumer_seq + 1;
+    // restarts after its checkpoint (the durable is then recreated, and the taken one comes first).
+    // Counted from the ack floor, not from what was delivered: a message a stale pull took after
+    // the durable was checked, and before this consume, must show as a gap too. Counted from
+    // `delivered`, the session took it as its start and its checkpoint claimed past the stolen
+    // messages, which were then never routed (75 events lost in a lease-leader drill).
+    let expectedDelivery = (await consumer.info(true)).ack_floor.consumer_seq + 1;
     const messages = await consumer.consume({ max_messages: window, expires: 10_000 });
     this.messages = messages;
     if (this.stopped) messages.stop();
