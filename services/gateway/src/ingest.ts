@@ -1,7 +1,7 @@
 import {
   eventPublishRequest,
   type JetStreamPublisher,
-  type PublishAck,
+  type PublishCallOptions,
   type PublishRequest,
 } from '@fuze/bus';
 import { assertValidCloudEvent, type CloudEventRecord, FuzeError, isFuzeError } from '@fuze/core';
@@ -65,6 +65,7 @@ export interface IngestOrigin {
  * NATS `traceparent` header always names this span, so the router's span is its child.
  */
 export class EventIngestor {
+  private readonly publishOptions: PublishCallOptions;
   private readonly countersByBus = new Map<string, { accepted: CounterTally; duplicate: CounterTally }>();
 
   constructor(
@@ -76,7 +77,9 @@ export class EventIngestor {
       /** How long a publish may wait for JetStream before the request answers 503 (FUZE_GATEWAY_PUBLISH_TIMEOUT). */
       publishTimeoutMs: number;
     },
-  ) {}
+  ) {
+    this.publishOptions = { giveUpAfterMs: deps.publishTimeoutMs };
+  }
 
   /**
    * Throws a FuzeError at once for bad input; rejects with one for a failed publish. `received` is
@@ -96,29 +99,26 @@ export class EventIngestor {
       const hadTracestate = event.tracestate !== undefined;
       if (adoptTrace(event, origin)) encoded = stamped(encoded, event, hadTracestate);
     }
-    return this.publish(this.publishRequest(bus, event, encoded)).then((ack) => ({
-      id: event.id,
-      duplicate: this.count(bus, ack.duplicate),
-    }));
+    // One `then` for both outcomes: this is the one-event request path.
+    return this.deps.publisher.publish(this.publishRequest(bus, event, encoded), this.publishOptions).then(
+      (ack) => ({ id: event.id, duplicate: this.count(bus, ack.duplicate) }),
+      (err: unknown) => Promise.reject(this.busUnavailable(err)),
+    );
   }
 
   /**
-   * Publishes within the gateway's deadline: a client waiting on a bus that cannot store (NATS
-   * down, no quorum) gets a 503 with Retry-After in seconds, not a 504 after the publisher's 30 s.
-   * The event may still be stored if JetStream answers later: a retry with the same source+id is
-   * then answered `duplicate`.
+   * A publish past the gateway's deadline (FUZE_GATEWAY_PUBLISH_TIMEOUT): a client waiting on a
+   * bus that cannot store (NATS down, no quorum) gets a 503 with Retry-After in seconds, not a 504
+   * after the publisher's 30 s. The event may still be stored if JetStream answers later: a retry
+   * with the same source+id is then answered `duplicate`. Other errors pass as they are.
    */
-  private publish(request: PublishRequest): Promise<PublishAck> {
-    return this.deps.publisher
-      .publish(request, { giveUpAfterMs: this.deps.publishTimeoutMs })
-      .catch((err: unknown) => {
-        if (!isFuzeError(err) || err.code !== 'FUZE_PUBLISH_TIMEOUT') throw err;
-        throw new FuzeError(
-          'FUZE_BUS_UNAVAILABLE',
-          `JetStream did not store the event within ${this.deps.publishTimeoutMs} ms (FUZE_GATEWAY_PUBLISH_TIMEOUT): NATS is down or has no quorum; retry after a few seconds with the same source and id`,
-          { cause: err, details: { retryAfterSeconds: busRetryAfterSeconds } },
-        );
-      });
+  private busUnavailable(err: unknown): unknown {
+    if (!isFuzeError(err) || err.code !== 'FUZE_PUBLISH_TIMEOUT') return err;
+    return new FuzeError(
+      'FUZE_BUS_UNAVAILABLE',
+      `JetStream did not store the event within ${this.deps.publishTimeoutMs} ms (FUZE_GATEWAY_PUBLISH_TIMEOUT): NATS is down or has no quorum; retry after a few seconds with the same source and id`,
+      { cause: err, details: { retryAfterSeconds: busRetryAfterSeconds } },
+    );
   }
 
   /** One batch entry: never throws; each entry succeeds or fails on its own. */
@@ -167,7 +167,9 @@ export class EventIngestor {
         injectTraceContext(headers, span);
         request = { ...request, headers };
       }
-      const ack = await this.publish(request);
+      const ack = await this.deps.publisher
+        .publish(request, this.publishOptions)
+        .catch((err: unknown) => Promise.reject(this.busUnavailable(err)));
       if (!given) endSpan(span);
       return { id: event.id, duplicate: this.count(bus, ack.duplicate) };
     } catch (err) {
