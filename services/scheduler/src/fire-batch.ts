@@ -34,7 +34,7 @@ export interface BatchResult {
   claimed: number;
   /** The database clock at the claim. */
   dbNowMs: number;
-  /** Next due times of the recurring timers fired (the wheel learns them without a query). */
+  /** Next due times of the recurring timers fired (the heap of due times learns them without a query). */
   nextDueTimes: number[];
   /** Due time of the oldest timer claimed (dbNowMs when none). */
   oldestDueMs: number;

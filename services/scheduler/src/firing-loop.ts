@@ -1,6 +1,6 @@
 import type { Logger } from '@fuze/core';
 import { type Database, type FuzeDb, peekDueTimes, TIMER_NOTIFY_CHANNEL } from '@fuze/db';
-import { DueWheel } from './due-wheel.js';
+import { DueTimeHeap } from './due-time-heap.js';
 import { type BatchResult, type EventPublisher, fireBatch } from './fire-batch.js';
 import type { SchedulerStats } from './scheduler-stats.js';
 
@@ -21,7 +21,7 @@ export interface FiringLoopOptions {
    * this long ago: small batches when idle, bigger ones under load. Default 3 ms.
    */
   claimSpacingMs?: number;
-  /** How far ahead the range query loads due times into the wheel. Default 5 s. */
+  /** How far ahead the range query loads due times into the heap of due times. Default 5 s. */
   horizonMs?: number;
   /** How often the range query runs. Default 1 s: it must be shorter than the horizon. */
   refreshMs?: number;
@@ -30,7 +30,7 @@ export interface FiringLoopOptions {
 }
 
 /**
- * The firing loop of one scheduler instance. It sleeps until the earliest due time in its wheel
+ * The firing loop of one scheduler instance. It sleeps until the earliest due time in its heap of due times
  * (or the next range query), then claims what the database says is due. Claims overlap: while one
  * transaction publishes and commits, the next claim can already take the timers that came due
  * meanwhile (up to `workers` transactions in flight; a claim query runs one at a time). After a
@@ -41,7 +41,7 @@ export interface FiringLoopOptions {
  * instance only wakes a little early or late).
  */
 export class FiringLoop {
-  private readonly wheel = new DueWheel();
+  private readonly dueTimes = new DueTimeHeap();
   private readonly batchSize: number;
   private readonly workers: number;
   private readonly claimSpacingMs: number;
@@ -89,7 +89,7 @@ export class FiringLoop {
   private readonly onNotify = (payload: string): void => {
     const dueMs = Number(payload);
     if (!Number.isFinite(dueMs)) return;
-    this.wheel.add(dueMs);
+    this.dueTimes.add(dueMs);
     if (dueMs - this.offsetMs < this.sleepingUntil) this.wake();
   };
 
@@ -124,7 +124,7 @@ export class FiringLoop {
   /** Local time at which the next claim should start. */
   private nextClaimAt(): number {
     if (this.backlog) return Date.now();
-    const next = this.wheel.peek();
+    const next = this.dueTimes.peek();
     if (next === undefined) return Number.POSITIVE_INFINITY;
     return next - this.offsetMs + (this.inFlight.size > 0 ? this.claimSpacingMs : 0);
   }
@@ -160,10 +160,10 @@ export class FiringLoop {
   private claimed(result: BatchResult, before: number): void {
     this.backlog = result.claimed >= this.batchSize;
     // Everything due by the database clock at this claim was claimed, or is held elsewhere.
-    this.wheel.dropThrough(result.dbNowMs);
+    this.dueTimes.dropThrough(result.dbNowMs);
     const horizon = result.dbNowMs + this.horizonMs;
-    for (const dueMs of result.nextDueTimes) if (dueMs < horizon) this.wheel.add(dueMs);
-    const next = this.wheel.peek();
+    for (const dueMs of result.nextDueTimes) if (dueMs < horizon) this.dueTimes.add(dueMs);
+    const next = this.dueTimes.peek();
     if (result.claimed === 0 && next !== undefined && next - this.offsetMs <= Date.now()) {
       // Woke before the database clock reached the due time: re-measure the offset.
       this.offsetMs = result.dbNowMs - before;
@@ -186,7 +186,7 @@ export class FiringLoop {
     }
   }
 
-  /** Loads the due times of the next `horizonMs` (and any overdue ones) into the wheel. */
+  /** Loads the due times of the next `horizonMs` (and any overdue ones) into the heap of due times. */
   private async refresh(): Promise<void> {
     const before = Date.now();
     this.options.stats.peeks++;
@@ -194,10 +194,10 @@ export class FiringLoop {
     const { dbNowMs, dueTimes } = await peekDueTimes(this.options.db, this.horizonMs, this.peekLimit);
     const after = Date.now();
     this.offsetMs = dbNowMs - (before + after) / 2;
-    for (const dueMs of dueTimes) this.wheel.add(dueMs);
+    for (const dueMs of dueTimes) this.dueTimes.add(dueMs);
     this.nextRefreshAt = after + this.refreshMs;
     const last = dueTimes[dueTimes.length - 1];
-    // A full page: query again before the wheel runs out of what it knows.
+    // A full page: query again before the heap runs out of what it knows.
     if (dueTimes.length >= this.peekLimit && last !== undefined) {
       this.nextRefreshAt = Math.max(after + 100, Math.min(this.nextRefreshAt, last - this.offsetMs));
     }

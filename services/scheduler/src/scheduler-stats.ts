@@ -5,7 +5,7 @@
 export interface SchedulerStats {
   /** Claim transactions (each: BEGIN, claim, [update], COMMIT). */
   claims: number;
-  /** Claims that found nothing due (another instance was faster, or a stale wheel entry). */
+  /** Claims that found nothing due (another instance was faster, or a stale due time). */
   emptyClaims: number;
   /** Range queries for upcoming due times. */
   peeks: number;

@@ -27,7 +27,7 @@ export interface RunningScheduler {
 
 /**
  * One scheduler instance: the firing loop (timers due -> events stream) and the intake of held
- * events (delayed stream -> timers). Stateless beyond its wheel: any number may run.
+ * events (delayed stream -> timers). Stateless beyond its heap of due times: any number may run.
  */
 export async function startScheduler(options: SchedulerOptions): Promise<RunningScheduler> {
   const stats = emptyStats();

@@ -1,5 +1,5 @@
 import { didYouMean } from '../transform/closest-match.js';
-import type { FieldPath } from '../transform/field-path.js';
+import type { FieldPath } from './document-location.js';
 import { formatDuration, parseDuration } from './duration.js';
 import type { Problems } from './problems.js';
 

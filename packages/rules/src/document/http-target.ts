@@ -1,4 +1,4 @@
-import type { FieldPath } from '../transform/field-path.js';
+import type { FieldPath } from './document-location.js';
 import type { HttpDelivery } from './document-types.js';
 import {
   checkKnownFields,

@@ -1,4 +1,4 @@
-import type { FieldPath } from '../transform/field-path.js';
+import type { FieldPath } from './document-location.js';
 import { checkKnownFields, type Mapping, readMapping, readString } from './field-readers.js';
 import { checkName } from './names.js';
 import type { Problems } from './problems.js';

@@ -1,5 +1,5 @@
-import type { FieldPath } from '../transform/field-path.js';
 import { parseJsonPath } from '../transform/index.js';
+import type { FieldPath } from './document-location.js';
 import type { OrderingSpec } from './document-types.js';
 import { checkKnownFields, readInteger, readMapping, readString } from './field-readers.js';
 import type { Problems } from './problems.js';

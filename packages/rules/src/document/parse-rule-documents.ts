@@ -1,6 +1,6 @@
 import { isScalar, LineCounter, parseAllDocuments } from 'yaml';
-import { formatFieldPath } from '../transform/field-path.js';
 import type { DocumentError } from './document-error.js';
+import { formatFieldPath } from './document-location.js';
 import type { FuzeDocument } from './document-types.js';
 import { type NamedDocument, rejectDuplicateNames } from './duplicate-names.js';
 import { Problems } from './problems.js';

@@ -1,7 +1,7 @@
 // The pattern module has no index of its own yet; these are the files the package entry re-exports.
 import { compilePattern } from '../pattern/compile-pattern.js';
 import { InvalidPatternError } from '../pattern/errors.js';
-import type { FieldPath } from '../transform/field-path.js';
+import type { FieldPath } from './document-location.js';
 import type { Problems } from './problems.js';
 
 /** Reads `$.data.total[0]` / `$['detail-type']` back into steps, for errors that carry only a path string. */

@@ -1,4 +1,4 @@
-import type { FieldPath } from '../transform/field-path.js';
+import type { FieldPath } from './document-location.js';
 
 /** Which node of a field a problem points at: its key (unknown or misplaced field) or its value. */
 export type ProblemTarget = 'key' | 'value';

@@ -1,4 +1,4 @@
-import type { FieldPath } from '../transform/field-path.js';
+import type { FieldPath } from './document-location.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './document-types.js';
 import { formatDuration } from './duration.js';
 import { checkKnownFields, readDuration, readEnum, readInteger, readMapping } from './field-readers.js';

@@ -1,4 +1,4 @@
-import type { FieldPath } from '../transform/field-path.js';
+import type { FieldPath } from './document-location.js';
 import type { TargetSpec } from './document-types.js';
 import { checkKnownFields, type Mapping, readBoolean, readMapping } from './field-readers.js';
 import { checkPattern } from './pattern-check.js';

@@ -1,5 +1,5 @@
-import type { FieldPath } from '../transform/field-path.js';
 import { checkCronExpression } from './cron-expression.js';
+import type { FieldPath } from './document-location.js';
 import type { MisfirePolicy, ScheduledEvent, ScheduleTiming } from './document-types.js';
 import {
   checkKnownFields,

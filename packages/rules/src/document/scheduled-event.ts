@@ -1,4 +1,4 @@
-import type { FieldPath } from '../transform/field-path.js';
+import type { FieldPath } from './document-location.js';
 import type { ScheduledEvent } from './document-types.js';
 import { checkKnownFields, readMapping, readString } from './field-readers.js';
 import type { Problems } from './problems.js';

@@ -1,5 +1,5 @@
-import type { FieldPath } from '../transform/field-path.js';
 import { compileInput, type InputSpec, InvalidInputError } from '../transform/index.js';
+import type { FieldPath } from './document-location.js';
 import type { TargetSpec } from './document-types.js';
 import { checkKnownFields, readMapping, readString } from './field-readers.js';
 import { readHttpDelivery } from './http-target.js';

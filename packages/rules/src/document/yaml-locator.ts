@@ -1,5 +1,5 @@
 import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Node, Scalar } from 'yaml';
-import type { FieldPath } from '../transform/field-path.js';
+import type { FieldPath } from './document-location.js';
 import type { ProblemTarget } from './problems.js';
 
 export interface Position {

@@ -1,4 +1,4 @@
-import type { PathSegment } from './json-path.js';
+import type { PathSegment } from './pattern-location.js';
 import type { ValueTest, ValueTestKind } from './value-test.js';
 
 /** One leaf of a pattern: a field path and the alternatives its value may satisfy. */

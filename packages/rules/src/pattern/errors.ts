@@ -1,4 +1,4 @@
-import { formatJsonPath, type PathSegment } from './json-path.js';
+import { formatJsonPath, type PathSegment } from './pattern-location.js';
 
 /**
  * An event pattern EventBridge would reject. `path` is the JSON path of the offending part of the

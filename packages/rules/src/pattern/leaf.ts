@@ -1,8 +1,8 @@
 import type { Condition } from './condition.js';
-import type { PathSegment } from './json-path.js';
 import { compileExact } from './operators/exact.js';
 import { describeType, fail, isPlainObject, singleEntry } from './operators/operator.js';
 import { operatorNames, operators } from './operators/registry.js';
+import type { PathSegment } from './pattern-location.js';
 import type { ValueTest } from './value-test.js';
 
 function unknownOperator(name: string, at: readonly PathSegment[]): never {

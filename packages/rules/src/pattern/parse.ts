@@ -1,9 +1,9 @@
 import { type Condition, orderConditions, type SubRule } from './condition.js';
 import { InvalidPatternError } from './errors.js';
-import { formatJsonPath, type PathSegment } from './json-path.js';
 import { compileLeaf } from './leaf.js';
 import { describeType, fail, isPlainObject } from './operators/operator.js';
 import { reservedInOr } from './operators/registry.js';
+import { formatJsonPath, type PathSegment } from './pattern-location.js';
 import { DEFAULT_MAX_OR_COMBINATIONS, DEFAULT_MAX_PATTERN_LENGTH, type PatternLimits } from './types.js';
 
 /** A validated pattern, expanded into the sub-rules its `$or`s stand for. */

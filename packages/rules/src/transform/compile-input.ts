@@ -1,7 +1,7 @@
+import type { FieldPath } from '../document/document-location.js';
 import { didYouMean } from './closest-match.js';
 import { constantInput, MAX_INPUT_TEXT_LENGTH } from './constant-input.js';
 import { eventDataInput } from './event-data-input.js';
-import type { FieldPath } from './field-path.js';
 import { InputIssues } from './input-errors.js';
 import type { InputTransformer } from './input-types.js';
 import { compileTemplateInput } from './template-input.js';

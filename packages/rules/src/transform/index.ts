@@ -1,6 +1,7 @@
 export { compileInput } from './compile-input.js';
 export { MAX_INPUT_TEXT_LENGTH } from './constant-input.js';
 export { isJsonContentType } from './event-data-input.js';
+export { type JsonPath, type JsonPathParse, MAX_JSON_PATH_LENGTH, parseJsonPath } from './event-path.js';
 export {
   type InputIssue,
   InputTransformError,
@@ -17,6 +18,5 @@ export {
   TEXT_PLAIN,
   type TransformedInput,
 } from './input-types.js';
-export { type JsonPath, type JsonPathParse, MAX_JSON_PATH_LENGTH, parseJsonPath } from './json-path.js';
 export { MAX_INPUT_PATHS } from './template-input.js';
 export { type PredefinedPlaceholder, predefinedPlaceholders } from './template-placeholders.js';

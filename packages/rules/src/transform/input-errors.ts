@@ -1,4 +1,4 @@
-import { type FieldPath, formatFieldPath } from './field-path.js';
+import { type FieldPath, formatFieldPath } from '../document/document-location.js';
 
 /** One problem with an `input` spec; `offset` is the character index inside a template, when it applies. */
 export interface InputIssue {

@@ -1,9 +1,9 @@
+import type { FieldPath } from '../document/document-location.js';
 import { didYouMean } from './closest-match.js';
 import { MAX_INPUT_TEXT_LENGTH } from './constant-input.js';
-import type { FieldPath } from './field-path.js';
+import { type JsonPath, parseJsonPath } from './event-path.js';
 import type { InputIssues } from './input-errors.js';
 import { APPLICATION_JSON, type InputContext, type InputTransformer, TEXT_PLAIN } from './input-types.js';
-import { type JsonPath, parseJsonPath } from './json-path.js';
 import { parseJsonTemplate } from './json-template-parser.js';
 import {
   isPredefinedPlaceholder,

@@ -1,5 +1,5 @@
 import { caseInsensitive } from '../case-folding.js';
-import type { PathSegment } from '../json-path.js';
+import type { PathSegment } from '../pattern-location.js';
 import type { ValueTest } from '../value-test.js';
 import { describeType, fail, isPlainObject, type OperatorCompiler, singleEntry } from './operator.js';
 

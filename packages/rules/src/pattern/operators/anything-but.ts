@@ -1,6 +1,6 @@
 import { caseInsensitive } from '../case-folding.js';
-import type { PathSegment } from '../json-path.js';
 import { comparableNumberProblem } from '../numbers.js';
+import type { PathSegment } from '../pattern-location.js';
 import type { ValueTest } from '../value-test.js';
 import { parseWildcard, type WildcardProgram } from '../wildcard.js';
 import { describeType, fail, isPlainObject, type OperatorCompiler, singleEntry } from './operator.js';

@@ -1,5 +1,5 @@
 import { ipKeyOf } from '../ip-address.js';
-import type { PathSegment } from '../json-path.js';
+import type { PathSegment } from '../pattern-location.js';
 import type { ScalarValue } from '../types.js';
 import type { ValueTest } from '../value-test.js';
 import { fail } from './operator.js';

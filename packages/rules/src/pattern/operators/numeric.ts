@@ -1,5 +1,5 @@
-import type { PathSegment } from '../json-path.js';
 import { comparableNumberProblem, NUMERIC_LIMIT } from '../numbers.js';
+import type { PathSegment } from '../pattern-location.js';
 import type { NumericRange, ValueTest } from '../value-test.js';
 import { describeType, fail, type OperatorCompiler } from './operator.js';
 

@@ -1,5 +1,5 @@
 import { InvalidPatternError } from '../errors.js';
-import type { PathSegment } from '../json-path.js';
+import type { PathSegment } from '../pattern-location.js';
 import type { ValueTest } from '../value-test.js';
 
 /** `exists: false`: satisfied by the absence of the field rather than by a value. */

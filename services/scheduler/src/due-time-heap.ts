@@ -6,7 +6,7 @@
  *
  * A binary min-heap of distinct times: add and take-earliest in O(log n).
  */
-export class DueWheel {
+export class DueTimeHeap {
   private readonly heap: number[] = [];
   private readonly present = new Set<number>();
 
