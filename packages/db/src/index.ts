@@ -1,6 +1,6 @@
 export { type ApiKeyRow, findApiKey, insertApiKey, revokeApiKey } from './api-keys.js';
 export type { Database, FuzeDb } from './database.js';
-export * from './dead-letters.js';
+export * from './dead-letters/index.js';
 export { deleteEventSchema, listEventSchemas, putEventSchema } from './event-schemas.js';
 export { openDatabase } from './open-database.js';
 export {
@@ -13,4 +13,4 @@ export {
   type StoredRule,
 } from './rules.js';
 export * as tables from './schema/index.js';
-export * from './timers.js';
+export * from './timers/index.js';

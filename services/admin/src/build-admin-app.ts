@@ -10,7 +10,7 @@ import { openapi } from './openapi.js';
 import { problemSchema } from './problem-schema.js';
 import { rulesRoutes, ruleTestingRoutes } from './rules/index.js';
 import { schemasRoutes } from './schemas-routes.js';
-import { timersRoutes } from './timers-routes.js';
+import { timersRoutes } from './timers/index.js';
 import { refuseUnstorableInput } from './unstorable-input.js';
 
 export interface AdminDeps {

@@ -6,6 +6,8 @@ import {
   runAdminAction,
   withAdminOptions,
 } from '../admin-client.js';
+import { formatColumns } from '../output/columns.js';
+import { ProgressBar } from '../output/progress-bar.js';
 
 const states = ['dead', 'replaying', 'replayed', 'purged'];
 const filterFields = ['target', 'rule', 'bus', 'type', 'source', 'from', 'to', 'error', 'state'] as const;
@@ -250,45 +252,9 @@ async function followJob(client: AdminClient, id: string): Promise<ReplayJob> {
   }
 }
 
-/**
- * A plain-text progress bar: redrawn in place on a terminal; elsewhere (a pipe, CI logs) one
- * line each time another 10% is reached.
- */
-export class ProgressBar {
-  private lastDecile = -1;
-  private drawn = false;
-
-  constructor(
-    private readonly out: { isTTY?: boolean; write(text: string): unknown },
-    private readonly width = 30,
-  ) {}
-
-  update(processed: number, total: number, failed: number): void {
-    const ratio = total === 0 ? 1 : Math.min(1, processed / total);
-    const filled = Math.round(ratio * this.width);
-    const line =
-      `[${'#'.repeat(filled)}${'.'.repeat(this.width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}%` +
-      ` ${processed}/${total}${failed > 0 ? ` (${failed} failed)` : ''}`;
-    if (this.out.isTTY) {
-      this.out.write(`\r${line}`);
-      this.drawn = true;
-      return;
-    }
-    const decile = Math.floor(ratio * 10);
-    if (decile > this.lastDecile) {
-      this.lastDecile = decile;
-      this.out.write(`${line}\n`);
-    }
-  }
-
-  end(): void {
-    if (this.drawn) this.out.write('\n');
-  }
-}
-
 function formatTable(items: DeadLetter[]): string {
   if (items.length === 0) return 'no dead letters';
-  const rows = [
+  return formatColumns([
     ['ID', 'DEAD-LETTERED', 'STATE', 'TARGET', 'RULE', 'TYPE', 'EVENT', 'ATTEMPTS', 'ERROR'],
     ...items.map((d) => [
       d.id,
@@ -301,14 +267,5 @@ function formatTable(items: DeadLetter[]): string {
       String(d.attempts),
       `${d.errorClass}: ${d.errorMessage}`.slice(0, 80),
     ]),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  ]);
 }

@@ -1,0 +1,35 @@
+/**
+ * A plain-text progress bar: redrawn in place on a terminal; elsewhere (a pipe, CI logs) one
+ * line each time another 10% is reached.
+ */
+export class ProgressBar {
+  private lastDecile = -1;
+  private drawn = false;
+
+  constructor(
+    private readonly out: { isTTY?: boolean; write(text: string): unknown },
+    private readonly width = 30,
+  ) {}
+
+  update(processed: number, total: number, failed: number): void {
+    const ratio = total === 0 ? 1 : Math.min(1, processed / total);
+    const filled = Math.round(ratio * this.width);
+    const line =
+      `[${'#'.repeat(filled)}${'.'.repeat(this.width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}%` +
+      ` ${processed}/${total}${failed > 0 ? ` (${failed} failed)` : ''}`;
+    if (this.out.isTTY) {
+      this.out.write(`\r${line}`);
+      this.drawn = true;
+      return;
+    }
+    const decile = Math.floor(ratio * 10);
+    if (decile > this.lastDecile) {
+      this.lastDecile = decile;
+      this.out.write(`${line}\n`);
+    }
+  }
+
+  end(): void {
+    if (this.drawn) this.out.write('\n');
+  }
+}

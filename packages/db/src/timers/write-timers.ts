@@ -1,0 +1,143 @@
+import { and, eq, getTableColumns, inArray, not, sql } from 'drizzle-orm';
+import type { FuzeDb } from '../database.js';
+import { rowsOf } from '../raw-results.js';
+import {
+  type StoredTimerEvent,
+  type StoredTimerSchedule,
+  type TimerMisfirePolicy,
+  type TimerOrigin,
+  type TimerState,
+  timers,
+} from '../schema/index.js';
+import { notifyDue, type TimerRow } from './timer-rows.js';
+
+export interface TimerWrite {
+  key: string;
+  bus: string;
+  origin: TimerOrigin;
+  event: StoredTimerEvent;
+  schedule: StoredTimerSchedule;
+  misfire: TimerMisfirePolicy;
+  misfireGraceMs: number;
+  state: Extract<TimerState, 'scheduled' | 'paused' | 'completed'>;
+  nextFireAtMs: number | undefined;
+  traceparent?: string | undefined;
+}
+
+/** The database clock, epoch milliseconds: timers are armed and found due against it. */
+export async function databaseNow(db: FuzeDb): Promise<number> {
+  const [row] = rowsOf<{ now_ms: number }>(
+    await db.execute(sql`select (extract(epoch from clock_timestamp()) * 1000)::float8 as now_ms`),
+  );
+  return row!.now_ms;
+}
+
+/**
+ * Creates or replaces a timer (a replace bumps `generation` and re-arms; fire count and last
+ * firing are kept). Call inside a transaction when `nowMs` came from {@link databaseNow}.
+ */
+export async function writeTimer(
+  db: FuzeDb,
+  write: TimerWrite,
+  nowMs: number,
+): Promise<{ timer: TimerRow; created: boolean }> {
+  const nextFireAt = write.nextFireAtMs === undefined ? null : new Date(write.nextFireAtMs);
+  const values = {
+    key: write.key,
+    bus: write.bus,
+    origin: write.origin,
+    event: write.event,
+    schedule: write.schedule,
+    misfire: write.misfire,
+    misfireGraceMs: write.misfireGraceMs,
+    state: nextFireAt === null && write.state === 'scheduled' ? ('completed' as const) : write.state,
+    nextFireAt,
+    traceparent: write.traceparent ?? null,
+    lastError: null,
+  };
+  const [row] = await db
+    .insert(timers)
+    .values(values)
+    .onConflictDoUpdate({
+      target: timers.key,
+      set: {
+        ...values,
+        key: undefined,
+        generation: sql`${timers.generation} + 1`,
+        updatedAt: sql`now()`,
+      },
+    })
+    .returning({ ...getTableColumns(timers), created: sql<boolean>`(xmax = 0)` });
+  const { created, ...timer } = row!;
+  if (write.nextFireAtMs !== undefined && values.state === 'scheduled') {
+    await notifyDue(db, write.nextFireAtMs, nowMs);
+  }
+  return { timer, created };
+}
+
+/** Creates or replaces a timer armed by `arm` against the database clock, in one transaction. */
+export async function putTimer(
+  db: FuzeDb,
+  arm: (nowMs: number) => TimerWrite,
+): Promise<{ timer: TimerRow; created: boolean }> {
+  return db.transaction(async (tx) => {
+    const nowMs = await databaseNow(tx);
+    return writeTimer(tx, arm(nowMs), nowMs);
+  });
+}
+
+export async function getTimer(db: FuzeDb, key: string): Promise<TimerRow | undefined> {
+  const [row] = await db.select().from(timers).where(eq(timers.key, key)).limit(1);
+  return row;
+}
+
+/**
+ * Cancels a timer: state `cancelled`, nothing due, generation bumped; the record stays (GET shows
+ * it, a PUT re-arms it). Waits for a firing in flight on it. Undefined for an unknown key.
+ */
+export async function cancelTimer(db: FuzeDb, key: string): Promise<TimerRow | undefined> {
+  const [row] = await db
+    .update(timers)
+    .set({
+      state: 'cancelled',
+      nextFireAt: null,
+      generation: sql`${timers.generation} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(timers.key, key))
+    .returning();
+  return row;
+}
+
+/** Locks the existing timers among `keys` (FOR UPDATE) and returns them. */
+export async function lockTimers(db: FuzeDb, keys: readonly string[]): Promise<TimerRow[]> {
+  if (keys.length === 0) return [];
+  return db
+    .select()
+    .from(timers)
+    .where(inArray(timers.key, [...keys]))
+    .for('update');
+}
+
+/** Cancels the live timers of `origin` (on `buses`, when given) whose key is not in `keep`; returns their keys. */
+export async function cancelTimersNotIn(
+  db: FuzeDb,
+  origin: TimerOrigin,
+  keep: readonly string[],
+  buses?: readonly string[],
+): Promise<string[]> {
+  const conditions = [eq(timers.origin, origin), not(eq(timers.state, 'cancelled'))];
+  if (buses) conditions.push(inArray(timers.bus, [...buses]));
+  if (keep.length > 0) conditions.push(not(inArray(timers.key, [...keep])));
+  const rows = await db
+    .update(timers)
+    .set({
+      state: 'cancelled',
+      nextFireAt: null,
+      generation: sql`${timers.generation} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(...conditions))
+    .returning({ key: timers.key });
+  return rows.map((r) => r.key);
+}

@@ -1,0 +1,1 @@
+export { timersRoutes } from './timers-routes.js';

@@ -1,0 +1,136 @@
+import { FuzeError } from '@fuze/core';
+import { cancelTimer, type FuzeDb, getTimer, listTimers, putTimer, timerStates } from '@fuze/db';
+import { requireScope } from '@fuze/http';
+import { armTimer, parseTimerRequest, type TimerRequest } from '@fuze/timers';
+import type { FastifyInstance } from 'fastify';
+import { keyParams, problem, putBody, timerSchema, traceparentPattern } from './timer-schemas.js';
+import { timerView } from './timer-view.js';
+
+/**
+ * Timers: `PUT` creates or atomically replaces (re-arms) a timer, `GET` reads one or lists them,
+ * `DELETE` cancels (the record stays, state `cancelled`). A replace or cancel racing with a firing
+ * waits for it: the firing's event is published once and the change applies after it.
+ */
+export async function timersRoutes(app: FastifyInstance, options: { db: FuzeDb }): Promise<void> {
+  app.put<{ Params: { key: string }; Body: TimerRequest }>(
+    '/v1/timers/:key',
+    {
+      preHandler: requireScope('timers:write'),
+      schema: {
+        tags: ['timers'],
+        summary: 'Create or replace a timer (a replace re-arms it)',
+        params: keyParams,
+        body: putBody,
+        response: { 200: timerSchema, 201: timerSchema, 400: problem },
+      },
+    },
+    async (request, reply) => {
+      const spec = parseTimerRequest(request.params.key, request.body);
+      const header = request.headers.traceparent;
+      const traceparent = typeof header === 'string' && traceparentPattern.test(header) ? header : undefined;
+      const { timer, created } = await putTimer(options.db, (nowMs) => ({
+        ...armTimer(spec, nowMs),
+        origin: 'api',
+        state: 'scheduled',
+        traceparent,
+      }));
+      return reply.code(created ? 201 : 200).send(timerView(timer));
+    },
+  );
+
+  app.get<{ Params: { key: string } }>(
+    '/v1/timers/:key',
+    {
+      preHandler: requireScope('timers:read'),
+      schema: {
+        tags: ['timers'],
+        summary: 'Read a timer: definition, state, next and last firing, fire count',
+        params: keyParams,
+        response: { 200: timerSchema, 404: problem },
+      },
+    },
+    async (request) => {
+      const timer = await getTimer(options.db, request.params.key);
+      if (!timer) throw notFound(request.params.key);
+      return timerView(timer);
+    },
+  );
+
+  app.get<{
+    Querystring: {
+      prefix?: string;
+      dueFrom?: string;
+      dueTo?: string;
+      state?: (typeof timerStates)[number];
+      cursor?: string;
+      limit?: number;
+    };
+  }>(
+    '/v1/timers',
+    {
+      preHandler: requireScope('timers:read'),
+      schema: {
+        tags: ['timers'],
+        summary: 'List timers in key order, a page at a time',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            prefix: { type: 'string', description: 'keys starting with this' },
+            dueFrom: { type: 'string', format: 'date-time', description: 'next fire time at or after' },
+            dueTo: { type: 'string', format: 'date-time', description: 'next fire time at or before' },
+            state: { type: 'string', enum: [...timerStates] },
+            cursor: { type: 'string', description: "the previous page's nextCursor" },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: timerSchema },
+              nextCursor: { type: 'string', description: 'absent on the last page' },
+            },
+          },
+          400: problem,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const page = await listTimers(options.db, {
+        prefix: q.prefix,
+        dueFrom: q.dueFrom === undefined ? undefined : new Date(q.dueFrom),
+        dueTo: q.dueTo === undefined ? undefined : new Date(q.dueTo),
+        state: q.state,
+        cursor: q.cursor,
+        limit: q.limit,
+      });
+      return {
+        items: page.items.map(timerView),
+        ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
+      };
+    },
+  );
+
+  app.delete<{ Params: { key: string } }>(
+    '/v1/timers/:key',
+    {
+      preHandler: requireScope('timers:write'),
+      schema: {
+        tags: ['timers'],
+        summary: 'Cancel a timer (the record stays, with state cancelled; a PUT re-arms it)',
+        params: keyParams,
+        response: { 204: { type: 'null', description: 'cancelled' }, 404: problem },
+      },
+    },
+    async (request, reply) => {
+      if (!(await cancelTimer(options.db, request.params.key))) throw notFound(request.params.key);
+      return reply.code(204).send();
+    },
+  );
+}
+
+function notFound(key: string): FuzeError {
+  return new FuzeError('FUZE_TIMER_NOT_FOUND', `no timer has the key "${key}"`, { details: { key } });
+}
