@@ -5,13 +5,12 @@ import {
   eventMessageId,
   eventSubject,
   FuzeError,
+  instantHint,
   parseDuration,
+  parseInstant,
   routingShardOf,
 } from '@fuze/core';
 import type { PublishRequest } from './publisher.js';
-
-/** RFC 3339 with an explicit offset: a bare local time would depend on the publisher's zone. */
-const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
 /**
  * The JetStream message for an accepted CloudEvent: structured JSON body, subject by bus and
@@ -67,10 +66,8 @@ function requestedDeliveryTime(event: CloudEventRecord, nowMs: number): number |
     throw invalid('deliverat', 'set either deliverat or delay, not both');
   }
   if (deliverat !== undefined) {
-    const at = typeof deliverat === 'string' && rfc3339.test(deliverat) ? Date.parse(deliverat) : Number.NaN;
-    if (Number.isNaN(at)) {
-      throw invalid('deliverat', 'must be an RFC 3339 timestamp with a zone, e.g. 2030-01-01T09:00:00Z');
-    }
+    const at = typeof deliverat === 'string' ? parseInstant(deliverat) : undefined;
+    if (at === undefined) throw invalid('deliverat', `is not a timestamp: ${instantHint}`);
     if (at > latestDeliveryMs) throw invalid('deliverat', `must be no later than ${latestDelivery}`);
     return at;
   }

@@ -29,7 +29,6 @@ export {
   eventAttributes,
   type HeaderReader,
 } from './delivery/delivery-message.js';
-export { formatDuration, parseDuration } from './duration.js';
 export * from './errors/index.js';
 export {
   createLogger,
@@ -42,3 +41,4 @@ export {
 } from './logger.js';
 export * from './naming.js';
 export { partitionFor } from './partition.js';
+export * from './time/index.js';

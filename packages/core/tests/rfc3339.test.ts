@@ -1,7 +1,7 @@
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { describe, expect, test } from 'vitest';
-import { isRfc3339DateTime } from '../src/cloudevent/rfc3339.js';
 import { assertValidCloudEvent } from '../src/index.js';
+import { isRfc3339DateTime } from '../src/time/rfc3339.js';
 
 // isRfc3339DateTime replaces ajv-formats' full `date-time` for speed; this suite holds it to the
 // same answer on hand-picked edge cases and on random strings near the format.

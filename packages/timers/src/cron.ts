@@ -1,3 +1,4 @@
+import { isTimeZone, timeZoneProblem } from '@fuze/core';
 import { Cron } from 'croner';
 
 /**
@@ -43,9 +44,5 @@ export function compileCron(expression: string, timezone: string): CronSchedule 
 
 /** Throws when `timezone` is not an IANA zone the runtime knows. */
 export function assertTimezone(timezone: string): void {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
-  } catch {
-    throw new Error(`"${timezone}" is not an IANA time zone such as UTC or Europe/Paris`);
-  }
+  if (!isTimeZone(timezone)) throw new Error(timeZoneProblem(timezone));
 }

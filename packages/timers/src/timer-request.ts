@@ -3,8 +3,10 @@ import {
   busNamePattern,
   defaultBus,
   FuzeError,
+  instantHint,
   isFuzeError,
   parseDuration,
+  parseInstant,
 } from '@fuze/core';
 import { assertTimezone, compileCron } from './cron.js';
 import { timerKeyProblem } from './timer-key.js';
@@ -47,7 +49,6 @@ export interface TimerProblem {
 }
 
 const timingFields = ['at', 'delay', 'cron', 'rate'] as const;
-const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const MAX_DELAY_MS = 10 * 365 * 86_400_000;
 
 /**
@@ -116,14 +117,12 @@ function readSchedule(
   switch (kind) {
     case 'at': {
       const text = request.at!;
-      if (!rfc3339.test(text) || Number.isNaN(Date.parse(text))) {
-        problems.push({
-          pointer: at('at'),
-          message: `"${text}" is not a timestamp: write RFC 3339 with a zone, e.g. 2030-01-01T09:00:00Z`,
-        });
+      const atMs = parseInstant(text);
+      if (atMs === undefined) {
+        problems.push({ pointer: at('at'), message: `"${text}" is not a timestamp: ${instantHint}` });
         return undefined;
       }
-      return { kind: 'at', at: new Date(Date.parse(text)).toISOString() };
+      return { kind: 'at', at: new Date(atMs).toISOString() };
     }
     case 'delay': {
       const delayMs = readDuration(request.delay, at('delay'), problems, {

@@ -1,4 +1,4 @@
-import { isRfc3339DateTime } from './rfc3339.js';
+import { isRfc3339DateTime } from '../time/rfc3339.js';
 
 /**
  * True only for an event that schemas/cloudevent.schema.json certainly accepts, read in one pass

@@ -2,12 +2,12 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
 import { FuzeError } from '../errors/index.js';
+import { isRfc3339DateTime } from '../time/rfc3339.js';
 import type { CloudEventRecord } from './cloud-event.js';
 // A JSON import, not a file read, so that bundles (the SDK, the fuze binary) carry the schema.
 // schemas/cloudevent.schema.json, the path the docs name, links to this file.
 import cloudEventSchemaJson from './cloudevent.schema.json' with { type: 'json' };
 import { acceptsCommonEnvelope } from './common-envelope.js';
-import { isRfc3339DateTime } from './rfc3339.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM interop.
 const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ??

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { parseDuration } from '../duration.js';
 import { FuzeError } from '../errors/index.js';
+import { parseDuration } from '../time/duration.js';
 import { type FuzeConfig, type LogLevel, logLevels } from './fuze-config.js';
 import { unknownVariableProblems } from './known-variables.js';
 

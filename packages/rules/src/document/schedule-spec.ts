@@ -1,4 +1,5 @@
-import { checkCronExpression } from './cron-expression.js';
+import { instantHint, isTimeZone, parseInstant, timeZoneProblem } from '@fuze/core';
+import { compileCron } from '@fuze/timers';
 import type { FieldPath } from './document-location.js';
 import type { MisfirePolicy, ScheduledEvent, ScheduleTiming } from './document-types.js';
 import {
@@ -17,8 +18,6 @@ const timingFields = ['at', 'delay', 'cron', 'rate'] as const;
 const scheduleSpecFields = ['enabled', 'key', 'event', ...timingFields, 'timezone', 'misfire'];
 const DAY = 86_400_000;
 const MAX_KEY_LENGTH = 256;
-/** RFC 3339 with an explicit offset: a bare local time would depend on the scheduler's zone. */
-const timestampPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export interface ScheduleSpec {
   readonly enabled: boolean;
@@ -28,18 +27,22 @@ export interface ScheduleSpec {
   readonly misfire: MisfirePolicy;
 }
 
+/** The scheduler's own cron grammar (croner's), so YAML accepts exactly what can fire. */
+function checkCronExpression(expression: string): string | undefined {
+  try {
+    compileCron(expression, 'UTC');
+    return undefined;
+  } catch (err) {
+    return `"${expression}" is not a cron expression: ${(err as Error).message.replace(/^CronPattern: /, '')}`;
+  }
+}
+
 function checkTimestamp(text: string): string | undefined {
-  if (timestampPattern.test(text) && !Number.isNaN(Date.parse(text))) return undefined;
-  return `"${text}" is not a timestamp: write it as RFC 3339 with a zone, e.g. 2030-01-01T09:00:00Z`;
+  return parseInstant(text) === undefined ? `"${text}" is not a timestamp: ${instantHint}` : undefined;
 }
 
 function checkTimezone(zone: string): string | undefined {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return undefined;
-  } catch {
-    return `"${zone}" is not an IANA time zone such as UTC or Europe/Paris`;
-  }
+  return isTimeZone(zone) ? undefined : timeZoneProblem(zone);
 }
 
 function readTiming(spec: Mapping, path: FieldPath, problems: Problems): ScheduleTiming | undefined {

@@ -1,4 +1,4 @@
-import { FuzeError } from './errors/index.js';
+import { FuzeError } from '../errors/index.js';
 
 const unitMs = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)/;

@@ -1,0 +1,4 @@
+export { formatDuration, parseDuration } from './duration.js';
+export { instantHint, parseInstant } from './instant.js';
+export { isRfc3339DateTime } from './rfc3339.js';
+export { isTimeZone, timeZoneProblem } from './time-zone.js';
