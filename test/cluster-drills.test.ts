@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminModule } from '@fuze/admin';
-import { eventPublishRequest, JetStreamPublisher } from '@fuze/bus';
+import { JetStreamPublisher } from '@fuze/bus';
+import { encodeEventMessage } from '@fuze/core';
 import {
   createTestDatabase,
   type FuzeProcess,
@@ -261,7 +262,7 @@ describe('per-key order under faults', () => {
       for (let i = 0; i < events; i++) {
         const key = `k${i % keys}`;
         const id = `${prefix}-${i}`;
-        const request = eventPublishRequest(prefix, 'default', {
+        const request = encodeEventMessage(prefix, 'default', {
           specversion: '1.0',
           id,
           source: '/drill',

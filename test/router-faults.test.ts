@@ -1,6 +1,6 @@
 import { adminModule } from '@fuze/admin';
-import { eventPublishRequest, JetStreamPublisher } from '@fuze/bus';
-import { decodeDelivery, streamNames, subjectRoot } from '@fuze/core';
+import { JetStreamPublisher } from '@fuze/bus';
+import { decodeDeliveryMessage, encodeEventMessage, streamNames, subjectRoot } from '@fuze/core';
 import { gatewayModule } from '@fuze/gateway';
 import {
   createTestDatabase,
@@ -117,7 +117,7 @@ test('two routers share the work; one SIGKILLed mid-stream and restarted: every 
       partitionkey: key,
       data: { key, n: i },
     };
-    publishes.push(publisher.publish(eventPublishRequest(prefix, 'default', event)));
+    publishes.push(publisher.publish(encodeEventMessage(prefix, 'default', event)));
     if (i === total / 2) {
       await Promise.all(publishes);
       first.child.kill('SIGKILL'); // mid-stream: it holds unacked events of its shards
@@ -138,7 +138,7 @@ test('two routers share the work; one SIGKILLed mid-stream and restarted: every 
 
   const messages = await readStream(nc, streams.delivery);
   const deliveries = messages.map((m) => {
-    const envelope = decodeDelivery(
+    const envelope = decodeDeliveryMessage(
       { get: (k) => m.headers[k] ?? '', keys: () => Object.keys(m.headers) },
       m.data,
     );
@@ -211,7 +211,7 @@ test('nats-server killed -9 right after routing: no event is routed twice (acks 
       partitionkey: key,
       data: { key, n: i },
     };
-    publishes.push(publisher.publish(eventPublishRequest(prefix, 'default', event)));
+    publishes.push(publisher.publish(encodeEventMessage(prefix, 'default', event)));
   }
   await Promise.all(publishes);
   await publisher.close();

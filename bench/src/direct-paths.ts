@@ -1,4 +1,5 @@
-import { eventPublishRequest, JetStreamPublisher } from '@fuze/bus';
+import { JetStreamPublisher } from '@fuze/bus';
+import { encodeEventMessage } from '@fuze/core';
 import { createPublisher } from '@fuze/sdk';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -17,7 +18,7 @@ let unique = 0;
 export async function rawJsPublish(natsUrl: string, prefix: string): Promise<DirectPath> {
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
   const js = jetstream(nc);
-  const { subject, payload } = eventPublishRequest(prefix, 'default', sampleEvent());
+  const { subject, payload } = encodeEventMessage(prefix, 'default', sampleEvent());
   return {
     run: (durationMs) =>
       closedLoop({
@@ -42,7 +43,7 @@ export async function rawJsPublish(natsUrl: string, prefix: string): Promise<Dir
 export async function rawHandMatched(natsUrl: string, prefix: string): Promise<DirectPath> {
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
   const publisher = new JetStreamPublisher(nc);
-  const request = eventPublishRequest(prefix, 'default', sampleEvent());
+  const request = encodeEventMessage(prefix, 'default', sampleEvent());
   return {
     run: (durationMs) =>
       closedLoop({

@@ -1,13 +1,11 @@
 export { Checkpoint } from './checkpoint.js';
 export { type ConnectOptions, connectNats, natsAnswers } from './connect.js';
-export { deliveryPublishRequest } from './delivery-message.js';
 export {
   type EmbeddedNatsServer,
   findNatsServerBinary,
   natsMissingError,
   startEmbeddedNatsServer,
 } from './embedded-server.js';
-export { decodeEventMessage, eventPublishRequest } from './event-message.js';
 export { bucketNames, ensureBuckets, openCheckpointBucket, openLeaseBucket } from './kv-buckets.js';
 export { type LeaseFence, openFence } from './lease-fence.js';
 export {

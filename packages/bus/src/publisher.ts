@@ -1,4 +1,4 @@
-import { FuzeError } from '@fuze/core';
+import { FuzeError, type WireMessage } from '@fuze/core';
 import {
   createInbox,
   type Msg,
@@ -14,20 +14,8 @@ export type { PublishAck } from './publish-ack.js';
 
 const utf8 = new TextDecoder();
 
-/** One message for a JetStream stream. `msgId` makes a retry of the same message a no-op. */
-export interface PublishRequest {
-  subject: string;
-  payload: Uint8Array;
-  msgId: string;
-  headers?: Readonly<Record<string, string>>;
-  /**
-   * Publishes with the same ordering key are stored in call order: each waits until the one
-   * before it was stored, and fails without being sent if that one failed. (Pipelining them could
-   * store a later one first: a 503 during a leader election, a lost connection, a timeout
-   * re-sent after the next publish landed.)
-   */
-  orderingKey?: string;
-}
+/** A message to store: the wire messages of @fuze/core's `messages` (subject, payload, ids, order). */
+export type PublishRequest = WireMessage;
 
 export interface PublisherOptions {
   /** How long to wait for one ack before sending the same message again. */

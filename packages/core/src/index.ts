@@ -11,24 +11,6 @@ export {
   type EventProblem,
 } from './cloudevent/validate-event.js';
 export * from './config/index.js';
-export {
-  type DeadLetterRecord,
-  type DeliveryFailure,
-  deadLetterId,
-  maxResponseExcerptBytes,
-  routerDeadLetterTarget,
-} from './delivery/dead-letter.js';
-export {
-  cloudEventsJson,
-  type DeliveryEnvelope,
-  decodeDelivery,
-  deliveredCloudEvent,
-  deliveryHeaders,
-  deliveryMessageId,
-  encodeDeliveryHeaders,
-  eventAttributes,
-  type HeaderReader,
-} from './delivery/delivery-message.js';
 export * from './errors/index.js';
 export {
   createLogger,
@@ -39,6 +21,7 @@ export {
   type PinoLogger,
   setProcessLogMixin,
 } from './logger.js';
+export * from './messages/index.js';
 export * from './naming.js';
 export { partitionFor } from './partition.js';
 export * from './time/index.js';

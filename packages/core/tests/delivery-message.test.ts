@@ -3,7 +3,7 @@ import {
   type CloudEventRecord,
   cloudEventsJson,
   type DeliveryEnvelope,
-  decodeDelivery,
+  decodeDeliveryMessage,
   deliveryMessageId,
   encodeDeliveryHeaders,
   eventAttributes,
@@ -36,7 +36,7 @@ function envelopeOf(body: Uint8Array, contentType: string): DeliveryEnvelope {
 function roundTrip(envelope: DeliveryEnvelope) {
   const headers = encodeDeliveryHeaders(envelope);
   const reader = { get: (name: string) => headers[name] ?? '', keys: () => Object.keys(headers) };
-  return { headers, decoded: decodeDelivery(reader, envelope.body) };
+  return { headers, decoded: decodeDeliveryMessage(reader, envelope.body) };
 }
 
 describe('delivery messages', () => {

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { LeaseFence } from '@fuze/bus';
 import {
   type DeliveryEnvelope,
-  decodeDelivery,
+  decodeDeliveryMessage,
   deliveryHeaders,
   type HeaderReader,
   type Logger,
@@ -221,7 +221,7 @@ export class PartitionSession {
     let problem: string | undefined;
     const headers = this.held.get(streamSequence)?.headers ?? headerReader(msg.headers);
     try {
-      envelope = decodeDelivery(headers, msg.data);
+      envelope = decodeDeliveryMessage(headers, msg.data);
     } catch (err) {
       problem = `malformed delivery message: ${(err as Error).message}`;
       envelope = {

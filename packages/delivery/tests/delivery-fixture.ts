@@ -1,9 +1,10 @@
-import { deliveryPublishRequest, ensureTopology, JetStreamPublisher, openLeaseBucket } from '@fuze/bus';
+import { ensureTopology, JetStreamPublisher, openLeaseBucket } from '@fuze/bus';
 import {
   type CloudEventRecord,
   createLogger,
   type DeadLetterRecord,
   type DeliveryEnvelope,
+  encodeDeliveryMessage,
   loadConfig,
 } from '@fuze/core';
 import type { RetryPolicy } from '@fuze/rules';
@@ -68,7 +69,7 @@ export async function publishDeliveries(
   envelopes: DeliveryEnvelope[],
 ): Promise<void> {
   await Promise.all(
-    envelopes.map((envelope) => publisher.publish(deliveryPublishRequest(prefix, envelope, partitions))),
+    envelopes.map((envelope) => publisher.publish(encodeDeliveryMessage(prefix, envelope, partitions))),
   );
 }
 

@@ -1,4 +1,5 @@
 export { type Infrastructure, startInfrastructure } from './infrastructure.js';
+export * from './rules/index.js';
 export {
   type RunningService,
   type ServiceContext,

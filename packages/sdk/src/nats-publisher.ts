@@ -1,5 +1,5 @@
-import { connectNats, eventPublishRequest, JetStreamPublisher, type PublishRequest } from '@fuze/bus';
-import { assertValidCloudEvent, FuzeError, isFuzeError } from '@fuze/core';
+import { connectNats, JetStreamPublisher, type PublishRequest } from '@fuze/bus';
+import { assertValidCloudEvent, encodeEventMessage, FuzeError, isFuzeError } from '@fuze/core';
 import { attributes, injectTraceContext, type Span, tracingActive } from '@fuze/telemetry';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { completeEvent, idOf } from './complete-event.js';
@@ -127,7 +127,7 @@ export class NatsPublisher implements Publisher {
   private publishRequest(event: ReturnType<typeof completeEvent>): PublishRequest {
     let request: PublishRequest;
     try {
-      request = eventPublishRequest(this.options.streamPrefix, this.options.bus, event);
+      request = encodeEventMessage(this.options.streamPrefix, this.options.bus, event);
     } catch (err) {
       // A bad delivery extension (deliverat, delay) is a FuzeError naming it.
       if (isFuzeError(err)) throw PublishRejectedError.from(err);

@@ -1,5 +1,6 @@
-import { deliveryPublishRequest, type JetStreamPublisher } from '@fuze/bus';
+import type { JetStreamPublisher } from '@fuze/bus';
 import type { CloudEventRecord, DeadLetterRecord, DeliveryEnvelope } from '@fuze/core';
+import { encodeDeliveryMessage } from '@fuze/core';
 import { readStream } from '@fuze/test/harness';
 import type { NatsConnection } from '@nats-io/transport-node';
 
@@ -32,7 +33,7 @@ export async function publishDeliveries(
   envelopes: DeliveryEnvelope[],
 ): Promise<void> {
   await Promise.all(
-    envelopes.map((envelope) => publisher.publish(deliveryPublishRequest(prefix, envelope, partitions))),
+    envelopes.map((envelope) => publisher.publish(encodeDeliveryMessage(prefix, envelope, partitions))),
   );
 }
 

@@ -4,7 +4,7 @@ import {
   type DeadLetterRecord,
   type DeliveryEnvelope,
   deadLetterId,
-  decodeDelivery,
+  decodeDeliveryMessage,
   dlqSubject,
   loadConfig,
   type StreamNames,
@@ -151,7 +151,7 @@ export async function startDlqFixture(
         seq: m.seq,
         subject: m.subject,
         msgId: m.headers['Nats-Msg-Id'] ?? '',
-        envelope: decodeDelivery(
+        envelope: decodeDeliveryMessage(
           { get: (name) => m.headers[name] ?? '', keys: () => Object.keys(m.headers) },
           m.data,
         ),

@@ -10,12 +10,18 @@ import {
   TargetConsumer,
 } from '@fuze/delivery';
 import { DEFAULT_RETRY_POLICY } from '@fuze/rules';
+import { RulesWatcher } from '@fuze/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CatalogWatcher } from './catalog-watcher.js';
 import { deliverToTarget } from './deliver-to-target.js';
 import type { SecretStore } from './secrets.js';
-import { dispatchedTargets, loadTargetCatalog, partitionsOf, type TargetCatalog } from './target-catalog.js';
+import {
+  catalogFingerprint,
+  dispatchedTargets,
+  loadTargetCatalog,
+  partitionsOf,
+  type TargetCatalog,
+} from './target-catalog.js';
 
 export interface DispatcherOptions {
   nc: NatsConnection;
@@ -28,7 +34,7 @@ export interface DispatcherOptions {
   secrets: SecretStore;
   logger: Logger;
   tuning?: Partial<DeliveryTuning>;
-  /** Fallback reload of the targets; default 10 s. */
+  /** Fallback poll of the rule revisions; default 5 s. */
   pollIntervalMs?: number;
   /** Tracing and metrics seams, applied to every target. */
   middleware?: { delivery?: DeliveryMiddleware[]; attempt?: DeliveryMiddleware[] };
@@ -85,7 +91,11 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
     running.delete(name);
   };
 
+  let applied: string | undefined;
   const apply = async (catalog: TargetCatalog) => {
+    // A revision of another target's rule changes nothing here.
+    const fingerprint = catalogFingerprint(catalog);
+    if (fingerprint === applied) return;
     const next = dispatchedTargets(catalog);
     for (const [name, consumer] of running) {
       const spec = next.get(name);
@@ -106,22 +116,24 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
       }
     }
     if (failed.length > 0) throw new Error(`targets not started: ${failed.join(', ')}`);
+    applied = fingerprint; // only once applied: a failed apply is tried again at the next reload
   };
 
-  const watcher = new CatalogWatcher({
-    nc: options.nc,
-    streamPrefix: options.streamPrefix,
+  const watcher = new RulesWatcher({
+    db: options.db,
+    nats: options.nc,
+    prefix: options.streamPrefix,
     load: () => loadTargetCatalog(options.db),
-    onChange: apply,
+    apply,
     logger,
-    ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    ...(options.pollIntervalMs ? { pollMs: options.pollIntervalMs } : {}),
   });
   await watcher.start();
 
   return {
     status: () =>
       [...running].map(([target, consumer]) => ({ target, partitions: consumer.ownedPartitions() })),
-    refresh: () => watcher.refresh(),
+    refresh: () => watcher.reload(),
     async stop() {
       await watcher.stop();
       await Promise.all([...running.keys()].map(stopTarget));

@@ -1,5 +1,6 @@
-import { type FuzeDb, listStoredRules } from '@fuze/db';
+import type { FuzeDb } from '@fuze/db';
 import { DEFAULT_PARTITIONS, type TargetSpec } from '@fuze/rules';
+import { loadRuleCatalog } from '@fuze/runtime';
 
 /** Every target the rules name, by name (names are global: one name, one definition). */
 export type TargetCatalog = ReadonlyMap<string, TargetSpec>;
@@ -10,12 +11,7 @@ export type TargetCatalog = ReadonlyMap<string, TargetSpec>;
  * the first by bus and rule name wins.
  */
 export async function loadTargetCatalog(db: FuzeDb): Promise<TargetCatalog> {
-  const catalog = new Map<string, TargetSpec>();
-  for (const rule of await listStoredRules(db)) {
-    const targets = (rule.document as { targets?: readonly TargetSpec[] }).targets ?? [];
-    for (const target of targets) if (!catalog.has(target.name)) catalog.set(target.name, target);
-  }
-  return catalog;
+  return (await loadRuleCatalog(db)).targets;
 }
 
 export function partitionsOf(target: TargetSpec): number {

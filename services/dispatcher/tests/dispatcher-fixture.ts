@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { deliveryPublishRequest, ensureTopology, JetStreamPublisher } from '@fuze/bus';
+import { ensureTopology, JetStreamPublisher } from '@fuze/bus';
 import {
   type CloudEventRecord,
   createLogger,
   type DeadLetterRecord,
   type DeliveryEnvelope,
+  encodeDeliveryMessage,
   loadConfig,
 } from '@fuze/core';
 import { applyRuleChanges, type Database } from '@fuze/db';
@@ -80,7 +81,7 @@ export async function publishDeliveries(
   envelopes: DeliveryEnvelope[],
 ): Promise<void> {
   await Promise.all(
-    envelopes.map((envelope) => publisher.publish(deliveryPublishRequest(prefix, envelope, partitions))),
+    envelopes.map((envelope) => publisher.publish(encodeDeliveryMessage(prefix, envelope, partitions))),
   );
 }
 

@@ -1,10 +1,11 @@
+import type { JetStreamPublisher, PublishCallOptions, PublishRequest } from '@fuze/bus';
 import {
-  eventPublishRequest,
-  type JetStreamPublisher,
-  type PublishCallOptions,
-  type PublishRequest,
-} from '@fuze/bus';
-import { assertValidCloudEvent, type CloudEventRecord, FuzeError, isFuzeError } from '@fuze/core';
+  assertValidCloudEvent,
+  type CloudEventRecord,
+  encodeEventMessage,
+  FuzeError,
+  isFuzeError,
+} from '@fuze/core';
 import { type ProblemDetails, toProblem } from '@fuze/http';
 import {
   type Attributes,
@@ -181,7 +182,7 @@ export class EventIngestor {
   private publishRequest(bus: string, event: CloudEventRecord, received?: Uint8Array): PublishRequest {
     let request: PublishRequest;
     try {
-      request = eventPublishRequest(this.deps.streamPrefix, bus, event, Date.now(), received);
+      request = encodeEventMessage(this.deps.streamPrefix, bus, event, Date.now(), received);
     } catch (err) {
       if (!(err instanceof RangeError)) throw err;
       // JSON.stringify ran out of stack: data nested thousands of levels deep.

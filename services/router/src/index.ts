@@ -1,4 +1,3 @@
 export { routerModule } from './module.js';
 export { type DeliveryPlan, type EventContext, planDeliveries } from './plan-deliveries.js';
-export { type BusRules, loadRuleSnapshot, type RuleSnapshot } from './rule-book.js';
-export type { RulesChangedNotice } from './rule-refresher.js';
+export { type BusRules, type RuleSnapshot, ruleSnapshotOf } from './rule-book.js';

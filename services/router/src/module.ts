@@ -7,9 +7,9 @@ import {
   whileUnavailable,
 } from '@fuze/bus';
 import { routerShards } from '@fuze/core';
-import type { ServiceModule } from '@fuze/runtime';
+import { loadRuleCatalog, RulesWatcher, type ServiceModule } from '@fuze/runtime';
 import { RouterCounters } from './router-metrics.js';
-import { RuleRefresher } from './rule-refresher.js';
+import { type RuleSnapshot, ruleSnapshotOf } from './rule-book.js';
 import { ShardRouter } from './shard-router.js';
 
 /**
@@ -21,13 +21,20 @@ export const routerModule: ServiceModule = {
   name: 'router',
   async start(context) {
     const prefix = context.config.streams.prefix;
-    const refresher = new RuleRefresher({
+    let rules: RuleSnapshot = new Map();
+    const watcher = new RulesWatcher({
       db: context.database.db,
       nats: context.nats,
       prefix,
+      load: async () => ruleSnapshotOf(await loadRuleCatalog(context.database.db), context.logger),
+      apply: (snapshot) => {
+        rules = snapshot;
+      },
+      // Routing with no rules would ack every event unmatched.
+      firstLoad: 'required',
       logger: context.logger,
     });
-    await refresher.start();
+    await watcher.start();
     const counters = new RouterCounters();
     const shards = new Map<number, ShardRouter>();
     const checkpoints = await whileUnavailable(
@@ -56,7 +63,7 @@ export const routerModule: ServiceModule = {
               eventsStream: context.streams.events,
               prefix,
               logger: context.logger,
-              rules: () => refresher.current(),
+              rules: () => rules,
               maxPayloadBytes: () => context.nats.info?.max_payload ?? 1024 * 1024,
               routed: (plan, bus) => counters.record(plan, bus),
               unreadable: () => counters.unreadableSkipped(),
@@ -77,7 +84,7 @@ export const routerModule: ServiceModule = {
       counters,
       async stop() {
         await leases.stop();
-        refresher.stop();
+        await watcher.stop();
       },
     };
   },

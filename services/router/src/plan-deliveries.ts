@@ -1,4 +1,4 @@
-import { deliveryPublishRequest, type PublishRequest } from '@fuze/bus';
+import type { PublishRequest } from '@fuze/bus';
 import {
   type CloudEventRecord,
   cloudEventsJson,
@@ -6,6 +6,8 @@ import {
   type DeliveryEnvelope,
   deadLetterId,
   dlqSubject,
+  encodeDeadLetterMessage,
+  encodeDeliveryMessage,
   eventAttributes,
   routerDeadLetterTarget,
 } from '@fuze/core';
@@ -118,7 +120,7 @@ function deliveryFor(
     eventSeq: context.seq,
     ...(partitionKey === undefined ? {} : { partitionKey }),
   };
-  const request = deliveryPublishRequest(context.prefix, envelope, target.partitions);
+  const request = encodeDeliveryMessage(context.prefix, envelope, target.partitions);
   tracer?.delivery(ruleName, target.spec.name, request.subject, request.headers);
   return request;
 }
@@ -176,7 +178,7 @@ function routeDeadLetter(
     ...(traceparent === undefined ? {} : { traceparent }),
     deadLetteredAt: now,
   };
-  return deadLetterPublish(subject, record);
+  return encodeDeadLetterMessage(context.prefix, record);
 }
 
 /** A failure of the router itself: one attempt, not retryable (the same event fails the same way). */
@@ -190,10 +192,6 @@ function routerFailure(stage: 'plan' | 'route', err: Error, now: string): DeadLe
     message: err.message,
     retryable: false,
   };
-}
-
-function deadLetterPublish(subject: string, record: DeadLetterRecord): PublishRequest {
-  return { subject, payload: utf8.encode(JSON.stringify(record)), msgId: record.id };
 }
 
 /**
@@ -222,7 +220,7 @@ export function planFailureDeadLetter(
     ...(typeof event.traceparent === 'string' ? { traceparent: event.traceparent } : {}),
     deadLetteredAt: now,
   };
-  return deadLetterPublish(dlqSubject(context.prefix, routerDeadLetterTarget), record);
+  return encodeDeadLetterMessage(context.prefix, record);
 }
 
 /** The event's attributes, or its identity alone if even they cannot be read. */

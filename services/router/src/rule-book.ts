@@ -1,5 +1,4 @@
 import type { Logger } from '@fuze/core';
-import { type FuzeDb, listStoredRules } from '@fuze/db';
 import {
   type CompiledMatcher,
   compileInput,
@@ -7,9 +6,9 @@ import {
   type InputTransformer,
   type JsonPath,
   parseJsonPath,
-  type RuleDocument,
   type TargetSpec,
 } from '@fuze/rules';
+import type { RuleCatalog } from '@fuze/runtime';
 
 /** One target of a rule, ready to route to. */
 export interface RoutableTarget {
@@ -38,18 +37,18 @@ export interface BusRules {
  */
 export type RuleSnapshot = ReadonlyMap<string, BusRules>;
 
-/** Builds a snapshot from the rules stored in Postgres. A rule that no longer compiles is skipped and logged. */
-export async function loadRuleSnapshot(db: FuzeDb, logger: Logger): Promise<RuleSnapshot> {
+/** Builds a snapshot from the stored rules. A rule that no longer compiles is skipped and logged. */
+export function ruleSnapshotOf(catalog: RuleCatalog, logger: Logger): RuleSnapshot {
   const byBus = new Map<
     string,
     { revision: number; rules: RoutableRule[]; patterns: Array<{ id: string; pattern: unknown }> }
   >();
-  for (const stored of await listStoredRules(db)) {
+  for (const stored of catalog.rules) {
     const bus = byBus.get(stored.bus) ?? { revision: 0, rules: [], patterns: [] };
     byBus.set(stored.bus, bus);
     bus.revision = Math.max(bus.revision, stored.revision);
     if (!stored.enabled) continue;
-    const document = stored.document as unknown as RuleDocument;
+    const document = stored.document;
     try {
       bus.rules.push({ name: stored.name, targets: document.targets.map(routableTarget) });
       bus.patterns.push({ id: stored.name, pattern: document.pattern });
@@ -79,9 +78,4 @@ function routableTarget(spec: TargetSpec): RoutableTarget {
     partitionKey = parsed.path;
   }
   return { spec, input: compileInput(spec.input), partitionKey, partitions: spec.ordering?.partitions ?? 16 };
-}
-
-/** Highest revision per bus in a snapshot (to compare with what Postgres or a notice says). */
-export function snapshotRevisions(snapshot: RuleSnapshot): Map<string, number> {
-  return new Map([...snapshot].map(([bus, rules]) => [bus, rules.revision]));
 }

@@ -1,13 +1,8 @@
-import {
-  type Checkpoint,
-  decodeEventMessage,
-  type JetStreamPublisher,
-  type LeaseFence,
-  openResumableDurable,
-} from '@fuze/bus';
+import { type Checkpoint, type JetStreamPublisher, type LeaseFence, openResumableDurable } from '@fuze/bus';
 import {
   busOfEventSubject,
   type CloudEventRecord,
+  decodeEventMessage,
   eventsShardFilter,
   type Logger,
   routerDeadLetterTarget,

@@ -1,5 +1,5 @@
 import { adminModule } from '@fuze/admin';
-import { decodeDelivery, partitionFor, streamNames } from '@fuze/core';
+import { decodeDeliveryMessage, partitionFor, streamNames } from '@fuze/core';
 import { gatewayModule } from '@fuze/gateway';
 import {
   createTestDatabase,
@@ -75,7 +75,7 @@ function deliveries(messages: StoredMessage[]) {
     const headers = { get: (k: string) => m.headers[k] ?? '', keys: () => Object.keys(m.headers) };
     return {
       subject: m.subject,
-      envelope: decodeDelivery(headers, m.data),
+      envelope: decodeDeliveryMessage(headers, m.data),
       body: new TextDecoder().decode(m.data),
     };
   });

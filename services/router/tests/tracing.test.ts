@@ -1,5 +1,5 @@
 import { adminModule } from '@fuze/admin';
-import { type DeliveryEnvelope, decodeDelivery, streamNames } from '@fuze/core';
+import { type DeliveryEnvelope, decodeDeliveryMessage, streamNames } from '@fuze/core';
 import { gatewayModule } from '@fuze/gateway';
 import { createPublisher } from '@fuze/sdk';
 import { startTelemetry, type Telemetry } from '@fuze/telemetry';
@@ -100,7 +100,10 @@ interface StoredDelivery {
 
 /** A delivery-stream message read back as the envelope consumers see. */
 function envelopeOf(m: { headers: Record<string, string>; data: Uint8Array }): DeliveryEnvelope {
-  return decodeDelivery({ get: (k) => m.headers[k] ?? '', keys: () => Object.keys(m.headers) }, m.data);
+  return decodeDeliveryMessage(
+    { get: (k) => m.headers[k] ?? '', keys: () => Object.keys(m.headers) },
+    m.data,
+  );
 }
 
 async function deliveriesOf(eventId: string, count: number): Promise<StoredDelivery[]> {

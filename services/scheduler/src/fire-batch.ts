@@ -1,5 +1,5 @@
-import { eventPublishRequest, type PublishAck, type PublishRequest } from '@fuze/bus';
-import { type CloudEventRecord, isFuzeError, type Logger } from '@fuze/core';
+import type { PublishAck, PublishRequest } from '@fuze/bus';
+import { type CloudEventRecord, encodeEventMessage, isFuzeError, type Logger } from '@fuze/core';
 import { type ClaimedTimer, claimDueTimers, commitFirings, type FiringOutcome, type FuzeDb } from '@fuze/db';
 import {
   destinations,
@@ -157,7 +157,7 @@ async function publishFiring(
   event: CloudEventRecord,
 ): Promise<PublishAck> {
   if (!tracingActive())
-    return deps.publisher.publish(eventPublishRequest(deps.streamPrefix, timer.bus, event));
+    return deps.publisher.publish(encodeEventMessage(deps.streamPrefix, timer.bus, event));
   const span = publishSpan(destinations.events, undefined, event, {
     root: true,
     links: linkFrom(timer.traceparent ?? event.traceparent),
@@ -165,7 +165,7 @@ async function publishFiring(
     attributes: { 'fuze.timer.key': timer.key, 'fuze.timer.origin': timer.origin },
   });
   if (timer.origin !== 'delayed') setEventTraceContext(event, span);
-  const request = eventPublishRequest(deps.streamPrefix, timer.bus, event);
+  const request = encodeEventMessage(deps.streamPrefix, timer.bus, event);
   const headers: Record<string, string> = { ...request.headers };
   delete headers.traceparent;
   delete headers.tracestate;

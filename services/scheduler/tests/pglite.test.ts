@@ -1,4 +1,4 @@
-import { eventPublishRequest } from '@fuze/bus';
+import { encodeEventMessage } from '@fuze/core';
 import { type Database, getTimer, openDatabase } from '@fuze/db';
 import { waitFor } from '@fuze/test/harness';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -33,7 +33,7 @@ test('with embedded PGlite, one scheduler fires timers and delivers held events'
     await put(database, 'laptop:one-shot', { event: timerEvent, delay: '200ms' });
     await put(database, 'laptop:rate', { event: timerEvent, rate: '1s' });
     await bus.publisher.publish(
-      eventPublishRequest(streams.prefix, 'default', {
+      encodeEventMessage(streams.prefix, 'default', {
         specversion: '1.0',
         id: 'held-1',
         source: '/tests/pglite',

@@ -1,5 +1,5 @@
-import { eventPublishRequest, type PublishAck, type PublishRequest } from '@fuze/bus';
-import { type CloudEventRecord, isFuzeError } from '@fuze/core';
+import type { PublishAck, PublishRequest } from '@fuze/bus';
+import { type CloudEventRecord, encodeEventMessage, isFuzeError } from '@fuze/core';
 import { cancelTimer, getTimer } from '@fuze/db';
 import { waitFor } from '@fuze/test/harness';
 import { sql } from 'drizzle-orm';
@@ -254,13 +254,13 @@ describe('delayed delivery', () => {
     const scheduler = await runScheduler(bus, db.database, streams);
     try {
       const deliverAt = new Date(Date.now() + 800).toISOString();
-      const byTime = eventPublishRequest(
+      const byTime = encodeEventMessage(
         streams.prefix,
         'default',
         heldEvent('o-1', { deliverat: deliverAt }),
       );
       const sentAt = Date.now();
-      const byDelay = eventPublishRequest(
+      const byDelay = encodeEventMessage(
         streams.prefix,
         'default',
         heldEvent('o-2', { delay: '600ms' }),
@@ -318,12 +318,12 @@ describe('delayed delivery', () => {
 
   test('a due time already past (or a zero delay) goes straight into the events stream', async () => {
     const streams = await freshStreams(bus);
-    const past = eventPublishRequest(
+    const past = encodeEventMessage(
       streams.prefix,
       'default',
       heldEvent('p-1', { deliverat: '2000-01-01T00:00:00Z' }),
     );
-    const zero = eventPublishRequest(streams.prefix, 'default', heldEvent('p-2', { delay: '0s' }));
+    const zero = encodeEventMessage(streams.prefix, 'default', heldEvent('p-2', { delay: '0s' }));
     expect(past.subject).toMatch(/\.events\.default\./);
     expect(zero.subject).toMatch(/\.events\.default\./);
     expect(JSON.parse(new TextDecoder().decode(past.payload))).not.toHaveProperty('deliverat');
@@ -336,7 +336,7 @@ describe('delayed delivery', () => {
       [{ deliverat: '2030-01-01T00:00:00Z', delay: '5s' }, 'deliverat'],
     ] as const) {
       try {
-        eventPublishRequest('FUZE', 'default', heldEvent('x', extension));
+        encodeEventMessage('FUZE', 'default', heldEvent('x', extension));
         throw new Error('expected a rejection');
       } catch (err) {
         expect(isFuzeError(err, 'FUZE_INVALID_EVENT')).toBe(true);

@@ -1,8 +1,8 @@
 import type { Logger } from '@fuze/core';
+import { decodeDeadLetterMessage, MalformedDeadLetterError } from '@fuze/core';
 import { type FuzeDb, indexDeadLetters, type StreamedDeadLetter } from '@fuze/db';
 import { nanos } from '@nats-io/transport-node';
 import { isConsumerNotFound, type JetStreamClient, type JetStreamManager } from './jetstream.js';
-import { MalformedDeadLetterError, parseDeadLetter } from './parse-dead-letter.js';
 
 export interface DlqIndexerOptions {
   db: FuzeDb;
@@ -72,7 +72,7 @@ export async function startDlqIndexer(options: DlqIndexerOptions): Promise<Runni
     const indexed: JsMsg[] = [];
     for (const msg of batch) {
       try {
-        entries.push({ record: parseDeadLetter(msg.data), streamSeq: msg.seq });
+        entries.push({ record: decodeDeadLetterMessage(msg.data), streamSeq: msg.seq });
         indexed.push(msg);
       } catch (err) {
         if (!(err instanceof MalformedDeadLetterError)) throw err;

@@ -1,4 +1,4 @@
-import { type DeadLetterRecord, FuzeError, streamNames } from '@fuze/core';
+import { type DeadLetterRecord, decodeDeadLetterMessage, FuzeError, streamNames } from '@fuze/core';
 import {
   type FuzeDb,
   getDeadLetter,
@@ -12,7 +12,6 @@ import type { FastifyInstance } from 'fastify';
 import { deadLetterSchema, type FilterQuery, filterProperties, problem } from './dlq-schemas.js';
 import { deadLetterView, decodedBody, filterOf } from './dlq-views.js';
 import { isNoMessageFound, type JetStreamManager } from './jetstream.js';
-import { parseDeadLetter } from './parse-dead-letter.js';
 
 export interface DlqRoutesOptions {
   db: FuzeDb;
@@ -194,7 +193,7 @@ export function deadLetterNotFound(id: string): FuzeError {
 
 function tryParse(data: Uint8Array): DeadLetterRecord | undefined {
   try {
-    return parseDeadLetter(data);
+    return decodeDeadLetterMessage(data);
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
-import { deliveryPublishRequest, eventPublishRequest } from '@fuze/bus';
 import type { CloudEventRecord, DeadLetterRecord, DeliveryEnvelope } from '@fuze/core';
+import { encodeDeliveryMessage, encodeEventMessage } from '@fuze/core';
 import { compileInput } from '@fuze/rules';
 import type { PublishRequest } from './jetstream.js';
 import type { TargetCatalog } from './target-catalog.js';
@@ -52,7 +52,7 @@ export function replayPublication(
     ...(record.partitionKey === undefined ? {} : { partitionKey: record.partitionKey }),
     replay: { jobId: context.jobId, deadLetterId: record.id },
   };
-  return deliveryPublishRequest(context.prefix, envelope, context.catalog.partitionsOf(target));
+  return encodeDeliveryMessage(context.prefix, envelope, context.catalog.partitionsOf(target));
 }
 
 /** The publish that routes a plan-stage dead letter's event again. */
@@ -69,7 +69,7 @@ function eventAgain(record: DeadLetterRecord, context: ReplayPublicationContext)
   } catch (err) {
     throw new ReplayEntryError(`the stored event is not JSON: ${(err as Error).message}`);
   }
-  const request = eventPublishRequest(context.prefix, record.bus, event, Date.now(), stored);
+  const request = encodeEventMessage(context.prefix, record.bus, event, Date.now(), stored);
   return { ...request, msgId: `${request.msgId}.replay.${context.jobId}` };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DeadLetterRecord, Logger } from '@fuze/core';
+import { decodeDeadLetterMessage } from '@fuze/core';
 import {
   claimReplayJob,
   type Database,
@@ -16,7 +17,6 @@ import {
 } from '@fuze/db';
 import { type Clock, systemClock } from './clock.js';
 import type { JetStreamManager, Publisher, PublishRequest } from './jetstream.js';
-import { parseDeadLetter } from './parse-dead-letter.js';
 import { ReplayEntryError, replayPublication } from './replay-publication.js';
 import { publishReplay } from './replay-trace.js';
 import { loadTargetCatalog } from './target-catalog.js';
@@ -157,7 +157,7 @@ export async function startReplayWorker(options: ReplayWorkerOptions): Promise<R
       try {
         if (!stored)
           throw new ReplayEntryError('the record is no longer in the DLQ stream (expired or deleted)');
-        const record = parseDeadLetter(stored.data);
+        const record = decodeDeadLetterMessage(stored.data);
         if (record.id !== entry.id) {
           throw new ReplayEntryError(
             `DLQ sequence ${entry.dlqStreamSeq} holds another record (${record.id})`,

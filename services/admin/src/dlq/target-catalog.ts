@@ -1,11 +1,8 @@
-import { type FuzeDb, listStoredRules } from '@fuze/db';
-import { DEFAULT_PARTITIONS, type RuleDocument, type TargetSpec } from '@fuze/rules';
+import type { FuzeDb } from '@fuze/db';
+import type { TargetSpec } from '@fuze/rules';
+import { loadRuleCatalog } from '@fuze/runtime';
 
-/**
- * What replays need to know about targets and rules, from the rules stored in Postgres.
- * Targets are global by name: the first definition found stands for all (rule validation keeps
- * them identical).
- */
+/** What replays need to know about targets and rules, from the rules stored in Postgres. */
 export interface TargetCatalog {
   hasTarget(name: string): boolean;
   /** The target's partition count (`ordering.partitions`), default 16. */
@@ -16,24 +13,12 @@ export interface TargetCatalog {
 }
 
 export async function loadTargetCatalog(db: FuzeDb): Promise<TargetCatalog> {
-  const targets = new Map<string, TargetSpec>();
-  const rules = new Map<string, RuleDocument>();
-  for (const stored of await listStoredRules(db)) {
-    const document = stored.document as unknown as RuleDocument;
-    rules.set(ruleKey(stored.bus, stored.name), document);
-    for (const target of document.targets ?? []) {
-      if (!targets.has(target.name)) targets.set(target.name, target);
-    }
-  }
+  const catalog = await loadRuleCatalog(db);
   return {
-    hasTarget: (name) => targets.has(name),
-    partitionsOf: (name) => targets.get(name)?.ordering?.partitions ?? DEFAULT_PARTITIONS,
+    hasTarget: (name) => catalog.targets.has(name),
+    partitionsOf: (name) => catalog.partitionsOf(name),
     ruleTarget: (bus, rule, target) =>
-      rules.get(ruleKey(bus, rule))?.targets.find((spec) => spec.name === target),
-    hasRule: (bus, rule) => rules.has(ruleKey(bus, rule)),
+      catalog.rule(bus, rule)?.document.targets.find((spec) => spec.name === target),
+    hasRule: (bus, rule) => catalog.rule(bus, rule) !== undefined,
   };
-}
-
-function ruleKey(bus: string, rule: string): string {
-  return `${bus}\u0000${rule}`;
 }

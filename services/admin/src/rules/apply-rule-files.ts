@@ -1,4 +1,4 @@
-import { controlSubject, FuzeError } from '@fuze/core';
+import { encodeRulesChangedNotice, FuzeError, rulesChangedSubject } from '@fuze/core';
 import { applyRuleChanges, type FuzeDb, listStoredRules, type RuleChanges, type StoredRule } from '@fuze/db';
 import {
   type DocumentError,
@@ -117,7 +117,7 @@ export function announceRuleRevisions(
   deps: Pick<ApplyDeps, 'nats' | 'prefix'>,
   revisions: Record<string, number>,
 ): void {
-  deps.nats.publish(controlSubject(deps.prefix, 'rules'), JSON.stringify({ buses: revisions }));
+  deps.nats.publish(rulesChangedSubject(deps.prefix), encodeRulesChangedNotice({ buses: revisions }));
 }
 
 function diff(rules: RuleDocument[], stored: StoredRule[], prune: boolean) {

@@ -1,16 +1,11 @@
-import {
-  type CloudEventRecord,
-  delayedSubject,
-  deliverAtHeader,
-  eventMessageId,
-  eventSubject,
-  FuzeError,
-  instantHint,
-  parseDuration,
-  parseInstant,
-  routingShardOf,
-} from '@fuze/core';
-import type { PublishRequest } from './publisher.js';
+import type { CloudEventRecord } from '../cloudevent/cloud-event.js';
+import { eventMessageId } from '../cloudevent/event-identity.js';
+import { routingShardOf } from '../cloudevent/routing-shard.js';
+import { FuzeError } from '../errors/index.js';
+import { delayedSubject, deliverAtHeader, eventSubject } from '../naming.js';
+import { parseDuration } from '../time/duration.js';
+import { instantHint, parseInstant } from '../time/instant.js';
+import type { WireMessage } from './wire-message.js';
 
 /**
  * The JetStream message for an accepted CloudEvent: structured JSON body, subject by bus and
@@ -28,13 +23,13 @@ import type { PublishRequest } from './publisher.js';
  * `received`, when given, must be JSON that parses to exactly `event` (the gateway's request
  * body, when it changed nothing): it is stored as is, saving a second serialisation.
  */
-export function eventPublishRequest(
+export function encodeEventMessage(
   prefix: string,
   bus: string,
   event: CloudEventRecord,
   nowMs: number = Date.now(),
   received?: Uint8Array,
-): PublishRequest {
+): WireMessage {
   const deliverAtMs = requestedDeliveryTime(event, nowMs);
   const body = deliverAtMs === undefined ? event : withoutDeliveryExtensions(event);
   const headers: Record<string, string> = {};

@@ -1,5 +1,8 @@
 import { hash } from 'node:crypto';
 import type { CloudEventRecord } from '../cloudevent/cloud-event.js';
+import { deliverySubject } from '../naming.js';
+import { partitionFor } from '../partition.js';
+import type { WireMessage } from './wire-message.js';
 
 /**
  * A matched event on its way to one target: what the router publishes to
@@ -99,7 +102,7 @@ export function encodeDeliveryHeaders(envelope: DeliveryEnvelope): Record<string
   return headers;
 }
 
-export function decodeDelivery(headers: HeaderReader, body: Uint8Array): DeliveryEnvelope {
+export function decodeDeliveryMessage(headers: HeaderReader, body: Uint8Array): DeliveryEnvelope {
   const attributes: Record<string, string> = {};
   for (const name of headers.keys()) {
     const lower = name.toLowerCase();
@@ -159,4 +162,32 @@ export function deliveredCloudEvent(envelope: DeliveryEnvelope): CloudEventRecor
   } as unknown as CloudEventRecord;
   event.data = /json/.test(envelope.contentType) ? JSON.parse(text) : text;
   return event;
+}
+
+/**
+ * The delivery-stream message for an envelope, as the router and a DLQ replay publish it: the
+ * key's partition of the target (of `partitions`), or `unordered` without a key; a Nats-Msg-Id per
+ * event, rule, target (and replay job), so a re-sent delivery is deduplicated; and an ordering key,
+ * so the publisher never stores one key's deliveries out of order.
+ */
+export function encodeDeliveryMessage(
+  prefix: string,
+  envelope: DeliveryEnvelope,
+  partitions: number,
+): WireMessage & { headers: Record<string, string> } {
+  const event = { source: envelope.attributes.source ?? '', id: envelope.attributes.id ?? '' };
+  const key = envelope.partitionKey;
+  const subject = deliverySubject(
+    prefix,
+    envelope.target,
+    key === undefined ? 'unordered' : partitionFor(key, partitions),
+  );
+  return {
+    subject,
+    payload: envelope.body,
+    msgId: deliveryMessageId(event, envelope.rule, envelope.target, envelope.replay?.jobId),
+    headers: encodeDeliveryHeaders(envelope),
+    // One key's deliveries are stored in the order they were routed.
+    ...(key === undefined ? {} : { orderingKey: `${subject} ${key}` }),
+  };
 }

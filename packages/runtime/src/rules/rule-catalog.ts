@@ -1,0 +1,53 @@
+import { type FuzeDb, listStoredRules } from '@fuze/db';
+import { DEFAULT_PARTITIONS, type RuleDocument, type TargetSpec } from '@fuze/rules';
+
+/** A stored rule with its document as `fuze apply` validated it. */
+export interface CatalogRule {
+  readonly bus: string;
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly revision: number;
+  readonly document: RuleDocument;
+}
+
+/**
+ * The stored rules and the targets they name, read once: the one typed reader of the rules table
+ * for the router, the dispatchers and the admin's replays.
+ */
+export interface RuleCatalog {
+  /** Every stored rule, enabled or not, by bus then name. */
+  readonly rules: readonly CatalogRule[];
+  /**
+   * Every target by name. Names are global (one name, one definition); should two rules
+   * disagree, which apply refuses, the first by bus and rule name wins.
+   */
+  readonly targets: ReadonlyMap<string, TargetSpec>;
+  rule(bus: string, name: string): CatalogRule | undefined;
+  /** The target's partition count (`ordering.partitions`, default 16). */
+  partitionsOf(target: string): number;
+}
+
+export async function loadRuleCatalog(db: FuzeDb): Promise<RuleCatalog> {
+  const rules: CatalogRule[] = [];
+  const byKey = new Map<string, CatalogRule>();
+  const targets = new Map<string, TargetSpec>();
+  for (const stored of await listStoredRules(db)) {
+    // The documents were validated by `fuze apply` before they were stored.
+    const rule: CatalogRule = { ...stored, document: stored.document as unknown as RuleDocument };
+    rules.push(rule);
+    byKey.set(ruleKey(rule.bus, rule.name), rule);
+    for (const target of rule.document.targets ?? []) {
+      if (!targets.has(target.name)) targets.set(target.name, target);
+    }
+  }
+  return {
+    rules,
+    targets,
+    rule: (bus, name) => byKey.get(ruleKey(bus, name)),
+    partitionsOf: (name) => targets.get(name)?.ordering?.partitions ?? DEFAULT_PARTITIONS,
+  };
+}
+
+function ruleKey(bus: string, rule: string): string {
+  return `${bus}\u0000${rule}`;
+}

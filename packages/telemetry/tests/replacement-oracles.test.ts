@@ -1,0 +1,101 @@
+import { type Context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { Counter, Registry } from 'prom-client';
+import { describe, expect, test } from 'vitest';
+import { counterTally, flushCounterTallies } from '../src/metrics/counter-tally.js';
+import { SyncContextManager } from '../src/tracing/sync-context-manager.js';
+
+// Oracle tests for ADR 0005: counter tallies against prom-client's labels().inc(), and the
+// synchronous context manager against OpenTelemetry's AsyncLocalStorage one, in synchronous code
+// (after an await the two differ by design: Fuze passes parent contexts explicitly).
+
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('counterTally against prom-client', () => {
+  test('50,000 generated increments over label sets read the same, scraped at random moments', async () => {
+    const next = random(3);
+    const registers = [new Registry()];
+    const tallied: Counter<'bus' | 'kind'> = new Counter({
+      name: 'oracle_tallied_total',
+      help: 'counted through tallies',
+      labelNames: ['bus', 'kind'] as const,
+      registers,
+      collect() {
+        flushCounterTallies(this);
+      },
+    });
+    const direct = new Counter({
+      name: 'oracle_direct_total',
+      help: 'counted by prom-client',
+      labelNames: ['bus', 'kind'] as const,
+      registers,
+    });
+    const labelSets = Array.from({ length: 12 }, (_, i) => ({ bus: `b${i % 4}`, kind: i < 6 ? 'a' : 'b' }));
+    const values = async (counter: Counter<'bus' | 'kind'>) =>
+      (await counter.get()).values
+        .map((v) => `${v.labels.bus}/${v.labels.kind}=${v.value}`)
+        .sort()
+        .join(' ');
+    for (let i = 0; i < 50_000; i++) {
+      const labels = labelSets[Math.floor(next() * labelSets.length)]!;
+      counterTally(tallied, labels).inc();
+      direct.labels(labels).inc();
+      if (next() < 0.001) expect(await values(tallied)).toBe(await values(direct));
+    }
+    expect(await values(tallied)).toBe(await values(direct));
+  });
+});
+
+describe('SyncContextManager against AsyncLocalStorageContextManager', () => {
+  test('generated nestings of with() and bind() see the same active context at every step', () => {
+    const next = random(5);
+    const key = createContextKey('oracle');
+    const ours = new SyncContextManager().enable();
+    const theirs = new AsyncLocalStorageContextManager().enable();
+    const seen = { ours: [] as unknown[], theirs: [] as unknown[] };
+    const run = (
+      manager: SyncContextManager | AsyncLocalStorageContextManager,
+      log: unknown[],
+      seed: number,
+    ) => {
+      const rng = random(seed);
+      const step = (depth: number, parent: Context): void => {
+        log.push(manager.active().getValue(key));
+        if (depth > 6) return;
+        const children = Math.floor(rng() * 3);
+        for (let c = 0; c < children; c++) {
+          const ctx = rng() < 0.2 ? ROOT_CONTEXT : parent.setValue(key, `${depth}.${c}`);
+          if (rng() < 0.3) manager.bind(ctx, () => step(depth + 1, ctx))();
+          else manager.with(ctx, () => step(depth + 1, ctx));
+          try {
+            manager.with(ctx, () => {
+              if (rng() < 0.1) throw new Error('unwinds');
+            });
+          } catch {
+            // with() restores the outer context on a throw as well
+          }
+          log.push(manager.active().getValue(key));
+        }
+      };
+      step(0, ROOT_CONTEXT);
+    };
+    for (let i = 0; i < 300; i++) {
+      const seed = Math.floor(next() * 2 ** 31);
+      seen.ours.length = 0;
+      seen.theirs.length = 0;
+      run(ours, seen.ours, seed);
+      run(theirs, seen.theirs, seed);
+      expect(seen.ours).toEqual(seen.theirs);
+    }
+    theirs.disable();
+  });
+});
