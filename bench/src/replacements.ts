@@ -4,22 +4,16 @@
 // costs the gateway ~50 µs of CPU and a routed event ~120 µs over all processes (README), so the
 // gain per event is set against that.
 //
-// The ring, the ack reader and the header block are internals of @fuze/bus, not part of its
+// The ring and the header block are internals of @fuze/bus, not part of its
 // public entry; they are loaded from its build (packages/bus/dist), which `npm run bench` makes.
-import { isRfc3339DateTime } from '@fuze/core';
-import { counterTally, flushCounterTallies, SyncContextManager } from '@fuze/telemetry';
+import { SyncContextManager } from '@fuze/telemetry';
 import { headers, Match } from '@nats-io/transport-node';
 import { type ContextManager, context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { fullFormats } from 'ajv-formats/dist/formats.js';
-import { Counter, Registry } from 'prom-client';
 
 const busDist = new URL('../../packages/bus/dist/', import.meta.url);
 const { headerBlock } = (await import(new URL('header-block.js', busDist).href)) as {
   headerBlock(msgId: string, headers: Record<string, string>): { encode(): Uint8Array };
-};
-const { PlainAckReader } = (await import(new URL('publish-ack.js', busDist).href)) as {
-  PlainAckReader: new () => { read(bytes: Uint8Array): unknown };
 };
 const { PendingPublishes } = (await import(new URL('pending-publishes.js', busDist).href)) as {
   PendingPublishes: new (
@@ -55,10 +49,6 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 function pairs(): Pair[] {
   const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
   let n = 0;
-  const ackBytes = Buffer.from('{"stream":"FUZE_EVENTS", "seq":123456}');
-  const decoder = new TextDecoder();
-  const reader = new PlainAckReader();
-
   const inFlight = 4_000;
   const ring = new PendingPublishes(inFlight);
   const map = new Map<number, { token: number }>();
@@ -66,27 +56,6 @@ function pairs(): Pair[] {
   let mapToken = 0;
   for (; ringToken < inFlight; ringToken++) ring.add({ token: ringToken });
   for (; mapToken < inFlight; mapToken++) map.set(mapToken, { token: mapToken });
-
-  const time = '2026-12-05T10:20:50.123Z';
-  const ajvDateTime = (fullFormats['date-time'] as { validate: (s: string) => boolean }).validate;
-
-  const registers = [new Registry()];
-  const tallied = new Counter({
-    name: 'bench_tallied_total',
-    help: 'x',
-    labelNames: ['bus'] as const,
-    registers,
-    collect() {
-      flushCounterTallies(this);
-    },
-  });
-  const direct = new Counter({
-    name: 'bench_direct_total',
-    help: 'x',
-    labelNames: ['bus'] as const,
-    registers,
-  });
-  const tally = counterTally(tallied, { bus: 'default' });
 
   return [
     {
@@ -103,16 +72,6 @@ function pairs(): Pair[] {
       libraryName: 'nats.js headers() + set + encode',
     },
     {
-      name: 'publish ack reader',
-      ours: () => {
-        sink = reader.read(ackBytes);
-      },
-      library: () => {
-        sink = JSON.parse(decoder.decode(ackBytes));
-      },
-      libraryName: 'TextDecoder + JSON.parse',
-    },
-    {
       name: 'pending publishes ring (add, get, delete; 4,000 in flight)',
       ours: () => {
         const e = { token: ringToken++ };
@@ -127,22 +86,6 @@ function pairs(): Pair[] {
         map.delete(old.token);
       },
       libraryName: 'Map',
-    },
-    {
-      name: 'RFC 3339 date-time check',
-      ours: () => {
-        sink = isRfc3339DateTime(time);
-      },
-      library: () => {
-        sink = ajvDateTime(time);
-      },
-      libraryName: "ajv-formats' full date-time",
-    },
-    {
-      name: 'per-bus counter increment',
-      ours: () => tally.inc(),
-      library: () => direct.labels({ bus: 'default' }).inc(),
-      libraryName: "prom-client's labels().inc()",
     },
   ];
 }

@@ -8,7 +8,7 @@ import {
 } from '@nats-io/transport-node';
 import { headerBlock } from './header-block.js';
 import { PendingPublishes } from './pending-publishes.js';
-import { PlainAckReader, type PublishAck } from './publish-ack.js';
+import type { PublishAck } from './publish-ack.js';
 
 export type { PublishAck } from './publish-ack.js';
 
@@ -55,7 +55,6 @@ export class JetStreamPublisher {
   private readonly inbox = createInbox();
   private readonly subscription: Subscription;
   private readonly pending: PendingPublishes<Pending>;
-  private readonly acks = new PlainAckReader();
   private readonly waitingForRoom: Array<() => void> = [];
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly ackTimeoutMs: number;
@@ -208,12 +207,6 @@ export class JetStreamPublisher {
       // 503 = no responders: JetStream is not (yet) listening, e.g. while the server restarts.
       pending.lastError = `${msg.headers.code} ${msg.headers.description}`;
       this.resendSoon(pending);
-      return;
-    }
-    const plain = this.acks.read(msg.data);
-    if (plain) {
-      this.settle(pending);
-      pending.resolve(plain);
       return;
     }
     let body: {

@@ -1,4 +1,4 @@
-import { type DeadLetterRecord, dlqSubject, type Logger } from '@fuze/core';
+import { type Clock, type DeadLetterRecord, dlqSubject, type Logger, systemClock } from '@fuze/core';
 import {
   deadLetterSpan,
   endSpan,
@@ -7,7 +7,6 @@ import {
   traceLogFields,
   tracingActive,
 } from '@fuze/telemetry';
-import { type Clock, systemClock } from './clock.js';
 import { buildDeadLetterRecord } from './dead-letter-record.js';
 import type { Delivery, DeliveryMiddleware } from './delivery.js';
 import { type DeliveryMetrics, uncountedDeliveries } from './delivery-metrics.js';
@@ -68,7 +67,7 @@ export function deadLetterMiddleware(options: DeadLetterOptions): DeliveryMiddle
             { err: storeErr, target: record.target, deadLetterId: record.id },
             'could not store a dead-letter record; retrying',
           );
-          await clock.sleep(pause, delivery.signal);
+          if (!(await clock.sleep(pause, delivery.signal))) throw new DeliveryAbortedError();
         }
       }
       if (span) endSpan(span);

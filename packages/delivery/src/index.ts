@@ -1,7 +1,6 @@
 // Public entry of @fuze/delivery: re-exports only.
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from '@fuze/rules';
 export { retryDelay } from './backoff.js';
-export { type Clock, systemClock } from './clock.js';
 export { concurrencyLimit } from './concurrency-limit.js';
 export {
   type DeadLetterOptions,

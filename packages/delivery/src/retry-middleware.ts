@@ -1,6 +1,6 @@
+import { type Clock, systemClock } from '@fuze/core';
 import type { RetryPolicy } from '@fuze/rules';
 import { retryDelay } from './backoff.js';
-import { type Clock, systemClock } from './clock.js';
 import type { Delivery, DeliveryMiddleware } from './delivery.js';
 import { type DeliveryMetrics, uncountedDeliveries } from './delivery-metrics.js';
 import { DeliveryAbortedError, describeFailure, isDeliveryAborted } from './errors.js';
@@ -47,7 +47,7 @@ export function retryMiddleware(options: RetryOptions): DeliveryMiddleware {
         const delay = failure.retryAfterMs ?? retryDelay(policy, delivery.attempts, random);
         const acceptedAt = delivery.envelope.acceptedAt;
         if (acceptedAt > 0 && clock.now() + delay > acceptedAt + policy.maxAgeMs) throw err;
-        await clock.sleep(delay, delivery.stopping);
+        if (!(await clock.sleep(delay, delivery.stopping))) throw new DeliveryAbortedError();
       }
     }
   };

@@ -1,10 +1,9 @@
 import { type LeaseFence, openFence, PartitionLeases } from '@fuze/bus';
-import type { Logger } from '@fuze/core';
+import type { Clock, Logger } from '@fuze/core';
 import type { RetryPolicy } from '@fuze/rules';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Clock } from './clock.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { type DeadLetterSink, deadLetterMiddleware } from './dead-letter-middleware.js';
 import { composeHandler, type Delivery, type DeliveryHandler, type DeliveryMiddleware } from './delivery.js';

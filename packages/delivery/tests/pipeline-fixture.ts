@@ -1,6 +1,7 @@
 import { openFence } from '@fuze/bus';
+import type { Clock } from '@fuze/core';
 import { createLogger, type DeliveryEnvelope } from '@fuze/core';
-import type { Clock, Delivery } from '../src/index.js';
+import type { Delivery } from '../src/index.js';
 import { DeliveryAbortedError } from '../src/index.js';
 
 export const silent = createLogger('silent');
@@ -12,10 +13,11 @@ export class FakeClock implements Clock {
   now(): number {
     return this.time;
   }
-  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) throw new DeliveryAbortedError();
+  async sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return false;
     this.sleeps.push(ms);
     this.time += ms;
+    return true;
   }
 }
 

@@ -1,16 +1,7 @@
-import { type ErrorCode, errorCodes, FuzeError } from '@fuze/core';
+import { type ErrorCode, errorCodes, FuzeError, type TimerEventTemplate } from '@fuze/core';
 
 /** The CloudEvent a timer publishes, without id/specversion/time (set at each firing). */
-export interface TimerEvent {
-  type: string;
-  source: string;
-  subject?: string;
-  datacontenttype?: string;
-  dataschema?: string;
-  data?: unknown;
-  /** Extension attributes (1-20 lower-case letters and digits) beside the context attributes. */
-  [extension: string]: unknown;
-}
+export type TimerEvent = TimerEventTemplate;
 
 /** After an outage longer than `misfireGrace`: fire the first missed time once, all of them, or none. */
 export type MisfirePolicy = 'fire-once' | 'fire-all' | 'skip';

@@ -1,7 +1,6 @@
 // Public entry of @fuze/telemetry: re-exports only.
 export type { Attributes, Context, Link, Span, SpanContext } from '@opentelemetry/api';
 export { traceLogFields } from './logs/trace-log-fields.js';
-export { type CounterTally, counterTally, flushCounterTallies } from './metrics/counter-tally.js';
 export {
   collectProcessMetrics,
   type DeliveryOutcome,

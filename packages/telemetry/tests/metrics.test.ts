@@ -1,8 +1,5 @@
-import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
-  counterTally,
-  flushCounterTallies,
   fuzeMetrics,
   readStreamStats,
   renderMetrics,
@@ -78,39 +75,5 @@ describe('metrics registry', () => {
     expect(errors).toHaveLength(1);
     fail = false;
     expect(await readStreamStats()).toEqual(stats);
-  });
-
-  test('a counter tally counts on a number and reaches the counter whenever it is read', async () => {
-    const accepted = counterTally(fuzeMetrics.eventsAccepted, { bus: 'tally-bus' });
-    for (let i = 0; i < 5; i++) accepted.inc();
-    // Asked for again (another ingestor, say), the same label set shares the one tally.
-    counterTally(fuzeMetrics.eventsAccepted, { bus: 'tally-bus' }).inc();
-    counterTally(fuzeMetrics.eventsDuplicate, { bus: 'tally-bus' }).inc();
-    let { body } = await renderMetrics();
-    expect(body).toContain('fuze_events_accepted_total{bus="tally-bus"} 6');
-    expect(body).toContain('fuze_events_duplicates_total{bus="tally-bus"} 1');
-    accepted.inc();
-    ({ body } = await renderMetrics());
-    expect(body).toContain('fuze_events_accepted_total{bus="tally-bus"} 7');
-    // counter.get() reads through collect() too.
-    const values = (await fuzeMetrics.eventsAccepted.get()).values;
-    expect(values.find((v) => v.labels.bus === 'tally-bus')?.value).toBe(7);
-  });
-
-  test('a counter that does not flush its tallies is refused at once', () => {
-    const registry = new Registry();
-    const plain = new Counter({ name: 'plain_total', help: 'h', labelNames: ['bus'], registers: [registry] });
-    expect(() => counterTally(plain, { bus: 'x' })).toThrow(/collect\(\) calls flushCounterTallies/);
-    const flushing = new Counter({
-      name: 'flushing_total',
-      help: 'h',
-      labelNames: ['bus'],
-      registers: [registry],
-      collect() {
-        flushCounterTallies(this);
-      },
-    });
-    counterTally(flushing, { bus: 'x' }).inc();
-    return expect(registry.metrics()).resolves.toContain('flushing_total{bus="x"} 1');
   });
 });

@@ -1,12 +1,9 @@
 import { type Context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { Counter, Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
-import { counterTally, flushCounterTallies } from '../src/metrics/counter-tally.js';
 import { SyncContextManager } from '../src/tracing/sync-context-manager.js';
 
-// Oracle tests for ADR 0005: counter tallies against prom-client's labels().inc(), and the
-// synchronous context manager against OpenTelemetry's AsyncLocalStorage one, in synchronous code
+// Oracle test for ADR 0005: the synchronous context manager against OpenTelemetry's AsyncLocalStorage one, in synchronous code
 // (after an await the two differ by design: Fuze passes parent contexts explicitly).
 
 function random(seed: number): () => number {
@@ -19,41 +16,6 @@ function random(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-describe('counterTally against prom-client', () => {
-  test('50,000 generated increments over label sets read the same, scraped at random moments', async () => {
-    const next = random(3);
-    const registers = [new Registry()];
-    const tallied: Counter<'bus' | 'kind'> = new Counter({
-      name: 'oracle_tallied_total',
-      help: 'counted through tallies',
-      labelNames: ['bus', 'kind'] as const,
-      registers,
-      collect() {
-        flushCounterTallies(this);
-      },
-    });
-    const direct = new Counter({
-      name: 'oracle_direct_total',
-      help: 'counted by prom-client',
-      labelNames: ['bus', 'kind'] as const,
-      registers,
-    });
-    const labelSets = Array.from({ length: 12 }, (_, i) => ({ bus: `b${i % 4}`, kind: i < 6 ? 'a' : 'b' }));
-    const values = async (counter: Counter<'bus' | 'kind'>) =>
-      (await counter.get()).values
-        .map((v) => `${v.labels.bus}/${v.labels.kind}=${v.value}`)
-        .sort()
-        .join(' ');
-    for (let i = 0; i < 50_000; i++) {
-      const labels = labelSets[Math.floor(next() * labelSets.length)]!;
-      counterTally(tallied, labels).inc();
-      direct.labels(labels).inc();
-      if (next() < 0.001) expect(await values(tallied)).toBe(await values(direct));
-    }
-    expect(await values(tallied)).toBe(await values(direct));
-  });
-});
 
 describe('SyncContextManager against AsyncLocalStorageContextManager', () => {
   test('generated nestings of with() and bind() see the same active context at every step', () => {

@@ -1,3 +1,5 @@
+import type { TimerEventTemplate } from '@fuze/core';
+
 /**
  * What to do about firings of a recurring timer missed while no scheduler could fire them
  * (outage, Postgres down) for longer than the timer's misfire grace:
@@ -25,18 +27,7 @@ export type ResolvedSchedule =
   | { kind: 'cron'; cron: string; timezone: string }
   | { kind: 'rate'; rateMs: number };
 
-/** The CloudEvent a timer publishes, without `id`, `specversion` and `time` (set at each firing). */
-export interface TimerEventTemplate {
-  type: string;
-  source: string;
-  subject?: string;
-  datacontenttype?: string;
-  dataschema?: string;
-  data?: unknown;
-  data_base64?: string;
-  /** Extension attributes beside the context attributes, as in the structured JSON format. */
-  [extension: string]: unknown;
-}
+export type { TimerEventTemplate } from '@fuze/core';
 
 /** A validated timer definition (from the admin API, the SDK, the CLI or YAML). */
 export interface TimerSpec {

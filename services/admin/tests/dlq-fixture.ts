@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ensureTopology } from '@fuze/bus';
 import {
+  type Clock,
   type DeadLetterRecord,
   type DeliveryEnvelope,
   deadLetterId,
@@ -22,7 +23,6 @@ import {
 import { count, ne } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import {
-  type Clock,
   dlqIndexerName,
   type RunningDlqIndexer,
   type RunningReplayWorker,
@@ -259,18 +259,18 @@ export function deadLetterRecord(spec: RecordSpec): DeadLetterRecord {
 /** A manual clock: `sleep` resolves only when the test advances time past its deadline. */
 export class ManualClock implements Clock {
   private time = 1_000_000;
-  private sleepers: Array<{ until: number; resolve: () => void }> = [];
+  private sleepers: Array<{ until: number; resolve: (elapsed: boolean) => void }> = [];
 
   now(): number {
     return this.time;
   }
 
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (signal?.aborted) return resolve();
+  sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      if (signal?.aborted) return resolve(false);
       const sleeper = { until: this.time + ms, resolve };
       this.sleepers.push(sleeper);
-      signal?.addEventListener('abort', () => resolve(), { once: true });
+      signal?.addEventListener('abort', () => resolve(false), { once: true });
     });
   }
 
@@ -283,6 +283,6 @@ export class ManualClock implements Clock {
     this.time += ms;
     const due = this.sleepers.filter((s) => s.until <= this.time);
     this.sleepers = this.sleepers.filter((s) => s.until > this.time);
-    for (const s of due) s.resolve();
+    for (const s of due) s.resolve(true);
   }
 }

@@ -12,8 +12,6 @@ import {
   activeContext,
   attributes,
   type Context,
-  type CounterTally,
-  counterTally,
   destinations,
   type EventIdentity,
   endSpan,
@@ -67,7 +65,6 @@ export interface IngestOrigin {
  */
 export class EventIngestor {
   private readonly publishOptions: PublishCallOptions;
-  private readonly countersByBus = new Map<string, { accepted: CounterTally; duplicate: CounterTally }>();
 
   constructor(
     private readonly deps: {
@@ -202,17 +199,7 @@ export class EventIngestor {
 
   /** Counts a stored event; returns `duplicate`. */
   private count(bus: string, duplicate: boolean): boolean {
-    let counters = this.countersByBus.get(bus);
-    if (!counters) {
-      // prom-client hashes and checks the label object on every inc(), even on a `labels()` child:
-      // a tally per bus adds to a number, and the counters read it when scraped.
-      counters = {
-        accepted: counterTally(fuzeMetrics.eventsAccepted, { bus }),
-        duplicate: counterTally(fuzeMetrics.eventsDuplicate, { bus }),
-      };
-      this.countersByBus.set(bus, counters);
-    }
-    (duplicate ? counters.duplicate : counters.accepted).inc();
+    (duplicate ? fuzeMetrics.eventsDuplicate : fuzeMetrics.eventsAccepted).inc({ bus });
     return duplicate;
   }
 

@@ -1,3 +1,4 @@
+export { type Clock, systemClock } from './clock.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { instantHint, parseInstant } from './instant.js';
 export { isRfc3339DateTime } from './rfc3339.js';

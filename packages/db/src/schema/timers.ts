@@ -1,3 +1,4 @@
+import type { TimerEventTemplate } from '@fuze/core';
 import { sql } from 'drizzle-orm';
 import { bigint, customType, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -31,11 +32,8 @@ export type StoredTimerSchedule =
   | { kind: 'cron'; cron: string; timezone: string }
   | { kind: 'rate'; rateMs: number };
 
-/**
- * The event a timer publishes. For `api`/`schedule` timers a CloudEvent without `id`,
- * `specversion` and `time` (filled at each firing); for `delayed` timers the whole held event.
- */
-export type StoredTimerEvent = { type: string; source: string; [attribute: string]: unknown };
+/** The event a timer publishes (for `delayed` timers, the whole held event). */
+export type StoredTimerEvent = TimerEventTemplate;
 
 /**
  * Timers ("time to event"): the record stays after it fires, with its last fire time, next fire

@@ -1,5 +1,4 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { flushCounterTallies } from './counter-tally.js';
 import { readStreamStats } from './stream-stats.js';
 
 /**
@@ -20,10 +19,6 @@ export const fuzeMetrics = {
     help: 'Events stored in the events stream (a duplicate is counted in fuze_events_duplicates_total instead)',
     labelNames: ['bus'] as const,
     registers,
-    // The gateway counts per event with `counterTally`; its counts join in here when scraped.
-    collect() {
-      flushCounterTallies(this);
-    },
   }),
   eventsRejected: new Counter({
     name: 'fuze_events_rejected_total',
@@ -36,9 +31,6 @@ export const fuzeMetrics = {
     help: 'Events JetStream already had (same source and id): accepted, stored once',
     labelNames: ['bus'] as const,
     registers,
-    collect() {
-      flushCounterTallies(this);
-    },
   }),
   /** Router. */
   eventsMatched: new Counter({

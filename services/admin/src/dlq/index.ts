@@ -5,7 +5,6 @@ import { type DlqRoutesOptions, dlqRoutes } from './dlq-routes.js';
 import { replayRoutes } from './replay-routes.js';
 import { startReplayWorker } from './replay-worker.js';
 
-export { type Clock, systemClock } from './clock.js';
 export { type DlqIndexerOptions, type RunningDlqIndexer, startDlqIndexer } from './dlq-indexer.js';
 export { type ReplayWorkerOptions, type RunningReplayWorker, startReplayWorker } from './replay-worker.js';
 

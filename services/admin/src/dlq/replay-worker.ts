@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DeadLetterRecord, Logger } from '@fuze/core';
-import { decodeDeadLetterMessage } from '@fuze/core';
+import { type Clock, decodeDeadLetterMessage, systemClock } from '@fuze/core';
 import {
   claimReplayJob,
   type Database,
@@ -15,7 +15,6 @@ import {
   renewReplayJob,
   settleReplayEntries,
 } from '@fuze/db';
-import { type Clock, systemClock } from './clock.js';
 import type { JetStreamManager, Publisher, PublishRequest } from './jetstream.js';
 import { ReplayEntryError, replayPublication } from './replay-publication.js';
 import { publishReplay } from './replay-trace.js';

@@ -1,34 +1,35 @@
-import { DeliveryAbortedError } from './errors.js';
-
-/** Time as the retry logic sees it; tests inject a fake one instead of waiting. */
+/** Time as Fuze's waits see it (retry backoff, replay rate limits); tests inject a fake one. */
 export interface Clock {
   now(): number;
-  /** Resolves after `ms`; rejects with DeliveryAbortedError as soon as `signal` aborts. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves `true` once `ms` have passed, never earlier by `Date.now()` (a retry promised "not
+   * before" its Retry-After must not come early); resolves `false` as soon as `signal` aborts.
+   * Whether an abort is an error is the caller's to say.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<boolean>;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep(ms, signal) {
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<boolean>((resolve) => {
       if (signal?.aborted) {
-        reject(new DeliveryAbortedError());
+        resolve(false);
         return;
       }
-      // Node timers may fire up to a millisecond early by Date.now(); a retry promised "not
-      // before" its time (Retry-After) re-arms until the wall clock has really reached it.
+      // Node timers may fire up to a millisecond early by Date.now(): re-arm until it is time.
       const dueAt = Date.now() + ms;
       let timer: NodeJS.Timeout;
       const onAbort = () => {
         clearTimeout(timer);
-        reject(new DeliveryAbortedError());
+        resolve(false);
       };
       const arm = (delay: number) => {
         timer = setTimeout(() => {
           const left = dueAt - Date.now();
           if (left > 0) return arm(left);
           signal?.removeEventListener('abort', onAbort);
-          resolve();
+          resolve(true);
         }, delay);
       };
       arm(ms);
