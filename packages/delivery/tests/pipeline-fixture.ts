@@ -1,8 +1,6 @@
 import { openFence } from '@fuze/bus';
-import type { Clock } from '@fuze/core';
-import { createLogger, type DeliveryEnvelope } from '@fuze/core';
+import { type Clock, createLogger, type DeliveryEnvelope } from '@fuze/core';
 import type { Delivery } from '../src/index.js';
-import { DeliveryAbortedError } from '../src/index.js';
 
 export const silent = createLogger('silent');
 
