@@ -1,6 +1,5 @@
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findNatsServerBinary, natsServerArgs } from '@fuze/bus';
 import { canConnect, freePort } from './ports.js';
 import {
   logTail,
@@ -52,21 +51,10 @@ const STOP_GRACE_MS = 15_000;
 class AddressInUseError extends Error {}
 
 /** `nats-server` from PATH, else Debian's /usr/sbin/nats-server; FUZE_NATS_SERVER overrides both. */
-async function findNatsServer(): Promise<string> {
-  const override = process.env['FUZE_NATS_SERVER'];
-  if (override) return override;
-  const candidates = (process.env['PATH'] ?? '')
-    .split(delimiter)
-    .filter(Boolean)
-    .map((dir) => join(dir, 'nats-server'));
-  for (const candidate of [...candidates, '/usr/sbin/nats-server']) {
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // try the next one
-    }
-  }
+/** `FUZE_NATS_SERVER` (a build to test against), else the binary Fuze itself would start. */
+function findNatsServer(): string {
+  const binary = process.env['FUZE_NATS_SERVER'] ?? findNatsServerBinary();
+  if (binary) return binary;
   throw new Error('nats-server not found on PATH nor at /usr/sbin/nats-server (apt-get install nats-server)');
 }
 
@@ -75,7 +63,7 @@ async function findNatsServer(): Promise<string> {
  * server accepts client connections and its monitoring endpoint reports JetStream enabled.
  */
 export async function startNatsServer(opts: StartNatsServerOptions = {}): Promise<NatsServerHandle> {
-  const binary = await findNatsServer();
+  const binary = findNatsServer();
   const dir = await makeTempDir('fuze-nats-');
   const storeDir = opts.storeDir ?? join(dir, 'jetstream');
   const logFile = join(dir, 'nats-server.log');
@@ -83,7 +71,7 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
 
   const launch = async (port: number): Promise<SpawnedServer> => {
     const monitorPort = await freePort();
-    const args = ['-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort)];
+    const args = natsServerArgs({ port, storeDir, monitorPort });
     const started = spawnServer(binary, [...args, ...(opts.args ?? [])], logFile);
     let exitedWith: string | undefined;
     void started.exited.then((how) => {

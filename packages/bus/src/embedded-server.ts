@@ -18,6 +18,82 @@ export function findNatsServerBinary(): string | undefined {
   return undefined;
 }
 
+/** Where and how one JetStream nats-server listens: loopback only. */
+export interface NatsServerPlacement {
+  port: number;
+  storeDir: string;
+  /** Server name (`-n`). */
+  name?: string;
+  /** HTTP monitoring port (`-m`), for health checks. */
+  monitorPort?: number;
+}
+
+/** The command line of a JetStream nats-server: one definition for Fuze, its tests and benches. */
+export function natsServerArgs(placement: NatsServerPlacement): string[] {
+  return [
+    '-js',
+    '-sd',
+    placement.storeDir,
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(placement.port),
+    ...(placement.name === undefined ? [] : ['-n', placement.name]),
+    ...(placement.monitorPort === undefined ? [] : ['-m', String(placement.monitorPort)]),
+  ];
+}
+
+export interface LaunchedNatsServer {
+  url: string;
+  child: ChildProcess;
+  /** Stops the server (SIGTERM) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns nats-server with {@link natsServerArgs} and resolves once it answers clients; `log`: a
+ * file descriptor for its output, or none. A server that exits or does not answer within
+ * `readyTimeoutMs` is killed and the promise rejects with `failure` (or a plain Error).
+ */
+export async function launchNatsServer(options: {
+  binary: string;
+  placement: NatsServerPlacement;
+  log?: number;
+  readyTimeoutMs?: number;
+  failure?: (reason: string) => Error;
+}): Promise<LaunchedNatsServer> {
+  const url = `nats://127.0.0.1:${options.placement.port}`;
+  const log = options.log ?? 'ignore';
+  const child: ChildProcess = spawn(options.binary, natsServerArgs(options.placement), {
+    stdio: ['ignore', log, log],
+  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
+  while (!(await natsAnswers(url))) {
+    if (exited || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      const reason = exited ? 'exited during start-up' : 'did not answer in time';
+      throw options.failure?.(reason) ?? new Error(`nats-server on ${url} ${reason}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    child,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      await exit;
+    },
+  };
+}
+
 /**
  * Starts nats-server with JetStream for a laptop run: loopback only, store under
  * `${dataDir}/nats`, log under `${dataDir}/nats/server.log`. Stopped when Fuze stops.
@@ -28,43 +104,24 @@ export async function startEmbeddedNatsServer(options: {
   dataDir: string;
   logger: Logger;
 }): Promise<EmbeddedNatsServer> {
-  const { port } = new URL(options.url);
+  const port = new URL(options.url).port || '4222';
   const storeDir = join(options.dataDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
-  const log = openSync(join(storeDir, 'server.log'), 'a');
-  const child: ChildProcess = spawn(
-    options.binary,
-    ['-a', '127.0.0.1', '-p', port || '4222', '-js', '-sd', storeDir, '-n', 'fuze-embedded'],
-    { stdio: ['ignore', log, log] },
-  );
-  let exited = false;
-  child.on('exit', () => {
-    exited = true;
-  });
-  const deadline = Date.now() + 10_000;
-  while (!(await natsAnswers(options.url))) {
-    if (exited || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new FuzeError(
+  const server = await launchNatsServer({
+    binary: options.binary,
+    placement: { port: Number(port), storeDir, name: 'fuze-embedded' },
+    log: openSync(join(storeDir, 'server.log'), 'a'),
+    failure: () =>
+      new FuzeError(
         'FUZE_NATS_UNAVAILABLE',
         `embedded nats-server did not start (see ${join(storeDir, 'server.log')}); is port ${port} taken?`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+      ),
+  });
   options.logger.info(
-    { url: options.url, storeDir, pid: child.pid },
+    { url: options.url, storeDir, pid: server.child.pid },
     'no NATS answered; started an embedded nats-server',
   );
-  return {
-    url: options.url,
-    async stop() {
-      if (exited) return;
-      const done = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await done;
-    },
-  };
+  return { url: options.url, stop: () => server.stop() };
 }
 
 export function natsMissingError(url: string): FuzeError {

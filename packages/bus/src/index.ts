@@ -3,7 +3,11 @@ export { type ConnectOptions, connectNats, natsAnswers } from './connect.js';
 export {
   type EmbeddedNatsServer,
   findNatsServerBinary,
+  type LaunchedNatsServer,
+  launchNatsServer,
+  type NatsServerPlacement,
   natsMissingError,
+  natsServerArgs,
   startEmbeddedNatsServer,
 } from './embedded-server.js';
 export { bucketNames, ensureBuckets, openCheckpointBucket, openLeaseBucket } from './kv-buckets.js';

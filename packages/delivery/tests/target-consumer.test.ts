@@ -195,6 +195,12 @@ describe('TargetConsumer', () => {
     await publishDeliveries(publisher, prefix, 4, envelopes);
     await waitFor(() => seenBy.size === 400, { message: 'every unordered delivery' });
     await Promise.all([a.stop(), b.stop()]);
+    // Both workers consumed from the one shared consumer: each took part of the 400.
+    const handledBy = (member: number) =>
+      [...seenBy.values()].filter((members) => members.has(member)).length;
+    expect(handledBy(1)).toBeGreaterThan(0);
+    expect(handledBy(2)).toBeGreaterThan(0);
+    expect(handledBy(1) + handledBy(2)).toBeGreaterThanOrEqual(400);
   });
 
   test('a worker frozen past its lease acks nothing it finished while frozen: the delivery comes again, in order', async () => {
