@@ -3,6 +3,7 @@
 // End to end: SDK publish -> events stream -> router (its own process) -> 16-partition delivery
 // -> SDK consumer, next to a raw JetStream two-hop pipeline measured in the same run (publish ->
 // consume and republish with a msgID in its own process -> consume), same payloads.
+// Over 300 lines: one benchmark read top to bottom (set-up, load, report), as its printout is.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';

@@ -4,6 +4,7 @@
 // Phase 2 (burst): `--due` timers due at the same instant: how fast a backlog drains (timers/s).
 // Database work per firing: the scheduler's own count of statements and rows (it logs them when it
 // stops), and Postgres's count of transactions and tuples for the database (pg_stat_database).
+// Over 300 lines: one benchmark read top to bottom (set-up, load, report), as its printout is.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

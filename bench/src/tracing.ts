@@ -11,6 +11,7 @@
 //
 // This file is also the HTTP server's child process (`tracing.js target <mode> <natsUrl> <prefix> <sink>`),
 // since the server must register tracing before it builds the gateway.
+// Over 300 lines: one benchmark read top to bottom (set-up, load, report), as its printout is.
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';

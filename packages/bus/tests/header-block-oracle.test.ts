@@ -1,3 +1,4 @@
+import { seededRandom } from '@fuze/test/harness';
 import { headers, Match } from '@nats-io/transport-node';
 import { describe, expect, test } from 'vitest';
 import { headerBlock } from '../src/header-block.js';
@@ -6,17 +7,6 @@ import { headerBlock } from '../src/header-block.js';
 // set with exact name matching (as the block keeps each name's case).
 const tokenChars = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const valueChars = ' abcXYZ019-_:/.=+;,"\'{}[]éü漢😀\t';
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function text(next: () => number, chars: string, min: number, max: number): string {
   const glyphs = [...chars];
@@ -40,7 +30,7 @@ function natsBlock(msgId: string, values: Record<string, string>): Uint8Array {
 
 describe('headerBlock against nats.js MsgHdrs', () => {
   test('writes the same bytes for 5,000 generated header sets', () => {
-    const next = random(20261205);
+    const next = seededRandom(20261205);
     for (let run = 0; run < 5_000; run++) {
       const msgId = text(next, valueChars.replace('\t', ''), 1, 40).trim() || 'id';
       const values: Record<string, string> = {};

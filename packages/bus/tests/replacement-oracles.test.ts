@@ -1,23 +1,13 @@
+import { seededRandom } from '@fuze/test/harness';
 import { describe, expect, test } from 'vitest';
 import { PendingPublishes } from '../src/pending-publishes.js';
 
 // Oracle tests for ADR 0005: each hand-written replacement against what it stands in for, on
 // generated input: the pending-publish ring against a Map (oldest first, as the Map iterated).
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('PendingPublishes against a Map', () => {
   test('200,000 generated adds and deletes leave the same entries, found and iterated alike', () => {
-    const next = random(7);
+    const next = seededRandom(7);
     const ring = new PendingPublishes<{ token: number }>(16);
     const map = new Map<number, { token: number }>();
     let token = 0;

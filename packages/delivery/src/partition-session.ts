@@ -1,3 +1,5 @@
+// Over 300 lines: one consumption's state machine (take, hold, process, settle, watch) shares
+// its fields throughout; split, each part would reach into the others' state.
 import { setMaxListeners } from 'node:events';
 import type { LeaseFence } from '@fuze/bus';
 import {
@@ -8,9 +10,9 @@ import {
   type Logger,
 } from '@fuze/core';
 import type { ConsumerInfo, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import type { MsgHdrs } from '@nats-io/transport-node';
 import type { Delivery, DeliveryHandler } from './delivery.js';
 import { isDeliveryAborted } from './errors.js';
+import { headerReader } from './header-reader.js';
 import { KeyedQueue } from './keyed-queue.js';
 import type { RecentSet } from './recent-set.js';
 import type { DeliveryTuning } from './tuning.js';
@@ -41,20 +43,6 @@ interface Held {
   msg: JsMsg;
   headers: HeaderReader;
   touchedAt: number;
-}
-
-/**
- * The message's headers read once into a map: nats.js's `get` canonicalises and scans on every
- * call, and decoding a delivery makes a dozen of them.
- */
-function headerReader(headers: MsgHdrs | undefined): HeaderReader {
-  const values = new Map<string, string>();
-  const names: string[] = [];
-  for (const [name, list] of headers ?? []) {
-    names.push(name);
-    values.set(name.toLowerCase(), list[0] ?? '');
-  }
-  return { get: (name) => values.get(name.toLowerCase()) ?? '', keys: () => names };
 }
 
 /**

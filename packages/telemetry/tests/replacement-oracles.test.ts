@@ -1,3 +1,4 @@
+import { seededRandom } from '@fuze/test/harness';
 import { type Context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { describe, expect, test } from 'vitest';
@@ -6,20 +7,9 @@ import { SyncContextManager } from '../src/tracing/sync-context-manager.js';
 // Oracle test for ADR 0005: the synchronous context manager against OpenTelemetry's AsyncLocalStorage one, in synchronous code
 // (after an await the two differ by design: Fuze passes parent contexts explicitly).
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('SyncContextManager against AsyncLocalStorageContextManager', () => {
   test('generated nestings of with() and bind() see the same active context at every step', () => {
-    const next = random(5);
+    const next = seededRandom(5);
     const key = createContextKey('oracle');
     const ours = new SyncContextManager().enable();
     const theirs = new AsyncLocalStorageContextManager().enable();
@@ -29,7 +19,7 @@ describe('SyncContextManager against AsyncLocalStorageContextManager', () => {
       log: unknown[],
       seed: number,
     ) => {
-      const rng = random(seed);
+      const rng = seededRandom(seed);
       const step = (depth: number, parent: Context): void => {
         log.push(manager.active().getValue(key));
         if (depth > 6) return;

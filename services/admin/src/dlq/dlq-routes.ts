@@ -9,6 +9,7 @@ import {
 } from '@fuze/db';
 import { requireScope } from '@fuze/http';
 import type { FastifyInstance } from 'fastify';
+import { pageQueryProperties, pageSchema } from '../page-schemas.js';
 import { deadLetterSchema, type FilterQuery, filterProperties, problem } from './dlq-schemas.js';
 import { deadLetterView, decodedBody, filterOf } from './dlq-views.js';
 import { isNoMessageFound, type JetStreamManager } from './jetstream.js';
@@ -45,18 +46,11 @@ export async function dlqRoutes(app: FastifyInstance, options: DlqRoutesOptions)
           additionalProperties: false,
           properties: {
             ...filterProperties,
-            cursor: { type: 'string', description: "the previous page's nextCursor" },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            ...pageQueryProperties,
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              items: { type: 'array', items: deadLetterSchema },
-              nextCursor: { type: 'string', description: 'absent on the last page' },
-            },
-          },
+          200: pageSchema(deadLetterSchema),
           400: problem,
         },
       },

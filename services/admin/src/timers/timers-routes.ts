@@ -3,6 +3,7 @@ import { cancelTimer, type FuzeDb, getTimer, listTimers, putTimer, timerStates }
 import { requireScope } from '@fuze/http';
 import { armTimer, parseTimerRequest, type TimerRequest } from '@fuze/timers';
 import type { FastifyInstance } from 'fastify';
+import { pageQueryProperties, pageSchema } from '../page-schemas.js';
 import { keyParams, problem, putBody, timerSchema, traceparentPattern } from './timer-schemas.js';
 import { timerView } from './timer-view.js';
 
@@ -80,18 +81,11 @@ export async function timersRoutes(app: FastifyInstance, options: { db: FuzeDb }
             dueFrom: { type: 'string', format: 'date-time', description: 'next fire time at or after' },
             dueTo: { type: 'string', format: 'date-time', description: 'next fire time at or before' },
             state: { type: 'string', enum: [...timerStates] },
-            cursor: { type: 'string', description: "the previous page's nextCursor" },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            ...pageQueryProperties,
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              items: { type: 'array', items: timerSchema },
-              nextCursor: { type: 'string', description: 'absent on the last page' },
-            },
-          },
+          200: pageSchema(timerSchema),
           400: problem,
         },
       },
