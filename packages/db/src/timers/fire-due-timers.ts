@@ -8,16 +8,10 @@ import type {
   TimerOrigin,
   TimerState,
 } from '../schema/index.js';
+import type { TimerDefinition } from './timer-rows.js';
 
 /** A timer a scheduler claimed: locked until its transaction ends. */
-export interface ClaimedTimer {
-  key: string;
-  bus: string;
-  origin: TimerOrigin;
-  event: StoredTimerEvent;
-  schedule: StoredTimerSchedule;
-  misfire: TimerMisfirePolicy;
-  misfireGraceMs: number;
+export interface ClaimedTimer extends TimerDefinition {
   generation: number;
   /** next_fire_at, epoch ms. */
   dueMs: number;

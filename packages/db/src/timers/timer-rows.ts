@@ -1,6 +1,12 @@
 import { sql } from 'drizzle-orm';
 import type { FuzeDb } from '../database.js';
-import type { timers } from '../schema/index.js';
+import type {
+  StoredTimerEvent,
+  StoredTimerSchedule,
+  TimerMisfirePolicy,
+  TimerOrigin,
+  timers,
+} from '../schema/index.js';
 
 /**
  * Timer storage. API writes (put, cancel) take the row lock, so they wait for a firing that holds
@@ -28,4 +34,15 @@ export {
 export async function notifyDue(db: FuzeDb, dueMs: number, nowMs: number): Promise<void> {
   if (dueMs - nowMs > TIMER_NOTIFY_HORIZON_MS) return;
   await db.execute(sql`select pg_notify(${TIMER_NOTIFY_CHANNEL}, ${String(Math.round(dueMs))})`);
+}
+
+/** What defines a timer, as a put writes it and a firing claims it. */
+export interface TimerDefinition {
+  key: string;
+  bus: string;
+  origin: TimerOrigin;
+  event: StoredTimerEvent;
+  schedule: StoredTimerSchedule;
+  misfire: TimerMisfirePolicy;
+  misfireGraceMs: number;
 }

@@ -1,24 +1,11 @@
 import { and, eq, getTableColumns, inArray, not, sql } from 'drizzle-orm';
 import type { FuzeDb } from '../database.js';
 import { rowsOf } from '../raw-results.js';
-import {
-  type StoredTimerEvent,
-  type StoredTimerSchedule,
-  type TimerMisfirePolicy,
-  type TimerOrigin,
-  type TimerState,
-  timers,
-} from '../schema/index.js';
-import { notifyDue, type TimerRow } from './timer-rows.js';
+import { type TimerOrigin, type TimerState, timers } from '../schema/index.js';
+import { notifyDue, type TimerDefinition, type TimerRow } from './timer-rows.js';
 
-export interface TimerWrite {
-  key: string;
-  bus: string;
-  origin: TimerOrigin;
-  event: StoredTimerEvent;
-  schedule: StoredTimerSchedule;
-  misfire: TimerMisfirePolicy;
-  misfireGraceMs: number;
+/** What a put stores. `nextFireAtMs` undefined: nothing to fire (paused, or a cron that never fires). */
+export interface TimerWrite extends TimerDefinition {
   state: Extract<TimerState, 'scheduled' | 'paused' | 'completed'>;
   nextFireAtMs: number | undefined;
   traceparent?: string | undefined;
@@ -96,16 +83,7 @@ export async function getTimer(db: FuzeDb, key: string): Promise<TimerRow | unde
  * it, a PUT re-arms it). Waits for a firing in flight on it. Undefined for an unknown key.
  */
 export async function cancelTimer(db: FuzeDb, key: string): Promise<TimerRow | undefined> {
-  const [row] = await db
-    .update(timers)
-    .set({
-      state: 'cancelled',
-      nextFireAt: null,
-      generation: sql`${timers.generation} + 1`,
-      updatedAt: sql`now()`,
-    })
-    .where(eq(timers.key, key))
-    .returning();
+  const [row] = await db.update(timers).set(cancelled()).where(eq(timers.key, key)).returning();
   return row;
 }
 
@@ -131,13 +109,18 @@ export async function cancelTimersNotIn(
   if (keep.length > 0) conditions.push(not(inArray(timers.key, [...keep])));
   const rows = await db
     .update(timers)
-    .set({
-      state: 'cancelled',
-      nextFireAt: null,
-      generation: sql`${timers.generation} + 1`,
-      updatedAt: sql`now()`,
-    })
+    .set(cancelled())
     .where(and(...conditions))
     .returning({ key: timers.key });
   return rows.map((r) => r.key);
+}
+
+/** A cancel: nothing due, generation bumped (a firing in flight sees it changed), the record kept. */
+function cancelled() {
+  return {
+    state: 'cancelled' as const,
+    nextFireAt: null,
+    generation: sql`${timers.generation} + 1`,
+    updatedAt: sql`now()`,
+  };
 }
