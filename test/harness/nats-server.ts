@@ -9,6 +9,7 @@ import {
   signalServer,
   sleep,
   spawnServer,
+  untilStopped,
 } from './processes.js';
 
 export interface NatsServerHandle {
@@ -27,8 +28,11 @@ export interface NatsServerHandle {
   kill(): Promise<void>;
   /** Starts the server again (stopping it first if it runs) on the same port and store dir. */
   restart(): Promise<void>;
-  /** SIGSTOP: the server keeps its sockets open and answers nothing (a hung host). */
-  pause(): void;
+  /**
+   * SIGSTOP: the server keeps its sockets open and answers nothing (a hung host). Resolves once
+   * every thread has stopped.
+   */
+  pause(): Promise<void>;
   /** SIGCONT after pause(). */
   resume(): void;
   /** stop(), then remove the temporary directory (and the store dir, unless the caller gave it). */
@@ -144,8 +148,10 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
       await halt('SIGTERM');
       await launchWithRetry(port);
     },
-    pause() {
-      if (server) signalServer(server, 'SIGSTOP');
+    async pause() {
+      if (!server) return;
+      signalServer(server, 'SIGSTOP');
+      await untilStopped(server.child.pid);
     },
     resume() {
       if (server) signalServer(server, 'SIGCONT');

@@ -145,6 +145,31 @@ export function signalServer(server: SpawnedServer, signal: NodeJS.Signals, { gr
 }
 
 /**
+ * Resolves once every thread of `pid` is stopped (state `T` in /proc/<pid>/task/<tid>/stat): a
+ * SIGSTOP is delivered asynchronously, and a thread running on another core can still answer a
+ * request sent right after `kill` returned.
+ */
+export async function untilStopped(pid: number | undefined, timeoutMs = 5_000): Promise<void> {
+  if (pid === undefined) return;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    let running = false;
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        if (state !== 'T' && state !== 't') running = true;
+      }
+    } catch {
+      return; // exited, or no /proc: nothing more to wait for
+    }
+    if (!running) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`process ${pid} did not stop within ${timeoutMs} ms of SIGSTOP`);
+}
+
+/**
  * Sends `signal` to the server and every process it forked (from /proc). Postgres backends call
  * setsid(), so a process-group signal reaches the postmaster alone.
  */

@@ -75,7 +75,7 @@ describe('readiness', () => {
       // Without a bound on each check, these would wait for NATS's and Postgres's own timeouts.
       // Only the paused dependency is asserted: on a loaded machine the other one's check may also
       // miss its bound once.
-      nats.pause();
+      await nats.pause();
       await waitFor(async () => !(await infra.readiness()).nats, {
         message: 'NATS paused reads as not ready',
       });

@@ -329,7 +329,7 @@ describe('a write JetStream refuses', () => {
 describe('a bus that cannot store (nats-server stopped: SIGSTOP)', () => {
   test('-> 503 FUZE_BUS_UNAVAILABLE with Retry-After at FUZE_GATEWAY_PUBLISH_TIMEOUT; a retry after it is stored once', async () => {
     const event = { ...valid, id: 'while-the-bus-is-stopped' };
-    fx.nats.pause();
+    await fx.nats.pause();
     let answer: { status: number; retryAfter: string | null; body: Json };
     try {
       const res = await fetch(`${fx.gatewayUrl}/v1/events`, {
