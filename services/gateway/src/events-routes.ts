@@ -1,19 +1,10 @@
 import { busNamePattern, defaultBus, FuzeError, isFuzeError } from '@fuze/core';
 import { requireScope } from '@fuze/http';
-import {
-  contextWithSpan,
-  type EventIdentity,
-  endHttpSpan,
-  extractTraceContext,
-  fuzeMetrics,
-  requestSpan,
-  type ServerRequest,
-  type Span,
-  serverRequestAttributes,
-  tracingActive,
-} from '@fuze/telemetry';
+import { fuzeMetrics, tracingActive } from '@fuze/telemetry';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type EventIngestor, type IngestOrigin, startEventPublishSpan } from './ingest.js';
+import type { IngestOrigin } from './event-trace.js';
+import { EventsRequestTrace } from './events-request-trace.js';
+import type { EventIngestor } from './ingest.js';
 import { batchType, type HttpEventBody, readHttpEvent, structuredType } from './read-http-event.js';
 
 export interface EventsRoutesOptions {
@@ -26,10 +17,8 @@ export interface EventsRoutesOptions {
  * `POST /v1/events` (default bus) and `POST /v1/buses/:bus/events`: CloudEvents in structured,
  * binary or batch mode. 202 once JetStream stored every accepted event.
  *
- * With tracing on, a single-event request is the event's `publish fuze.events` span (with the
- * request's HTTP attributes); a batch is an HTTP server span with a publish span per event. Both
- * continue the request's `traceparent` header. Refusals are counted in
- * `fuze_events_rejected_total` by error code.
+ * Tracing on: see `EventsRequestTrace`; both kinds of request continue the request's `traceparent`
+ * header. Refusals are counted in `fuze_events_rejected_total` by error code.
  */
 export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOptions): Promise<void> {
   // Every body arrives as bytes: the mode is decided from headers, and sizes are ours to judge.
@@ -46,33 +35,67 @@ export async function eventsRoutes(app: FastifyInstance, options: EventsRoutesOp
   const preHandler = requireScope('events:publish');
   // Each handler knows its route: fastify's `request.routeOptions` builds a new object per read.
   for (const route of ['/v1/events', '/v1/buses/:bus/events']) {
-    app.post<{ Params: { bus?: string } }>(route, { bodyLimit, preHandler }, (request, reply) => {
-      if (tracingActive()) return ingestTracedRequest(request, reply, options, route);
-      ingestRequest(request, reply, options);
-      return undefined;
+    app.post<{ Params: { bus?: string } }>(route, { bodyLimit, preHandler, schema }, (request, reply) => {
+      ingestRequest(request, reply, options, route);
     });
   }
 }
 
+/** Serialises the answers (fastify's schema serialiser); the request body is read as bytes, not by schema. */
+const storedAnswer = {
+  type: 'object',
+  properties: {
+    // One event: its id, and whether it was new or a duplicate of a stored source+id.
+    id: { type: 'string' },
+    status: { type: 'string', enum: ['accepted', 'duplicate'] },
+    // A batch: how many entries were refused or failed, and one result per entry, in order.
+    failedCount: { type: 'integer' },
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['status'],
+        properties: {
+          id: { type: 'string' },
+          status: { type: 'string', enum: ['accepted', 'duplicate', 'rejected', 'failed'] },
+          // problem+json, with whatever extension members the problem has.
+          error: { type: 'object', additionalProperties: true },
+        },
+      },
+    },
+  },
+} as const;
+const schema = { response: { 202: storedAnswer, 207: storedAnswer } };
+
 type EventsRequest = FastifyRequest<{ Params: { bus?: string } }>;
 
 /**
- * Tracing off, the common case. The handler answers through `reply` alone and returns nothing
- * (fastify allows that for a handler that is not async), so a request costs no async frame and
- * fastify no `then` of its own: every outcome, a refusal included, goes out through `reply.send`.
+ * One path, traced or not. The handler answers through `reply` alone and returns nothing (fastify
+ * allows that for a handler that is not async), so a request costs no async frame and fastify no
+ * `then` of its own: every outcome, a refusal included, goes out through `reply.send`.
  */
-function ingestRequest(request: EventsRequest, reply: FastifyReply, options: EventsRoutesOptions): void {
+function ingestRequest(
+  request: EventsRequest,
+  reply: FastifyReply,
+  options: EventsRoutesOptions,
+  route: string,
+): void {
+  const trace = tracingActive() ? new EventsRequestTrace(request, route) : undefined;
   let stored: Promise<void>;
   try {
     const bus = busOf(request);
     const body = readHttpEvent(request.headers, request.body as Buffer | undefined, request.raw.rawHeaders);
-    const incoming = request.headers.traceparent === undefined ? undefined : incomingTrace(request);
-    stored = ingestBody(bus, body, request, reply, options, incoming);
+    const origin = trace ? trace.origin(body, bus) : callerTrace(request);
+    stored = ingestBody(bus, body, request, reply, options, origin);
   } catch (err) {
+    trace?.refused(err);
     refuse(reply, err);
     return;
   }
-  stored.then(undefined, (err: unknown) => refuse(reply, err));
+  stored.then(trace && (() => trace.answered(reply.statusCode)), (err: unknown) => {
+    trace?.refused(err);
+    refuse(reply, err);
+  });
 }
 
 /** Counts a refused request and answers it: problem+json through the app's error handler. */
@@ -87,41 +110,6 @@ function busOf(request: EventsRequest): string {
     throw new FuzeError('FUZE_NOT_FOUND', `"${bus}" is not a bus name: use [a-z0-9-], at most 64 characters`);
   }
   return bus;
-}
-
-/**
- * Tracing on: resolves once the answer, a refusal included, is sent. Resolving with nothing (not
- * `reply`) is safe because this app has no onSend hooks: `reply.send` has ended the response
- * before the promise settles.
- */
-async function ingestTracedRequest(
-  request: EventsRequest,
-  reply: FastifyReply,
-  options: EventsRoutesOptions,
-  route: string,
-): Promise<void> {
-  let span: Span | undefined;
-  try {
-    const bus = busOf(request);
-    const body = readHttpEvent(request.headers, request.body as Buffer | undefined, request.raw.rawHeaders);
-    let origin: IngestOrigin;
-    if (body.mode === 'batch') {
-      const parent = extractTraceContext(request.headers);
-      span = requestSpan(serverRequest(request, route), { parent });
-      // Passed down explicitly (not made active): no AsyncLocalStorage scope per request.
-      origin = { parent: contextWithSpan(span, parent) };
-    } else {
-      span = singleEventSpan(request, route, bus, body.event);
-      origin = { span };
-    }
-    await ingestBody(bus, body, request, reply, options, origin);
-    endHttpSpan(span, reply.statusCode, undefined, 'server');
-  } catch (err) {
-    // A request refused before its body was read (a bad bus, malformed JSON) is a server span.
-    span ??= requestSpan(serverRequest(request, route), { parent: extractTraceContext(request.headers) });
-    endHttpSpan(span, isFuzeError(err) ? err.statusCode : 500, err, 'server');
-    refuse(reply, err);
-  }
 }
 
 /**
@@ -159,39 +147,12 @@ function ingestBody(
   }
   const received = body.mode === 'structured' ? (request.body as Buffer) : undefined;
   return options.ingestor.ingest(bus, body.event, origin, received).then((result) => {
-    // Serialised here: the one hot response of the service, two fields.
-    const answer = `{"id":${JSON.stringify(result.id)},"status":"${result.duplicate ? 'duplicate' : 'accepted'}"}`;
-    reply.code(202).type('application/json; charset=utf-8').send(answer);
+    reply.code(202).send({ id: result.id, status: result.duplicate ? 'duplicate' : 'accepted' });
   });
 }
 
-/**
- * A single-event request is one span: the event's `publish fuze.events` (PRODUCER), with the
- * request's HTTP attributes, child of the `traceparent` header, or of the event's own `traceparent`
- * (linked to the header's context when the two differ), as `eventSpanParent` decides for any event.
- * A request span around one publish would double the gateway's spans for the same interval.
- */
-function singleEventSpan(request: EventsRequest, route: string, bus: string, candidate: unknown): Span {
-  const event = typeof candidate === 'object' && candidate !== null ? (candidate as EventIdentity) : {};
-  return startEventPublishSpan(
-    event,
-    extractTraceContext(request.headers),
-    bus,
-    serverRequestAttributes(serverRequest(request, route)),
-  ).span;
-}
-
-function serverRequest(request: EventsRequest, route: string): ServerRequest {
-  const path = request.url;
-  const query = path.indexOf('?');
-  return {
-    method: request.method,
-    route,
-    path: query < 0 ? path : path.slice(0, query),
-    scheme: request.protocol,
-  };
-}
-
-function incomingTrace(request: EventsRequest): IngestOrigin {
-  return { traceparent: request.headers.traceparent, tracestate: request.headers.tracestate };
+/** Tracing off: the request's trace headers, which an event without a trace of its own adopts. */
+function callerTrace(request: EventsRequest): IngestOrigin | undefined {
+  const { traceparent, tracestate } = request.headers;
+  return traceparent === undefined ? undefined : { traceparent, tracestate };
 }

@@ -78,10 +78,20 @@ export class RouteTrace implements PlanTracer {
     this.span.setAttribute(attributes.ATTR_FUZE_DELIVERY_COUNT, this.publishes.length);
   }
 
-  /** The `index`-th publish was acked (or failed). */
-  published(index: number, err?: unknown): void {
+  /** Ends the `index`-th publish's span when `stored` settles; `stored` passes through. */
+  publishing<T>(stored: Promise<T>, index: number): Promise<T> {
     const span = this.publishes[index];
-    if (span) endSpan(span, err);
+    if (!span) return stored;
+    return stored.then(
+      (ack) => {
+        endSpan(span);
+        return ack;
+      },
+      (err: unknown) => {
+        endSpan(span, err);
+        throw err;
+      },
+    );
   }
 
   /** `trace_id`/`span_id` for a log line about this event. */

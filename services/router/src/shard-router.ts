@@ -213,38 +213,19 @@ export class ShardRouter {
         deadLetters: [routerDeadLetterTarget],
       };
     }
-    if (trace) return this.publishTraced(msg, plan, bus, trace);
-    const acks = plan.publishes.map((request) => this.deps.publisher.publish(request));
-    return Promise.all(acks).then(() => {
-      this.deps.routed(plan, bus);
-      return msg;
+    trace?.planned(plan.matchedRules);
+    const acks = plan.publishes.map((request, i) => {
+      const stored = this.deps.publisher.publish(request);
+      return trace ? trace.publishing(stored, i) : stored;
     });
-  }
-
-  private publishTraced(
-    msg: JsMsg,
-    plan: DeliveryPlan,
-    bus: string,
-    trace: RouteTrace,
-  ): Promise<JsMsg | undefined> {
-    trace.planned(plan.matchedRules);
-    const acks = plan.publishes.map((request, i) =>
-      this.deps.publisher.publish(request).then(
-        () => trace.published(i),
-        (err: unknown) => {
-          trace.published(i, err);
-          throw err;
-        },
-      ),
-    );
     return Promise.all(acks).then(
       () => {
         this.deps.routed(plan, bus);
-        trace.end();
+        trace?.end();
         return msg;
       },
       (err: unknown) => {
-        trace.end(err);
+        trace?.end(err);
         throw err;
       },
     );
