@@ -1,3 +1,11 @@
+export {
+  type DeliveryInput,
+  deliveryEnvelope,
+  interleavedDeliveries,
+  provisionStreams,
+  publishDeliveries,
+  readDeadLetters,
+} from './deliveries.js';
 export { freezeEventLoop } from './freeze-event-loop.js';
 export { fuzeBinary } from './fuze-binary.js';
 export { type FuzeProcess, spawnFuze } from './fuze-process.js';

@@ -1,3 +1,4 @@
+export * from './admin-client.js';
 export type { CloudEventInput, CloudEventRecord } from './cloudevent/cloud-event.js';
 export { contextAttributes } from './cloudevent/cloud-event.js';
 export { eventMessageId } from './cloudevent/event-identity.js';

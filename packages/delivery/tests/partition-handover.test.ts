@@ -1,17 +1,18 @@
 import { JetStreamPublisher } from '@fuze/bus';
-import { type NatsServerHandle, startNatsServer, waitFor } from '@fuze/test/harness';
+import {
+  interleavedDeliveries,
+  type NatsServerHandle,
+  provisionStreams,
+  publishDeliveries,
+  startNatsServer,
+  waitFor,
+} from '@fuze/test/harness';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { deliveryConsumerName, openPartitionConsumer } from '../src/delivery-consumers.js';
 import { type Delivery, defaultDeliveryTuning } from '../src/index.js';
-import {
-  connectTo,
-  interleaved,
-  provisionStreams,
-  publishDeliveries,
-  startWorker,
-} from './delivery-fixture.js';
+import { connectTo, startWorker } from './delivery-fixture.js';
 
 let server: NatsServerHandle;
 let nc: NatsConnection;
@@ -36,7 +37,7 @@ afterAll(async () => {
 test('a new owner gets what the last one left unacked first, in stream order, and nothing it acked', async () => {
   const prefix = await provisionStreams(nc);
   const target = 'handover';
-  await publishDeliveries(publisher, prefix, 1, interleaved(target, ['a', 'b', 'c'], 4)); // seq 1..12
+  await publishDeliveries(publisher, prefix, 1, interleavedDeliveries(target, ['a', 'b', 'c'], 4)); // seq 1..12
   const tuning = { ...defaultDeliveryTuning, ackWaitMs: 3_600_000 };
   const spec = { stream: `${prefix}_DELIVERY`, prefix, target, partition: 0, tuning };
 

@@ -1,18 +1,19 @@
 import { JetStreamPublisher } from '@fuze/bus';
-import { freezeEventLoop, type NatsServerHandle, startNatsServer, waitFor } from '@fuze/test/harness';
+import {
+  deliveryEnvelope,
+  freezeEventLoop,
+  interleavedDeliveries,
+  type NatsServerHandle,
+  provisionStreams,
+  publishDeliveries,
+  readDeadLetters,
+  startNatsServer,
+  waitFor,
+} from '@fuze/test/harness';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Delivery, NonRetryableError } from '../src/index.js';
-import {
-  connectTo,
-  deadLetters,
-  envelopeFor,
-  interleaved,
-  provisionStreams,
-  publishDeliveries,
-  Receiver,
-  startWorker,
-} from './delivery-fixture.js';
+import { connectTo, Receiver, startWorker } from './delivery-fixture.js';
 
 let server: NatsServerHandle;
 let nc: NatsConnection;
@@ -49,7 +50,7 @@ describe('TargetConsumer', () => {
     };
     const options = { target: 'orders', partitions: 8, handler };
     const first = await startWorker(server.url, prefix, options);
-    await publishDeliveries(publisher, prefix, 8, interleaved('orders', keys, perKey));
+    await publishDeliveries(publisher, prefix, 8, interleavedDeliveries('orders', keys, perKey));
     const second = await startWorker(server.url, prefix, options);
     await waitFor(() => receiver.total > 300, { timeoutMs: 20_000, message: 'some deliveries' });
     await first.stop();
@@ -83,7 +84,7 @@ describe('TargetConsumer', () => {
         receiver.record(key, n);
       },
     });
-    await publishDeliveries(publisher, prefix, 1, interleaved('one-partition', keys, perKey));
+    await publishDeliveries(publisher, prefix, 1, interleavedDeliveries('one-partition', keys, perKey));
     const others = keys.filter((k) => k !== 'stuck');
     // Both, not one after the other: the other keys can finish before the stuck key's first retry.
     await waitFor(() => stuckAttempts > 1 && receiver.checkOrder(others, perKey).complete, {
@@ -114,12 +115,12 @@ describe('TargetConsumer', () => {
         receiver.record(key, n);
       },
     });
-    await publishDeliveries(publisher, prefix, 4, interleaved('picky', ['bad', 'flaky'], 3));
+    await publishDeliveries(publisher, prefix, 4, interleavedDeliveries('picky', ['bad', 'flaky'], 3));
     await waitFor(() => receiver.total === 4, { message: 'events after the dead-lettered ones' });
     expect(receiver.byKey.get('bad')).toEqual([2, 3]);
     expect(receiver.byKey.get('flaky')).toEqual([2, 3]);
     const records = await waitFor(async () => {
-      const found = await deadLetters(nc, prefix);
+      const found = await readDeadLetters(nc, prefix);
       return found.length === 2 ? found : undefined;
     });
     const bad = records.find((r) => r.attributes.id === 'bad-1')!;
@@ -158,9 +159,11 @@ describe('TargetConsumer', () => {
       msgId: 'garbled-1',
       headers: { 'Fuze-Target': 'garbled', 'ce-id': '%E0%A4%A' },
     });
-    await publishDeliveries(publisher, prefix, 2, [envelopeFor('garbled', 'fine', 1)]);
+    await publishDeliveries(publisher, prefix, 2, [
+      deliveryEnvelope({ target: 'garbled', key: 'fine', n: 1 }),
+    ]);
     const [record] = await waitFor(async () => {
-      const found = await deadLetters(nc, prefix);
+      const found = await readDeadLetters(nc, prefix);
       return found.length > 0 ? found : undefined;
     });
     expect(record!.failure).toMatchObject({ errorClass: 'NonRetryableError', retryable: false, attempts: 1 });
@@ -191,7 +194,7 @@ describe('TargetConsumer', () => {
       partitions: 4,
       handler: handlerFor(2),
     });
-    const envelopes = Array.from({ length: 400 }, (_, i) => envelopeFor('fanout', undefined, i + 1));
+    const envelopes = Array.from({ length: 400 }, (_, i) => deliveryEnvelope({ target: 'fanout', n: i + 1 }));
     await publishDeliveries(publisher, prefix, 4, envelopes);
     await waitFor(() => seenBy.size === 400, { message: 'every unordered delivery' });
     await Promise.all([a.stop(), b.stop()]);
@@ -218,7 +221,7 @@ describe('TargetConsumer', () => {
       publisher,
       prefix,
       1,
-      [1, 2, 3].map((n) => envelopeFor('frozen', 'a', n)),
+      [1, 2, 3].map((n) => deliveryEnvelope({ target: 'frozen', key: 'a', n: n })),
     );
     await waitFor(() => seen.includes(3), { timeoutMs: 20_000, message: 'events 1-3 delivered' });
     // Event 1 was done, but its ack was fenced: it came again before 2, and 2 waited for it.

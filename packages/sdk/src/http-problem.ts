@@ -1,4 +1,4 @@
-import { type ErrorCode, type EventProblem, errorCodes, FuzeError } from '@fuze/core';
+import { type ErrorCode, FuzeError, readProblemAnswer } from '@fuze/core';
 import { PublishRejectedError } from './errors.js';
 
 /**
@@ -6,23 +6,15 @@ import { PublishRejectedError } from './errors.js';
  * FuzeError with the same code, or a PublishRejectedError when the event itself is at fault.
  */
 export function errorFromProblem(status: number, body: unknown): FuzeError {
-  const problem = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const code = isErrorCode(problem.code) ? problem.code : fallbackCode(status);
-  const message =
-    typeof problem.detail === 'string' ? problem.detail : `the gateway answered ${status} (${code})`;
-  if (isAboutTheEvent(status)) {
-    return new PublishRejectedError(code, message, { problems: problemsOf(problem.errors) });
-  }
+  const { code, detail, problems } = readProblemAnswer(status, body, fallbackCode);
+  const message = detail ?? `the gateway answered ${status} (${code})`;
+  if (isAboutTheEvent(status)) return new PublishRejectedError(code, message, { problems });
   return new FuzeError(code, message, { details: { status } });
 }
 
 /** 4xx blames the request, except a missing or weak token and a wrong URL, which blame the setup. */
 function isAboutTheEvent(status: number): boolean {
   return status >= 400 && status < 500 && status !== 401 && status !== 403 && status !== 404;
-}
-
-function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.hasOwn(errorCodes, value);
 }
 
 function fallbackCode(status: number): ErrorCode {
@@ -42,12 +34,4 @@ function fallbackCode(status: number): ErrorCode {
     default:
       return status < 500 ? 'FUZE_INVALID_REQUEST' : 'FUZE_PUBLISH_FAILED';
   }
-}
-
-function problemsOf(errors: unknown): EventProblem[] {
-  if (!Array.isArray(errors)) return [];
-  return errors.map((e: { pointer?: unknown; message?: unknown }) => ({
-    pointer: String(e?.pointer ?? ''),
-    message: String(e?.message ?? ''),
-  }));
 }

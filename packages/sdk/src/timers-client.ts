@@ -1,4 +1,4 @@
-import { type ErrorCode, errorCodes, FuzeError, type TimerEventTemplate } from '@fuze/core';
+import { type AdminClientOptions, createAdminClient, FuzeError, type TimerEventTemplate } from '@fuze/core';
 
 /** The CloudEvent a timer publishes, without id/specversion/time (set at each firing). */
 export type TimerEvent = TimerEventTemplate;
@@ -65,16 +65,12 @@ export interface TimerListQuery {
   limit?: number;
 }
 
-export interface TimersClientOptions {
-  /** The admin API's base URL. `FUZE_ADMIN_URL`; default http://127.0.0.1:8081. */
-  adminUrl?: string;
-  /** Bearer token with `timers:read`/`timers:write` (FUZE_ADMIN_TOKEN or an API key). `FUZE_ADMIN_TOKEN`. */
-  token?: string;
-  /** Where the variables above are read from; default `process.env`. */
-  env?: Readonly<Record<string, string | undefined>>;
-  /** Default: the global fetch. */
-  fetch?: typeof fetch;
-}
+/**
+ * Where the admin API is: `adminUrl` (`FUZE_ADMIN_URL`; default http://127.0.0.1:8081), `token`
+ * with `timers:read`/`timers:write` (`FUZE_ADMIN_TOKEN` or an API key), `env` (default
+ * `process.env`) and `fetch` (default the global fetch).
+ */
+export type TimersClientOptions = AdminClientOptions;
 
 export interface TimersClient {
   /** Creates the timer, or replaces it atomically (re-arming it). */
@@ -91,37 +87,12 @@ export interface TimersClient {
 
 /**
  * A typed client of the admin API's timers. Errors are FuzeErrors with the API's code
- * (FUZE_INVALID_TIMER with `details.problems` naming each field, FUZE_UNAUTHORIZED, ...).
+ * (FUZE_INVALID_TIMER with `details.problems` naming each field, FUZE_UNAUTHORIZED, ...), and
+ * FUZE_ADMIN_UNREACHABLE when the API cannot be reached.
  */
 export function createTimersClient(options: TimersClientOptions = {}): TimersClient {
-  const env = options.env ?? process.env;
-  const base = (options.adminUrl ?? env.FUZE_ADMIN_URL ?? 'http://127.0.0.1:8081').replace(/\/+$/, '');
-  const token = options.token ?? env.FUZE_ADMIN_TOKEN;
-  const doFetch = options.fetch ?? fetch;
-
-  const call = async <T>(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> => {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await doFetch(`${base}${path}`, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (err) {
-      throw new Error(`cannot reach the admin API at ${base}: ${(err as Error).message}`, { cause: err });
-    }
-    const text = await response.text();
-    const parsed = text === '' ? undefined : (JSON.parse(text) as unknown);
-    if (response.status >= 400) throw errorFromProblem(response.status, parsed);
-    return { status: response.status, body: parsed as T };
-  };
+  const admin = createAdminClient(options);
+  const call = admin.request.bind(admin);
   const path = (key: string) => `/v1/timers/${encodeURIComponent(key)}`;
 
   const client: TimersClient = {
@@ -168,24 +139,4 @@ export function createTimersClient(options: TimersClientOptions = {}): TimersCli
     },
   };
   return client;
-}
-
-function errorFromProblem(status: number, body: unknown): FuzeError {
-  const problem = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const code: ErrorCode =
-    typeof problem.code === 'string' && Object.hasOwn(errorCodes, problem.code)
-      ? (problem.code as ErrorCode)
-      : status === 401
-        ? 'FUZE_UNAUTHORIZED'
-        : status === 403
-          ? 'FUZE_FORBIDDEN'
-          : status === 404
-            ? 'FUZE_NOT_FOUND'
-            : status < 500
-              ? 'FUZE_INVALID_REQUEST'
-              : 'FUZE_DATABASE_UNAVAILABLE';
-  const detail = typeof problem.detail === 'string' ? problem.detail : `the admin API answered ${status}`;
-  return new FuzeError(code, detail, {
-    details: { status, ...(Array.isArray(problem.errors) ? { problems: problem.errors } : {}) },
-  });
 }

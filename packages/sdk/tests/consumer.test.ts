@@ -1,5 +1,13 @@
 import { JetStreamPublisher } from '@fuze/bus';
-import { type NatsServerHandle, startNatsServer, waitFor } from '@fuze/test/harness';
+import {
+  deliveryEnvelope,
+  type NatsServerHandle,
+  provisionStreams,
+  publishDeliveries,
+  readDeadLetters,
+  startNatsServer,
+  waitFor,
+} from '@fuze/test/harness';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -9,8 +17,7 @@ import {
   NonRetryableError,
   RetryAfterError,
 } from '../src/index.js';
-import { deadLetters, delivery, publishDeliveries } from './consumer-fixture.js';
-import { connectTo, provisionStreams } from './stream-fixture.js';
+import { connectTo } from './stream-fixture.js';
 
 let server: NatsServerHandle;
 let nc: NatsConnection;
@@ -63,7 +70,8 @@ describe('createConsumer', () => {
     await consumerOf('fulfilment', prefix, { partitions: 8 }).handle(handler);
     await consumerOf('fulfilment', prefix, { partitions: 8 }).handle(handler);
     const envelopes = [];
-    for (let n = 1; n <= perKey; n++) for (const key of keys) envelopes.push(delivery('fulfilment', key, n));
+    for (let n = 1; n <= perKey; n++)
+      for (const key of keys) envelopes.push(deliveryEnvelope({ target: 'fulfilment', key, n }));
     await publishDeliveries(publisher, prefix, 8, envelopes);
     await waitFor(() => keys.every((k) => new Set(arrivals.get(k)).size === perKey), {
       timeoutMs: 30_000,
@@ -87,17 +95,20 @@ describe('createConsumer', () => {
         throw new NonRetryableError(`cannot ship ${event.id} (attempt ${context.attempt})`);
       handled.push(String(event.id));
     });
-    await publishDeliveries(publisher, prefix, 16, [delivery('strict', 'p', 1), delivery('strict', 'p', 2)]);
+    await publishDeliveries(publisher, prefix, 16, [
+      deliveryEnvelope({ target: 'strict', key: 'p', n: 1 }),
+      deliveryEnvelope({ target: 'strict', key: 'p', n: 2 }),
+    ]);
     await waitFor(() => handled.includes('p-2'));
     const [record] = await waitFor(async () => {
-      const found = await deadLetters(nc, prefix);
+      const found = await readDeadLetters(nc, prefix);
       return found.length > 0 ? found : undefined;
     });
     expect(record).toMatchObject({
       target: 'strict',
-      rule: 'to-app',
+      rule: 'test-rule',
       partitionKey: 'p',
-      attributes: { id: 'p-1', type: 'com.example.shipped' },
+      attributes: { id: 'p-1', type: 'com.example.test' },
       failure: {
         attempts: 1,
         retryable: false,
@@ -114,9 +125,9 @@ describe('createConsumer', () => {
       attempts.push(Date.now());
       throw new RetryAfterError(300, 'busy, come back later');
     });
-    await publishDeliveries(publisher, prefix, 16, [delivery('patient', 'w', 1)]);
+    await publishDeliveries(publisher, prefix, 16, [deliveryEnvelope({ target: 'patient', key: 'w', n: 1 })]);
     const [record] = await waitFor(async () => {
-      const found = await deadLetters(nc, prefix);
+      const found = await readDeadLetters(nc, prefix);
       return found.length > 0 ? found : undefined;
     });
     expect(attempts).toHaveLength(3);
@@ -141,11 +152,11 @@ describe('createConsumer', () => {
       publisher,
       prefix,
       16,
-      Array.from({ length: 20 }, (_, i) => delivery('parallel', undefined, i + 1)),
+      Array.from({ length: 20 }, (_, i) => deliveryEnvelope({ target: 'parallel', n: i + 1 })),
     );
     await waitFor(() => done.length === 20);
     expect(peak).toBeGreaterThan(1);
-    await publishDeliveries(publisher, prefix, 16, [delivery('parallel', undefined, 21)]);
+    await publishDeliveries(publisher, prefix, 16, [deliveryEnvelope({ target: 'parallel', n: 21 })]);
     await waitFor(() => running === 1);
     await consumer.close();
     expect(done).toContain('nokey-21');

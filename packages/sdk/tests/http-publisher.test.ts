@@ -1,9 +1,9 @@
 import { createPublisher, isFuzeError, type Publisher, PublishRejectedError } from '@fuze/sdk';
-import { type NatsServerHandle, startNatsServer } from '@fuze/test/harness';
+import { type NatsServerHandle, provisionStreams, startNatsServer } from '@fuze/test/harness';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from './gateway-fixture.js';
-import { connectTo, provisionStreams, readEvents } from './stream-fixture.js';
+import { connectTo, readEvents } from './stream-fixture.js';
 
 const adminToken = 'sdk-tests-admin-token-0123456789';
 const orderSchema = {
@@ -25,6 +25,7 @@ afterAll(async () => {
   await nats?.[Symbol.asyncDispose]();
 });
 
+// What every transport promises is in publisher-contract.test.ts; this is the HTTP path's own.
 describe('createPublisher({ gatewayUrl }): through the gateway, with FUZE_ADMIN_TOKEN set', () => {
   let prefix: string;
   let gateway: RunningGateway;
@@ -61,12 +62,6 @@ describe('createPublisher({ gatewayUrl }): through the gateway, with FUZE_ADMIN_
     );
     expect(stored?.event).toMatchObject({ specversion: '1.0', subject: 'o-1', data: { orderId: 'o-1' } });
     expect(Date.parse(String(stored?.event.time))).not.toBeNaN();
-  });
-
-  it('answers duplicate for the same source and id', async () => {
-    const event = { id: 'http-dup', source: '/shop', type: 'com.example.dup' };
-    expect((await publisher.publish(event)).status).toBe('accepted');
-    expect((await publisher.publish(event)).status).toBe('duplicate');
   });
 
   it('is refused with FUZE_UNAUTHORIZED without the token, for a single event and a batch', async () => {

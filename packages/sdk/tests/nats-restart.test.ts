@@ -1,9 +1,9 @@
 import { connectNats } from '@fuze/bus';
 import { createLogger } from '@fuze/core';
 import { createPublisher, type FuzeError } from '@fuze/sdk';
-import { startNatsServer } from '@fuze/test/harness';
+import { provisionStreams, startNatsServer } from '@fuze/test/harness';
 import { describe, expect, it } from 'vitest';
-import { connectTo, provisionStreams, readEvents } from './stream-fixture.js';
+import { connectTo, readEvents } from './stream-fixture.js';
 
 const total = 5_000;
 const concurrency = 200;

@@ -1,17 +1,6 @@
-import { ensureTopology } from '@fuze/bus';
-import { type CloudEventRecord, createLogger, loadConfig } from '@fuze/core';
+import type { CloudEventRecord } from '@fuze/core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-
-let streamCount = 0;
-
-/** A unique FUZE_STREAM_PREFIX with its streams provisioned, as `fuze serve` would. */
-export async function provisionStreams(nc: NatsConnection): Promise<string> {
-  const prefix = `SDK${process.pid}_${++streamCount}`;
-  const config = loadConfig({ FUZE_STREAM_PREFIX: prefix });
-  await ensureTopology(await jetstreamManager(nc), config.streams, createLogger('silent'));
-  return prefix;
-}
 
 export async function connectTo(url: string): Promise<NatsConnection> {
   return connect({ servers: url, noAsyncTraces: true });

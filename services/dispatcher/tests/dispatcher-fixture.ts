@@ -1,30 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ensureTopology, JetStreamPublisher } from '@fuze/bus';
-import {
-  type CloudEventRecord,
-  createLogger,
-  type DeadLetterRecord,
-  type DeliveryEnvelope,
-  encodeDeliveryMessage,
-  loadConfig,
-} from '@fuze/core';
+import { JetStreamPublisher } from '@fuze/bus';
+import { createLogger } from '@fuze/core';
 import { applyRuleChanges, type Database } from '@fuze/db';
 import { parseRuleDocuments } from '@fuze/rules';
-import { readStream } from '@fuze/test/harness';
-import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 
 export const silent = createLogger('silent');
-let prefixes = 0;
-
-export async function provisionStreams(nc: NatsConnection, tag = 'DSP'): Promise<string> {
-  const prefix = `${tag}${process.pid}_${++prefixes}`;
-  const config = loadConfig({ FUZE_STREAM_PREFIX: prefix });
-  await ensureTopology(await jetstreamManager(nc), config.streams, silent);
-  return prefix;
-}
-
 /** Stores the rules of a YAML text (one or more `kind: Rule` documents), as `fuze apply` would. */
 export async function applyRulesYaml(database: Database, yaml: string): Promise<void> {
   const { documents, errors } = parseRuleDocuments(yaml, 'test.yaml');
@@ -38,55 +19,6 @@ export async function applyRulesYaml(database: Database, yaml: string): Promise<
     })),
     deletes: [],
   });
-}
-
-export interface EventInput {
-  key?: string;
-  n: number;
-  target: string;
-  rule?: string;
-  extra?: Partial<CloudEventRecord>;
-  envelope?: Partial<DeliveryEnvelope>;
-}
-
-/** The delivery the router would publish for event `<key>-<n>` matched to `target`. */
-export function envelopeFor(input: EventInput): DeliveryEnvelope {
-  const event = {
-    specversion: '1.0',
-    id: `${input.key ?? 'nokey'}-${input.n}`,
-    source: '/tests/dispatcher',
-    type: 'com.example.test',
-    datacontenttype: 'application/json',
-    data: { key: input.key, n: input.n },
-    ...input.extra,
-  } as CloudEventRecord;
-  const { data: _data, ...attributes } = event;
-  return {
-    attributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, String(v)])),
-    body: new TextEncoder().encode(JSON.stringify(event)),
-    contentType: 'application/cloudevents+json',
-    bus: 'default',
-    rule: input.rule ?? 'test-rule',
-    target: input.target,
-    ...(input.key === undefined ? {} : { partitionKey: input.key }),
-    acceptedAt: Date.now(),
-    ...input.envelope,
-  };
-}
-
-export async function publishDeliveries(
-  publisher: JetStreamPublisher,
-  prefix: string,
-  partitions: number,
-  envelopes: DeliveryEnvelope[],
-): Promise<void> {
-  await Promise.all(
-    envelopes.map((envelope) => publisher.publish(encodeDeliveryMessage(prefix, envelope, partitions))),
-  );
-}
-
-export async function deadLetters(nc: NatsConnection, prefix: string): Promise<DeadLetterRecord[]> {
-  return (await readStream(nc, `${prefix}_DLQ`)).map((m) => m.json<DeadLetterRecord>());
 }
 
 export interface ReceivedRequest {

@@ -3,7 +3,11 @@ import { createLogger } from '@fuze/core';
 import { type Database, openDatabase } from '@fuze/db';
 import {
   createTestDatabase,
+  deliveryEnvelope,
   type NatsServerHandle,
+  provisionStreams,
+  publishDeliveries,
+  readDeadLetters,
   startNatsServer,
   type TestDatabase,
   waitFor,
@@ -12,16 +16,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { environmentSecretStore, type RunningDispatcher, startDispatcher } from '../src/index.js';
-import {
-  applyRulesYaml,
-  deadLetters,
-  envelopeFor,
-  JetStreamPublisher,
-  provisionStreams,
-  publishDeliveries,
-  silent,
-  WebhookReceiver,
-} from './dispatcher-fixture.js';
+import { applyRulesYaml, JetStreamPublisher, silent, WebhookReceiver } from './dispatcher-fixture.js';
 
 const secretBytes = randomBytes(24);
 const secret = `whsec_${secretBytes.toString('base64')}`;
@@ -123,7 +118,7 @@ describe('http targets', () => {
   test('binary mode: ce-* headers, the data as body, configured headers, traceparent, Standard Webhooks signature', async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     await publishDeliveries(publisher, prefix, 16, [
-      envelopeFor({ target: 'signed', key: 'k', n: 1, extra: { traceparent, subject: 'héllo wörld' } }),
+      deliveryEnvelope({ target: 'signed', key: 'k', n: 1, event: { traceparent, subject: 'héllo wörld' } }),
     ]);
     const [request] = await waitFor(() =>
       receiver.on('/signed').length > 0 ? receiver.on('/signed') : undefined,
@@ -133,7 +128,7 @@ describe('http targets', () => {
     expect(request!.headers).toMatchObject({
       'content-type': 'application/json',
       'ce-id': 'k-1',
-      'ce-source': '/tests/dispatcher',
+      'ce-source': '/tests/deliveries',
       'ce-type': 'com.example.test',
       'ce-specversion': '1.0',
       'ce-subject': 'h%C3%A9llo%20w%C3%B6rld',
@@ -160,7 +155,9 @@ describe('http targets', () => {
       }
       return previous(req, res);
     };
-    await publishDeliveries(publisher, prefix, 16, [envelopeFor({ target: 'signed', key: 'retry', n: 2 })]);
+    await publishDeliveries(publisher, prefix, 16, [
+      deliveryEnvelope({ target: 'signed', key: 'retry', n: 2 }),
+    ]);
     const attempts = await waitFor(() => {
       const found = receiver.on('/signed').filter((r) => JSON.parse(r.body.toString()).key === 'retry');
       return found.length === 2 ? found : undefined;
@@ -171,7 +168,9 @@ describe('http targets', () => {
   });
 
   test('structured mode sends the whole event as application/cloudevents+json with the configured method', async () => {
-    await publishDeliveries(publisher, prefix, 16, [envelopeFor({ target: 'structured', key: 's', n: 1 })]);
+    await publishDeliveries(publisher, prefix, 16, [
+      deliveryEnvelope({ target: 'structured', key: 's', n: 1 }),
+    ]);
     const [request] = await waitFor(() =>
       receiver.on('/structured').length > 0 ? receiver.on('/structured') : undefined,
     );
@@ -195,7 +194,9 @@ describe('http targets', () => {
       }
       res.writeHead(200).end();
     };
-    await publishDeliveries(publisher, prefix, 16, [envelopeFor({ target: 'throttled', key: 't', n: 1 })]);
+    await publishDeliveries(publisher, prefix, 16, [
+      deliveryEnvelope({ target: 'throttled', key: 't', n: 1 }),
+    ]);
     const attempts = await waitFor(
       () => (receiver.on('/throttled').length === 3 ? receiver.on('/throttled') : undefined),
       { timeoutMs: 15_000 },
@@ -212,12 +213,12 @@ describe('http targets', () => {
       res.writeHead(202).end();
     };
     await publishDeliveries(publisher, prefix, 16, [
-      envelopeFor({ target: 'refusing', key: 'r', n: 1 }),
-      envelopeFor({ target: 'refusing', key: 'r', n: 2 }),
+      deliveryEnvelope({ target: 'refusing', key: 'r', n: 1 }),
+      deliveryEnvelope({ target: 'refusing', key: 'r', n: 2 }),
     ]);
     await waitFor(() => receiver.on('/refusing').length === 2, { message: 'the next event of the key' });
     const [record] = await waitFor(async () => {
-      const found = (await deadLetters(nc, prefix)).filter((r) => r.target === 'refusing');
+      const found = (await readDeadLetters(nc, prefix)).filter((r) => r.target === 'refusing');
       return found.length > 0 ? found : undefined;
     });
     expect(record!.failure).toMatchObject({
@@ -240,9 +241,9 @@ describe('http targets', () => {
       if (req.url === '/broken') return void res.writeHead(503).end('down for maintenance');
       res.writeHead(204).end();
     };
-    await publishDeliveries(publisher, prefix, 16, [envelopeFor({ target: 'broken', key: 'b', n: 1 })]);
+    await publishDeliveries(publisher, prefix, 16, [deliveryEnvelope({ target: 'broken', key: 'b', n: 1 })]);
     const [record] = await waitFor(async () => {
-      const found = (await deadLetters(nc, prefix)).filter((r) => r.target === 'broken');
+      const found = (await readDeadLetters(nc, prefix)).filter((r) => r.target === 'broken');
       return found.length > 0 ? found : undefined;
     });
     expect(receiver.on('/broken')).toHaveLength(3);
@@ -261,11 +262,13 @@ describe('http targets', () => {
       res.writeHead(204).end();
     };
     await publishDeliveries(publisher, prefix, 16, [
-      envelopeFor({ target: 'slow', key: 'x', n: 1 }),
-      envelopeFor({ target: 'unreachable', key: 'y', n: 1 }),
+      deliveryEnvelope({ target: 'slow', key: 'x', n: 1 }),
+      deliveryEnvelope({ target: 'unreachable', key: 'y', n: 1 }),
     ]);
     const records = await waitFor(async () => {
-      const found = (await deadLetters(nc, prefix)).filter((r) => ['slow', 'unreachable'].includes(r.target));
+      const found = (await readDeadLetters(nc, prefix)).filter((r) =>
+        ['slow', 'unreachable'].includes(r.target),
+      );
       return found.length === 2 ? found : undefined;
     });
     expect(records.find((r) => r.target === 'slow')!.failure).toMatchObject({
@@ -282,7 +285,9 @@ describe('http targets', () => {
 describe('nats targets', () => {
   test('core NATS: the body with content-type and ce-* headers', async () => {
     const sub = nc.subscribe('out.core', { max: 1 });
-    await publishDeliveries(publisher, prefix, 16, [envelopeFor({ target: 'to-core-nats', key: 'c', n: 1 })]);
+    await publishDeliveries(publisher, prefix, 16, [
+      deliveryEnvelope({ target: 'to-core-nats', key: 'c', n: 1 }),
+    ]);
     for await (const msg of sub) {
       expect(msg.headers?.get('content-type')).toBe('application/cloudevents+json');
       expect(msg.headers?.get('ce-id')).toBe('c-1');
@@ -293,7 +298,9 @@ describe('nats targets', () => {
   test('JetStream: stored once in the target stream, with a Nats-Msg-Id', async () => {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: `${prefix}_OUT`, subjects: ['out.js.>'] });
-    await publishDeliveries(publisher, prefix, 16, [envelopeFor({ target: 'to-jetstream', key: 'j', n: 1 })]);
+    await publishDeliveries(publisher, prefix, 16, [
+      deliveryEnvelope({ target: 'to-jetstream', key: 'j', n: 1 }),
+    ]);
     const stored = await waitFor(async () => {
       const info = await jsm.streams.info(`${prefix}_OUT`);
       return info.state.messages === 1

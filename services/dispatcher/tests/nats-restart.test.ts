@@ -1,7 +1,10 @@
 import { type Database, openDatabase } from '@fuze/db';
 import {
   createTestDatabase,
+  deliveryEnvelope,
   type NatsServerHandle,
+  provisionStreams,
+  publishDeliveries,
   startNatsServer,
   type TestDatabase,
   waitFor,
@@ -10,15 +13,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { environmentSecretStore, startDispatcher } from '../src/index.js';
-import {
-  applyRulesYaml,
-  envelopeFor,
-  JetStreamPublisher,
-  provisionStreams,
-  publishDeliveries,
-  silent,
-  WebhookReceiver,
-} from './dispatcher-fixture.js';
+import { applyRulesYaml, JetStreamPublisher, silent, WebhookReceiver } from './dispatcher-fixture.js';
 
 let nats: NatsServerHandle;
 let testDb: TestDatabase;
@@ -81,7 +76,7 @@ spec:
   const publisher = new JetStreamPublisher(nc);
   const envelopes = [];
   for (let n = 1; n <= perKey; n++)
-    for (let k = 0; k < keys; k++) envelopes.push(envelopeFor({ target: 'steady', key: `key-${k}`, n }));
+    for (let k = 0; k < keys; k++) envelopes.push(deliveryEnvelope({ target: 'steady', key: `key-${k}`, n }));
   await publishDeliveries(publisher, prefix, 16, envelopes);
   await publisher.close();
 

@@ -1,8 +1,12 @@
 import { type Database, openDatabase } from '@fuze/db';
 import {
   createTestDatabase,
+  deliveryEnvelope,
   type FuzeProcess,
   type NatsServerHandle,
+  provisionStreams,
+  publishDeliveries,
+  readDeadLetters,
   spawnFuze,
   startNatsServer,
   type TestDatabase,
@@ -10,15 +14,7 @@ import {
 } from '@fuze/test/harness';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import {
-  applyRulesYaml,
-  deadLetters,
-  envelopeFor,
-  JetStreamPublisher,
-  provisionStreams,
-  publishDeliveries,
-  WebhookReceiver,
-} from './dispatcher-fixture.js';
+import { applyRulesYaml, JetStreamPublisher, WebhookReceiver } from './dispatcher-fixture.js';
 
 const keys = 200;
 const perKey = 100;
@@ -107,7 +103,7 @@ spec:
   const publisher = new JetStreamPublisher(nc);
   const envelopes = [];
   for (let n = 1; n <= perKey; n++)
-    for (let k = 0; k < keys; k++) envelopes.push(envelopeFor({ target: 'flaky', key: `key-${k}`, n }));
+    for (let k = 0; k < keys; k++) envelopes.push(deliveryEnvelope({ target: 'flaky', key: `key-${k}`, n }));
   await publishDeliveries(publisher, prefix, partitions, envelopes);
   await publisher.close();
 
@@ -168,7 +164,7 @@ spec:
   expect(outOfOrder).toEqual([]);
   // Fenced owners: a repeated event never comes after a newer one of its key (ADR 0006).
   expect(lateDuplicates).toBe(0);
-  expect((await deadLetters(nc, prefix)).length).toBe(0);
+  expect((await readDeadLetters(nc, prefix)).length).toBe(0);
 
   for (const p of [...dispatchers.slice(1), restarted]) p.child.kill('SIGTERM');
   for (const p of [...dispatchers.slice(1), restarted]) expect(await p.exited).toBe(0);

@@ -1,5 +1,6 @@
+import { createAdminClient } from '@fuze/core';
 import type { Command } from 'commander';
-import { adminConnection, createAdminClient, runAdminAction, withAdminOptions } from '../admin-client.js';
+import { adminConnection, runAdminAction, withAdminOptions } from '../admin-connection.js';
 import { readRuleFiles } from '../rule-files.js';
 
 interface ApplyResult {

@@ -1,11 +1,6 @@
+import { type AdminClient, createAdminClient } from '@fuze/core';
 import { type Command, Option } from 'commander';
-import {
-  type AdminClient,
-  adminConnection,
-  createAdminClient,
-  runAdminAction,
-  withAdminOptions,
-} from '../admin-client.js';
+import { adminConnection, runAdminAction, withAdminOptions } from '../admin-connection.js';
 import { formatColumns } from '../output/columns.js';
 import { ProgressBar } from '../output/progress-bar.js';
 

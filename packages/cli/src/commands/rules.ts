@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createAdminClient } from '@fuze/core';
 import type { Command } from 'commander';
-import { adminConnection, createAdminClient, runAdminAction, withAdminOptions } from '../admin-client.js';
+import { adminConnection, runAdminAction, withAdminOptions } from '../admin-connection.js';
 
 interface RuleTestResult {
   bus: string;

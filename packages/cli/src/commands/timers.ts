@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { createAdminClient } from '@fuze/core';
 import { type Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { adminConnection, createAdminClient, runAdminAction, withAdminOptions } from '../admin-client.js';
+import { adminConnection, runAdminAction, withAdminOptions } from '../admin-connection.js';
 
 interface PutOptions {
   at?: string;

@@ -15,6 +15,11 @@ export const errorCodes = {
     status: 500,
     summary: 'An existing stream has a setting Fuze needs but JetStream cannot change in place',
   },
+  FUZE_ADMIN_UNREACHABLE: {
+    name: 'AdminUnreachableError',
+    status: 503,
+    summary: 'A client cannot reach the admin API, or it answered 5xx without a Fuze code',
+  },
   FUZE_DATABASE_UNAVAILABLE: {
     name: 'DatabaseUnavailableError',
     status: 503,
