@@ -10,10 +10,9 @@ export {
   natsServerArgs,
   startEmbeddedNatsServer,
 } from './embedded-server.js';
-export { bucketNames, ensureBuckets, openCheckpointBucket, openLeaseBuckets } from './kv-buckets.js';
+export { bucketNames, ensureBuckets, openCheckpointBucket, openLeaseBucket } from './kv-buckets.js';
 export { type LeaseFence, openFence } from './lease-fence.js';
 export {
-  type LeaseBuckets,
   leaseTtlMs,
   PartitionLeases,
   type PartitionLeasesOptions,

@@ -2,15 +2,11 @@ import type { FuzeConfig, Logger } from '@fuze/core';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
-import { type LeaseBuckets, leaseTtlMs } from './partition-leases.js';
+import { leaseTtlMs } from './partition-leases.js';
 
 /** The KV buckets Fuze keeps its shared state in, for one stream prefix. */
-export function bucketNames(prefix: string): { leases: string; leaseOwners: string; checkpoints: string } {
-  return {
-    leases: `${prefix}_LEASES`,
-    leaseOwners: `${prefix}_LEASE_OWNERS`,
-    checkpoints: `${prefix}_CHECKPOINTS`,
-  };
+export function bucketNames(prefix: string): { leases: string; checkpoints: string } {
+  return { leases: `${prefix}_LEASES`, checkpoints: `${prefix}_CHECKPOINTS` };
 }
 
 interface DesiredBucket {
@@ -24,13 +20,8 @@ function desiredBuckets(prefix: string): DesiredBucket[] {
   return [
     {
       name: names.leases,
-      description: "Fuze: lease group members' heartbeats (entries expire after the TTL)",
+      description: 'Fuze: partition and shard leases, member heartbeats (entries expire after the TTL)',
       ttlMs: leaseTtlMs,
-    },
-    {
-      name: names.leaseOwners,
-      description: 'Fuze: the owner of each partition and routing shard (written only when one moves)',
-      ttlMs: 0,
     },
     {
       name: names.checkpoints,
@@ -80,21 +71,15 @@ export async function ensureBuckets(
 }
 
 /**
- * The buckets of leases: heartbeats (with the lease TTL) and owners (no TTL). `fuze serve`
- * provisions them (ensureBuckets); an SDK consumer binds to them, creating them with one replica
- * only when it runs before any Fuze server.
+ * The bucket of leases and heartbeats. `fuze serve` provisions it (ensureBuckets); an SDK
+ * consumer binds to it, creating it with one replica only when it runs before any Fuze server.
  */
-export async function openLeaseBuckets(
+export async function openLeaseBucket(
   nc: NatsConnection,
   prefix: string,
   ttlMs: number = leaseTtlMs,
-): Promise<LeaseBuckets> {
-  const kvm = new Kvm(nc);
-  const names = bucketNames(prefix);
-  return {
-    heartbeats: await kvm.create(names.leases, { ttl: ttlMs, history: 1 }),
-    owners: await kvm.create(names.leaseOwners, { history: 1 }),
-  };
+): Promise<KV> {
+  return new Kvm(nc).create(bucketNames(prefix).leases, { ttl: ttlMs, history: 1 });
 }
 
 /** The bucket of routing checkpoints (no TTL), provisioned by ensureBuckets. */

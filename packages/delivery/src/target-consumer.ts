@@ -1,7 +1,8 @@
-import { type LeaseBuckets, type LeaseFence, openFence, PartitionLeases } from '@fuze/bus';
+import { type LeaseFence, openFence, PartitionLeases } from '@fuze/bus';
 import type { Clock, Logger } from '@fuze/core';
 import type { RetryPolicy } from '@fuze/rules';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { type DeadLetterSink, deadLetterMiddleware } from './dead-letter-middleware.js';
@@ -28,15 +29,14 @@ export interface TargetConsumerOptions {
   /** The target's retry policy, read at each failure. */
   retryPolicy(delivery: Delivery): RetryPolicy;
   deadLetters: DeadLetterSink;
-  /** The lease buckets (`openLeaseBuckets`) shared by every worker of the target. */
-  leaseBuckets: LeaseBuckets;
+  /** The lease bucket (`openLeaseBucket`) shared by every worker of the target. */
+  leaseBucket: KV;
   /** Seams for tracing and metrics: `delivery` wraps the whole delivery, `attempt` each attempt. */
   middleware?: { delivery?: DeliveryMiddleware[]; attempt?: DeliveryMiddleware[] };
   /** What to count deliveries into: the dispatcher passes prometheusDeliveryMetrics; default none. */
   metrics?: DeliveryMetrics;
   tuning?: Partial<DeliveryTuning>;
-  /** Names this worker in lease keys and logs (a unique suffix is added). */
-  memberName?: string;
+  memberId?: string;
   logger: Logger;
   clock?: Clock;
 }
@@ -90,12 +90,12 @@ export class TargetConsumer {
       leaseFencing(),
       ...(options.middleware?.attempt ?? []),
     );
-    this.leases = new PartitionLeases(options.leaseBuckets, {
+    this.leases = new PartitionLeases(options.leaseBucket, {
       group: `deliver.${options.target}`,
       partitions: options.partitions,
       ttlMs: this.tuning.leaseTtlMs,
       logger,
-      ...(options.memberName ? { memberName: options.memberName } : {}),
+      ...(options.memberId ? { memberId: options.memberId } : {}),
       owner: {
         acquired: (partition, fence) => this.acquired(partition, fence),
         released: (partition) => this.released(partition, this.tuning.releaseGraceMs),

@@ -1,4 +1,4 @@
-import { connectNats, JetStreamPublisher, openLeaseBuckets } from '@fuze/bus';
+import { connectNats, JetStreamPublisher, openLeaseBucket } from '@fuze/bus';
 import { type CloudEventRecord, deliveredCloudEvent, FuzeError, streamNames } from '@fuze/core';
 import {
   type Delivery,
@@ -97,7 +97,7 @@ class TargetConsumerClient implements Consumer {
       handler: (delivery) => runHandler(handler, delivery),
       retryPolicy: () => options.retry,
       deadLetters: jetStreamDeadLetterSink(publisher, options.streamPrefix),
-      leaseBuckets: await openLeaseBuckets(
+      leaseBucket: await openLeaseBucket(
         nc,
         options.streamPrefix,
         options.tuning.leaseTtlMs ?? defaultDeliveryTuning.leaseTtlMs,

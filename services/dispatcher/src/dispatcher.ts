@@ -1,4 +1,4 @@
-import { type JetStreamPublisher, openLeaseBuckets, whileUnavailable } from '@fuze/bus';
+import { type JetStreamPublisher, openLeaseBucket, whileUnavailable } from '@fuze/bus';
 import type { Logger } from '@fuze/core';
 import type { FuzeDb } from '@fuze/db';
 import {
@@ -55,9 +55,9 @@ export interface RunningDispatcher {
 export async function startDispatcher(options: DispatcherOptions): Promise<RunningDispatcher> {
   const { logger } = options;
   const tuning = { ...defaultDeliveryTuning, ...options.tuning };
-  const leaseBuckets = await whileUnavailable(
-    'opening the lease buckets',
-    () => openLeaseBuckets(options.nc, options.streamPrefix, tuning.leaseTtlMs),
+  const leaseBucket = await whileUnavailable(
+    'opening the lease bucket',
+    () => openLeaseBucket(options.nc, options.streamPrefix, tuning.leaseTtlMs),
     options.logger,
   );
   const deadLetters = jetStreamDeadLetterSink(options.publisher, options.streamPrefix);
@@ -75,7 +75,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
       handler,
       retryPolicy: (delivery) => targets.get(delivery.target)?.retry ?? DEFAULT_RETRY_POLICY,
       deadLetters,
-      leaseBuckets,
+      leaseBucket,
       metrics: prometheusDeliveryMetrics,
       tuning,
       logger,

@@ -2,7 +2,7 @@ import {
   Checkpoint,
   leaseTtlMs,
   openCheckpointBucket,
-  openLeaseBuckets,
+  openLeaseBucket,
   PartitionLeases,
   whileUnavailable,
 } from '@fuze/bus';
@@ -42,12 +42,12 @@ export const routerModule: ServiceModule = {
       () => openCheckpointBucket(context.nats, prefix),
       context.logger,
     );
-    const leaseBuckets = await whileUnavailable(
-      'opening the lease buckets',
-      () => openLeaseBuckets(context.nats, prefix),
+    const leaseBucket = await whileUnavailable(
+      'opening the lease bucket',
+      () => openLeaseBucket(context.nats, prefix),
       context.logger,
     );
-    const leases = new PartitionLeases(leaseBuckets, {
+    const leases = new PartitionLeases(leaseBucket, {
       group: 'router',
       partitions: routerShards,
       ttlMs: leaseTtlMs,
