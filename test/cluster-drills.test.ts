@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminModule } from '@fuze/admin';
 import { JetStreamPublisher } from '@fuze/bus';
-import { encodeEventMessage } from '@fuze/core';
+import { defaultRouting, encodeEventMessage } from '@fuze/core';
 import {
   createTestDatabase,
   type FuzeProcess,
@@ -262,14 +262,19 @@ describe('per-key order under faults', () => {
       for (let i = 0; i < events; i++) {
         const key = `k${i % keys}`;
         const id = `${prefix}-${i}`;
-        const request = encodeEventMessage(prefix, 'default', {
-          specversion: '1.0',
-          id,
-          source: '/drill',
-          type: 'com.drill.tick',
-          partitionkey: key,
-          data: { key, i },
-        });
+        const request = encodeEventMessage(
+          prefix,
+          'default',
+          {
+            specversion: '1.0',
+            id,
+            source: '/drill',
+            type: 'com.drill.tick',
+            partitionkey: key,
+            data: { key, i },
+          },
+          defaultRouting,
+        );
         publishes.push(
           publisher.publish(request).then(
             (ack) => void accepted.set(id, { key, seq: ack.seq }),

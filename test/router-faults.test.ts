@@ -1,6 +1,12 @@
 import { adminModule } from '@fuze/admin';
 import { JetStreamPublisher } from '@fuze/bus';
-import { decodeDeliveryMessage, encodeEventMessage, streamNames, subjectRoot } from '@fuze/core';
+import {
+  decodeDeliveryMessage,
+  defaultRouting,
+  encodeEventMessage,
+  streamNames,
+  subjectRoot,
+} from '@fuze/core';
 import { gatewayModule } from '@fuze/gateway';
 import {
   createTestDatabase,
@@ -117,7 +123,7 @@ test('two routers share the work; one SIGKILLed mid-stream and restarted: every 
       partitionkey: key,
       data: { key, n: i },
     };
-    publishes.push(publisher.publish(encodeEventMessage(prefix, 'default', event)));
+    publishes.push(publisher.publish(encodeEventMessage(prefix, 'default', event, defaultRouting)));
     if (i === total / 2) {
       await Promise.all(publishes);
       first.child.kill('SIGKILL'); // mid-stream: it holds unacked events of its shards
@@ -211,7 +217,7 @@ test('nats-server killed -9 right after routing: no event is routed twice (acks 
       partitionkey: key,
       data: { key, n: i },
     };
-    publishes.push(publisher.publish(encodeEventMessage(prefix, 'default', event)));
+    publishes.push(publisher.publish(encodeEventMessage(prefix, 'default', event, defaultRouting)));
   }
   await Promise.all(publishes);
   await publisher.close();

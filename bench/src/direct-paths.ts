@@ -1,5 +1,5 @@
 import { JetStreamPublisher } from '@fuze/bus';
-import { encodeEventMessage } from '@fuze/core';
+import { defaultRouting, encodeEventMessage } from '@fuze/core';
 import { createPublisher } from '@fuze/sdk';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -18,7 +18,7 @@ let unique = 0;
 export async function rawJsPublish(natsUrl: string, prefix: string): Promise<DirectPath> {
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
   const js = jetstream(nc);
-  const { subject, payload } = encodeEventMessage(prefix, 'default', sampleEvent());
+  const { subject, payload } = encodeEventMessage(prefix, 'default', sampleEvent(), defaultRouting);
   return {
     run: (durationMs) =>
       closedLoop({
@@ -43,7 +43,7 @@ export async function rawJsPublish(natsUrl: string, prefix: string): Promise<Dir
 export async function rawHandMatched(natsUrl: string, prefix: string): Promise<DirectPath> {
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
   const publisher = new JetStreamPublisher(nc);
-  const request = encodeEventMessage(prefix, 'default', sampleEvent());
+  const request = encodeEventMessage(prefix, 'default', sampleEvent(), defaultRouting);
   return {
     run: (durationMs) =>
       closedLoop({

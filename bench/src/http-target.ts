@@ -3,7 +3,7 @@
 // bare POST / route). It sends its address to the parent, answers 'cpu' with its CPU time used,
 // exits on 'stop', and profiles itself between { profile: 'start' } and { profile: 'stop', file }.
 import { connectNats, JetStreamPublisher } from '@fuze/bus';
-import { createLogger, loadConfig } from '@fuze/core';
+import { createLogger, defaultRouting, loadConfig } from '@fuze/core';
 import { openDatabase } from '@fuze/db';
 import { buildGatewayApp, EventSchemaRegistry } from '@fuze/gateway';
 import { createTokenAuthenticator } from '@fuze/http';
@@ -28,6 +28,7 @@ async function startGateway(): Promise<{ app: FastifyInstance; stop(): Promise<v
     config,
     logger,
     publisher,
+    routing: defaultRouting,
     schemas,
     authenticator: createTokenAuthenticator({ adminToken: undefined }),
     readiness: async () => ({ nats: true, postgres: true }),

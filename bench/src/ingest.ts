@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectNats, ensureTopology } from '@fuze/bus';
-import { createLogger, encodeEventMessage, loadConfig, streamNames } from '@fuze/core';
+import { createLogger, defaultRouting, encodeEventMessage, loadConfig, streamNames } from '@fuze/core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import {
   type DirectPath,
@@ -50,7 +50,7 @@ export async function run(args: string[]): Promise<void> {
   const purge = async () => {
     await jsm.streams.purge(streamNames(prefix).events);
   };
-  const eventBytes = encodeEventMessage(prefix, 'default', sampleEvent()).payload.length;
+  const eventBytes = encodeEventMessage(prefix, 'default', sampleEvent(), defaultRouting).payload.length;
   console.log(
     `${cpus().length} cores shared by nats-server (file storage), the HTTP server (a child process) and ` +
       `this process (publishers and load generator). Median of ${timing.runs} runs of ` +

@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectNats, ensureTopology, JetStreamPublisher } from '@fuze/bus';
-import { createLogger, loadConfig, streamNames } from '@fuze/core';
+import { createLogger, defaultRouting, loadConfig, streamNames } from '@fuze/core';
 import { openDatabase } from '@fuze/db';
 import { buildGatewayApp, EventSchemaRegistry } from '@fuze/gateway';
 import { createTokenAuthenticator } from '@fuze/http';
@@ -258,6 +258,7 @@ async function serveTarget(
     config,
     logger,
     publisher,
+    routing: defaultRouting,
     schemas,
     authenticator: createTokenAuthenticator({ adminToken: undefined }),
     readiness: async () => ({ nats: true, postgres: true }),

@@ -1,5 +1,5 @@
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
+import { isWrongLastSequence } from './compare-and-swap.js';
 
 /**
  * A stream position that only moves forward, kept in the checkpoints bucket: "every message of
@@ -43,17 +43,9 @@ export class Checkpoint {
         this.position = position;
         return;
       } catch (err) {
-        if (!isConflict(err)) throw err;
+        if (!isWrongLastSequence(err)) throw err;
         await this.read(); // someone else wrote: compare with theirs
       }
     }
   }
-}
-
-function isConflict(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
 }

@@ -10,7 +10,13 @@ export {
   natsServerArgs,
   startEmbeddedNatsServer,
 } from './embedded-server.js';
-export { bucketNames, ensureBuckets, openCheckpointBucket, openLeaseBucket } from './kv-buckets.js';
+export {
+  bucketNames,
+  ensureBuckets,
+  openCheckpointBucket,
+  openLeaseBucket,
+  openRoutingBucket,
+} from './kv-buckets.js';
 export { type LeaseFence, openFence } from './lease-fence.js';
 export {
   leaseTtlMs,
@@ -26,5 +32,13 @@ export {
   type PublishRequest,
 } from './publisher.js';
 export { openResumableDurable, type ResumableDurableOptions } from './resumable-durable.js';
+export {
+  type BusRouting,
+  busRoutingKey,
+  publishBusRouting,
+  RoutingTable,
+  recordRoutingShards,
+  routingShardsKey,
+} from './routing-table.js';
 export { desiredStreams, ensureTopology } from './topology.js';
 export { isJetStreamUnavailable, whileUnavailable } from './while-unavailable.js';

@@ -5,8 +5,8 @@ import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { leaseTtlMs } from './partition-leases.js';
 
 /** The KV buckets Fuze keeps its shared state in, for one stream prefix. */
-export function bucketNames(prefix: string): { leases: string; checkpoints: string } {
-  return { leases: `${prefix}_LEASES`, checkpoints: `${prefix}_CHECKPOINTS` };
+export function bucketNames(prefix: string): { leases: string; checkpoints: string; routing: string } {
+  return { leases: `${prefix}_LEASES`, checkpoints: `${prefix}_CHECKPOINTS`, routing: `${prefix}_ROUTING` };
 }
 
 interface DesiredBucket {
@@ -26,6 +26,11 @@ function desiredBuckets(prefix: string): DesiredBucket[] {
     {
       name: names.checkpoints,
       description: "Fuze: each routing shard's last routed position, so a lost consumer never rewinds",
+      ttlMs: 0,
+    },
+    {
+      name: names.routing,
+      description: "Fuze: the routing shard count and each bus's ordering key, read by every publisher",
       ttlMs: 0,
     },
   ];
@@ -85,4 +90,9 @@ export async function openLeaseBucket(
 /** The bucket of routing checkpoints (no TTL), provisioned by ensureBuckets. */
 export async function openCheckpointBucket(nc: NatsConnection, prefix: string): Promise<KV> {
   return new Kvm(nc).create(bucketNames(prefix).checkpoints, { history: 1 });
+}
+
+/** The bucket of routing settings (no TTL), provisioned by ensureBuckets; see RoutingTable. */
+export async function openRoutingBucket(nc: NatsConnection, prefix: string): Promise<KV> {
+  return new Kvm(nc).open(bucketNames(prefix).routing);
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@fuze/core';
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
+import { isWrongLastSequence } from './compare-and-swap.js';
 import { GroupMembers } from './group-members.js';
 import { HeldLease, type LeaseFence, monotonicNow } from './lease-fence.js';
 import { whileUnavailable } from './while-unavailable.js';
@@ -253,14 +253,6 @@ export class PartitionLeases {
       }
     }
   }
-}
-
-function isWrongLastSequence(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
 }
 
 function shuffled<T>(items: T[]): T[] {

@@ -15,8 +15,10 @@ import {
   StorageType,
   type StreamConfig,
 } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { nanos } from '@nats-io/transport-node';
-import { ensureBuckets } from './kv-buckets.js';
+import { bucketNames, ensureBuckets } from './kv-buckets.js';
+import { recordRoutingShards } from './routing-table.js';
 
 type DesiredStream = Pick<
   StreamConfig,
@@ -134,6 +136,8 @@ export async function ensureTopology(
     );
   }
   await ensureBuckets(jsm, streams, logger);
+  const routing = await new Kvm(jsm.jetstream()).open(bucketNames(streams.prefix).routing);
+  await recordRoutingShards(routing, streams.prefix, streams.routingShards);
   return streamNames(streams.prefix);
 }
 

@@ -2,8 +2,20 @@ export * from './admin-client.js';
 export type { CloudEventInput, CloudEventRecord } from './cloudevent/cloud-event.js';
 export { contextAttributes } from './cloudevent/cloud-event.js';
 export { eventMessageId } from './cloudevent/event-identity.js';
+export {
+  type JsonPath,
+  type JsonPathParse,
+  MAX_JSON_PATH_LENGTH,
+  parseJsonPath,
+} from './cloudevent/json-path.js';
 export { linearRegExp } from './cloudevent/linear-regexp.js';
-export { routerShards, routingShardOf } from './cloudevent/routing-shard.js';
+export {
+  defaultRouting,
+  defaultRoutingShards,
+  type EventRouting,
+  routingKeyOf,
+  routingShardOf,
+} from './cloudevent/routing-shard.js';
 export {
   assertValidCloudEvent,
   cloudEventSchema,

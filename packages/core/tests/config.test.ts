@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       eventsMaxAgeMs: 7 * 86_400_000,
       dlqMaxAgeMs: 30 * 86_400_000,
       dedupeWindowMs: 120_000,
+      routingShards: 16,
     });
     expect(config.gateway.maxEventBytes).toBe(262_144);
     expect(config.log.level).toBe('info');

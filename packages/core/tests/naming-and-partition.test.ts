@@ -4,8 +4,9 @@ import {
   eventMessageId,
   eventSubject,
   parseDuration,
+  parseJsonPath,
   partitionFor,
-  routerShards,
+  routingKeyOf,
   routingShardOf,
   subjectTokens,
 } from '../src/index.js';
@@ -21,11 +22,29 @@ describe('subjects', () => {
 
   test('routing shard follows partitionkey, else subject, else source', () => {
     const base = { specversion: '1.0' as const, id: '1', type: 't', source: '/s' };
-    const byKey = routingShardOf({ ...base, partitionkey: 'k', subject: 'x' });
-    expect(routingShardOf({ ...base, id: '2', source: '/other', partitionkey: 'k' })).toBe(byKey);
-    expect(routingShardOf({ ...base, subject: 'k' })).toBe(byKey);
-    expect(routingShardOf({ ...base, source: 'k' })).toBe(byKey);
-    expect(byKey).toBe(partitionFor('k', routerShards));
+    const byKey = routingShardOf({ ...base, partitionkey: 'k', subject: 'x' }, 16);
+    expect(routingShardOf({ ...base, id: '2', source: '/other', partitionkey: 'k' }, 16)).toBe(byKey);
+    expect(routingShardOf({ ...base, subject: 'k' }, 16)).toBe(byKey);
+    expect(routingShardOf({ ...base, source: 'k' }, 16)).toBe(byKey);
+    expect(byKey).toBe(partitionFor('k', 16));
+    // A non-string attribute is no key: the next in line is (as before bus ordering keys).
+    expect(routingKeyOf({ ...base, partitionkey: 7 as unknown as string, subject: 'k' })).toBe('k');
+  });
+
+  test("a bus's ordering key comes first, read as the router reads ordering.partitionKey", () => {
+    const path = parseJsonPath('$.data.customer.id');
+    if (!path.ok) throw new Error(path.message);
+    const base = { specversion: '1.0' as const, id: '1', type: 't', source: '/s', partitionkey: 'p' };
+    expect(routingKeyOf({ ...base, data: { customer: { id: 'c-1' } } }, path.path)).toBe('c-1');
+    expect(routingKeyOf({ ...base, data: { customer: { id: 42 } } }, path.path)).toBe('42');
+    // Without a value at the path (or an empty one), the attributes decide as before.
+    expect(routingKeyOf({ ...base, data: { customer: { id: '' } } }, path.path)).toBe('p');
+    expect(routingKeyOf({ ...base, data: 'text' }, path.path)).toBe('p');
+    expect(routingKeyOf({ ...base, partitionkey: undefined }, path.path)).toBe('/s');
+    const a = { ...base, source: '/a', partitionkey: 'x', data: { customer: { id: 'c-9' } } };
+    const b = { ...base, source: '/b', subject: 'y', data: { customer: { id: 'c-9' } } };
+    expect(routingShardOf(a, 64, path.path)).toBe(routingShardOf(b, 64, path.path));
+    expect(routingShardOf(a, 64, path.path)).toBe(partitionFor('c-9', 64));
   });
 });
 

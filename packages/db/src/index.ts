@@ -8,8 +8,10 @@ export {
   existingRuleNames,
   getStoredRule,
   listBusRevisions,
+  listStoredBuses,
   listStoredRules,
   type RuleChanges,
+  type StoredBus,
   type StoredRule,
 } from './rules.js';
 export * as tables from './schema/index.js';

@@ -38,17 +38,39 @@ export async function listBusRevisions(db: FuzeDb): Promise<Map<string, number>>
   return new Map(rows.map((r) => [r.bus, r.revision]));
 }
 
+/** A bus as stored: its revision and its `kind: Bus` document (a normalised `BusDocument`), if any. */
+export interface StoredBus {
+  bus: string;
+  revision: number;
+  document: Record<string, unknown> | null;
+}
+
+/** Every bus that ever had rules or a document, by name. */
+export async function listStoredBuses(db: FuzeDb): Promise<StoredBus[]> {
+  const rows = await db.select().from(busRevisions).orderBy(busRevisions.bus);
+  return rows.map((r) => ({
+    bus: r.bus,
+    revision: r.revision,
+    document: (r.document as Record<string, unknown> | null) ?? null,
+  }));
+}
+
 export interface RuleChanges {
   upserts: Array<{ bus: string; name: string; enabled: boolean; document: Record<string, unknown> }>;
   deletes: Array<{ bus: string; name: string }>;
+  /** Bus documents to store; `document: null` removes the bus's document (default settings). */
+  buses?: Array<{ bus: string; document: Record<string, unknown> | null }>;
 }
 
 /**
- * Applies every change in one transaction and bumps the revision of each bus it touches, so
- * routers see either none or all of it. Returns the new revision per bus.
+ * Applies every change (rules and bus documents) in one transaction and bumps the revision of
+ * each bus it touches, so routers see either none or all of it. Returns the new revision per bus.
  */
 export async function applyRuleChanges(db: FuzeDb, changes: RuleChanges): Promise<Map<string, number>> {
-  const buses = [...new Set([...changes.upserts, ...changes.deletes].map((c) => c.bus))].sort();
+  const busDocuments = changes.buses ?? [];
+  const buses = [
+    ...new Set([...changes.upserts, ...changes.deletes, ...busDocuments].map((c) => c.bus)),
+  ].sort();
   return db.transaction(async (tx) => {
     const revisions = new Map<string, number>();
     for (const bus of buses) {
@@ -62,6 +84,9 @@ export async function applyRuleChanges(db: FuzeDb, changes: RuleChanges): Promis
         })
         .returning();
       revisions.set(bus, row!.revision);
+    }
+    for (const { bus, document } of busDocuments) {
+      await tx.update(busRevisions).set({ document }).where(eq(busRevisions.bus, bus));
     }
     for (const { bus, name } of changes.deletes) {
       await tx.delete(rules).where(and(eq(rules.bus, bus), eq(rules.name, name)));

@@ -6,6 +6,7 @@ import {
   JetStreamPublisher,
   natsAnswers,
   natsMissingError,
+  RoutingTable,
   startEmbeddedNatsServer,
   whileUnavailable,
 } from '@fuze/bus';
@@ -61,6 +62,12 @@ export async function startInfrastructure(
       () => ensureTopology(jsm, config.streams, logger),
       logger,
     );
+    const routing = await whileUnavailable(
+      'reading the routing settings',
+      () => RoutingTable.open(nats, config.streams.prefix, logger),
+      logger,
+    );
+    stops.push(async () => routing.close());
     const publisher = new JetStreamPublisher(nats);
     stops.push(() => publisher.close());
 
@@ -87,6 +94,7 @@ export async function startInfrastructure(
       jsm,
       streams,
       publisher,
+      routing,
       database,
       authenticator,
       readiness,

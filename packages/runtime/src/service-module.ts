@@ -1,5 +1,5 @@
 import type { JetStreamPublisher } from '@fuze/bus';
-import type { FuzeConfig, PinoLogger, StreamNames } from '@fuze/core';
+import type { EventRouting, FuzeConfig, PinoLogger, StreamNames } from '@fuze/core';
 import type { Database } from '@fuze/db';
 import type { Authenticator, ReadinessProbe } from '@fuze/http';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
@@ -18,6 +18,8 @@ export interface ServiceContext {
   readonly jsm: JetStreamManager;
   readonly streams: StreamNames;
   readonly publisher: JetStreamPublisher;
+  /** How publishers here choose an event's routing shard (a `RoutingTable`, kept current). */
+  readonly routing: EventRouting;
   readonly database: Database;
   readonly authenticator: Authenticator;
   readonly readiness: ReadinessProbe;

@@ -1,5 +1,11 @@
-import { connectNats, JetStreamPublisher, type PublishRequest } from '@fuze/bus';
-import { assertValidCloudEvent, encodeEventMessage, FuzeError, isFuzeError } from '@fuze/core';
+import { connectNats, JetStreamPublisher, type PublishRequest, RoutingTable } from '@fuze/bus';
+import {
+  assertValidCloudEvent,
+  type CloudEventRecord,
+  encodeEventMessage,
+  FuzeError,
+  isFuzeError,
+} from '@fuze/core';
 import { attributes, injectTraceContext, type Span, tracingActive } from '@fuze/telemetry';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { completeEvent, idOf } from './complete-event.js';
@@ -12,6 +18,8 @@ import { stderrLogger } from './stderr-logger.js';
 interface Connected {
   nc: NatsConnection;
   publisher: JetStreamPublisher;
+  /** The deployment's routing settings, as the gateway reads them. */
+  routing: RoutingTable;
 }
 
 /** One event ready to go: its stream message, and its producer span when tracing is on. */
@@ -37,9 +45,11 @@ export class NatsPublisher implements Publisher {
   constructor(private readonly options: NatsTransportOptions) {}
 
   async publish<T>(input: PublishInput<T>): Promise<PublishResult> {
-    const { id, request, span } = this.prepare(input, tracingActive());
+    const event = this.checked(input);
+    const connected = this.connected ?? (await this.connect());
+    const { id, request, span } = this.prepare(event, connected.routing, tracingActive());
     try {
-      const { publisher } = this.connected ?? (await this.connect());
+      const { publisher } = connected;
       const ack = await publisher.publish(request);
       if (span) endPublishSpan(span);
       return { id, status: ack.duplicate ? 'duplicate' : 'accepted' };
@@ -51,35 +61,30 @@ export class NatsPublisher implements Publisher {
 
   async publishBatch<T>(events: ReadonlyArray<PublishInput<T>>): Promise<BatchResult> {
     const traced = tracingActive();
-    const prepared = events.map((input) => {
-      try {
-        return this.prepare(input, traced);
-      } catch (err) {
-        if (err instanceof PublishRejectedError) return { id: idOf(input), error: err };
-        throw err;
-      }
-    });
+    const checked = events.map((input) => attempt(input, () => this.checked(input)));
     let connected: Connected | FuzeError;
     try {
       connected = this.connected ?? (await this.connect());
     } catch (err) {
       connected = asFuzeError(err);
     }
+    const ready = connected;
     // Every valid entry goes out at once: JetStreamPublisher pipelines them up to maxInFlight.
     const results = await Promise.all(
-      prepared.map(async (entry): Promise<BatchEntryResult> => {
-        if ('error' in entry) return { id: entry.id, status: 'rejected', error: entry.error };
-        if (connected instanceof FuzeError) {
-          if (entry.span) endPublishSpan(entry.span, connected);
-          return { id: entry.id, status: 'failed', error: connected };
-        }
+      checked.map(async (event, i): Promise<BatchEntryResult> => {
+        if (!event.ok) return { id: event.id, status: 'rejected', error: event.error };
+        // The subject needs the routing settings: without a connection there is nothing to encode.
+        if (ready instanceof FuzeError) return { id: event.value.id, status: 'failed', error: ready };
+        const entry = attempt(events[i]!, () => this.prepare(event.value, ready.routing, traced));
+        if (!entry.ok) return { id: entry.id, status: 'rejected', error: entry.error };
+        const { id, request, span } = entry.value;
         try {
-          const ack = await connected.publisher.publish(entry.request);
-          if (entry.span) endPublishSpan(entry.span);
-          return { id: entry.id, status: ack.duplicate ? 'duplicate' : 'accepted' };
+          const ack = await ready.publisher.publish(request);
+          if (span) endPublishSpan(span);
+          return { id, status: ack.duplicate ? 'duplicate' : 'accepted' };
         } catch (err) {
-          if (entry.span) endPublishSpan(entry.span, err);
-          return { id: entry.id, status: 'failed', error: asFuzeError(err) };
+          if (span) endPublishSpan(span, err);
+          return { id, status: 'failed', error: asFuzeError(err) };
         }
       }),
     );
@@ -99,20 +104,26 @@ export class NatsPublisher implements Publisher {
     return this.close();
   }
 
-  /**
-   * The stream message for one event (and, when `traced`, its producer span, already stamped into
-   * the event and the message headers); throws PublishRejectedError when the event is bad.
-   */
-  private prepare(input: PublishInput, traced = false): Prepared {
+  /** The completed event; throws PublishRejectedError when its envelope is bad. */
+  private checked(input: PublishInput): CloudEventRecord {
     const event = completeEvent(input);
     try {
       assertValidCloudEvent(event);
     } catch (err) {
       throw isFuzeError(err) ? PublishRejectedError.from(err) : err;
     }
+    return event;
+  }
+
+  /**
+   * The stream message for one checked event (and, when `traced`, its producer span, already
+   * stamped into the event and the message headers); throws PublishRejectedError when the event
+   * cannot be encoded.
+   */
+  private prepare(event: CloudEventRecord, routing: RoutingTable, traced = false): Prepared {
     const span = traced ? startPublishSpan(event, this.options.bus) : undefined;
     try {
-      const request = this.publishRequest(event);
+      const request = this.publishRequest(event, routing);
       if (!span) return { id: event.id, request, span };
       span.setAttribute(attributes.ATTR_MESSAGING_DESTINATION_NAME, request.subject);
       const headers = { ...request.headers };
@@ -124,10 +135,10 @@ export class NatsPublisher implements Publisher {
     }
   }
 
-  private publishRequest(event: ReturnType<typeof completeEvent>): PublishRequest {
+  private publishRequest(event: CloudEventRecord, routing: RoutingTable): PublishRequest {
     let request: PublishRequest;
     try {
-      request = encodeEventMessage(this.options.streamPrefix, this.options.bus, event);
+      request = encodeEventMessage(this.options.streamPrefix, this.options.bus, event, routing);
     } catch (err) {
       // A bad delivery extension (deliverat, delay) is a FuzeError naming it.
       if (isFuzeError(err)) throw PublishRejectedError.from(err);
@@ -179,12 +190,19 @@ export class NatsPublisher implements Publisher {
         name: options.name,
         logger: options.logger ?? stderrLogger('warn', { component: 'fuze-sdk' }),
       }));
+    let routing: RoutingTable;
+    try {
+      routing = await RoutingTable.open(nc, options.streamPrefix);
+    } catch (err) {
+      if (nc !== options.connection && !nc.isClosed()) await nc.close();
+      throw err;
+    }
     const publisher = new JetStreamPublisher(nc, {
       ackTimeoutMs: options.ackTimeoutMs,
       giveUpAfterMs: options.giveUpAfterMs,
       maxInFlight: options.maxInFlight,
     });
-    return { nc, publisher };
+    return { nc, publisher, routing };
   }
 
   private async shutDown(): Promise<void> {
@@ -192,6 +210,19 @@ export class NatsPublisher implements Publisher {
     this.connected = undefined;
     if (!connected) return;
     await connected.publisher.close();
+    connected.routing.close();
     if (connected.nc !== this.options.connection && !connected.nc.isClosed()) await connected.nc.close();
+  }
+}
+
+type Attempt<R> = { ok: true; value: R } | { ok: false; id: string | undefined; error: PublishRejectedError };
+
+/** `make()`'s value, or the PublishRejectedError it threw as a batch entry's rejection. */
+function attempt<R>(input: PublishInput, make: () => R): Attempt<R> {
+  try {
+    return { ok: true, value: make() };
+  } catch (err) {
+    if (err instanceof PublishRejectedError) return { ok: false, id: idOf(input), error: err };
+    throw err;
   }
 }

@@ -1,5 +1,5 @@
 import { JetStreamPublisher } from '@fuze/bus';
-import { createLogger, loadConfig } from '@fuze/core';
+import { createLogger, defaultRouting, loadConfig } from '@fuze/core';
 import { type Database, openDatabase, putEventSchema } from '@fuze/db';
 // biome-ignore lint/style/noRestrictedImports: the HTTP path is tested against the real gateway.
 import { buildGatewayApp, EventSchemaRegistry } from '@fuze/gateway';
@@ -38,6 +38,7 @@ export async function startGateway(options: {
     config,
     logger,
     publisher,
+    routing: defaultRouting,
     schemas,
     authenticator: createTokenAuthenticator({ adminToken: config.auth.adminToken }),
     readiness: async () => ({ nats: true, postgres: true }),

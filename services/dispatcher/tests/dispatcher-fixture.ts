@@ -11,12 +11,18 @@ export async function applyRulesYaml(database: Database, yaml: string): Promise<
   const { documents, errors } = parseRuleDocuments(yaml, 'test.yaml');
   if (errors.length > 0) throw new Error(`bad test rules: ${JSON.stringify(errors)}`);
   await applyRuleChanges(database.db, {
-    upserts: documents.map((document) => ({
-      bus: document.bus,
-      name: document.name,
-      enabled: document.enabled,
-      document: JSON.parse(JSON.stringify(document)) as Record<string, unknown>,
-    })),
+    upserts: documents.flatMap((document) =>
+      document.kind !== 'Rule'
+        ? []
+        : [
+            {
+              bus: document.bus,
+              name: document.name,
+              enabled: document.enabled,
+              document: JSON.parse(JSON.stringify(document)) as Record<string, unknown>,
+            },
+          ],
+    ),
     deletes: [],
   });
 }

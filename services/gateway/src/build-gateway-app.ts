@@ -1,5 +1,5 @@
 import type { JetStreamPublisher } from '@fuze/bus';
-import type { FuzeConfig, PinoLogger } from '@fuze/core';
+import type { EventRouting, FuzeConfig, PinoLogger } from '@fuze/core';
 import { type Authenticator, bearerAuth, createHttpApp, healthRoutes, type ReadinessProbe } from '@fuze/http';
 import type { FastifyInstance } from 'fastify';
 import type { EventSchemaRegistry } from './event-schema-registry.js';
@@ -10,6 +10,7 @@ export interface GatewayDeps {
   config: FuzeConfig;
   logger: PinoLogger;
   publisher: JetStreamPublisher;
+  routing: EventRouting;
   schemas: EventSchemaRegistry;
   authenticator: Authenticator;
   readiness: ReadinessProbe;
@@ -22,6 +23,7 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
     publisher: deps.publisher,
     schemas: deps.schemas,
     streamPrefix: deps.config.streams.prefix,
+    routing: deps.routing,
     maxEventBytes: deps.config.gateway.maxEventBytes,
     publishTimeoutMs: deps.config.gateway.publishTimeoutMs,
   });

@@ -2,6 +2,7 @@ import type { JetStreamPublisher, PublishCallOptions, PublishRequest } from '@fu
 import {
   assertValidCloudEvent,
   type CloudEventRecord,
+  type EventRouting,
   encodeEventMessage,
   FuzeError,
   isFuzeError,
@@ -33,6 +34,8 @@ export class EventIngestor {
       publisher: JetStreamPublisher;
       schemas: EventSchemaRegistry;
       streamPrefix: string;
+      /** The deployment's routing: which routing shard each event goes to. */
+      routing: EventRouting;
       maxEventBytes: number;
       /** How long a publish may wait for JetStream before the request answers 503 (FUZE_GATEWAY_PUBLISH_TIMEOUT). */
       publishTimeoutMs: number;
@@ -109,7 +112,14 @@ export class EventIngestor {
   private publishRequest(bus: string, event: CloudEventRecord, received?: Uint8Array): PublishRequest {
     let request: PublishRequest;
     try {
-      request = encodeEventMessage(this.deps.streamPrefix, bus, event, Date.now(), received);
+      request = encodeEventMessage(
+        this.deps.streamPrefix,
+        bus,
+        event,
+        this.deps.routing,
+        Date.now(),
+        received,
+      );
     } catch (err) {
       if (!(err instanceof RangeError)) throw err;
       // JSON.stringify ran out of stack: data nested thousands of levels deep.

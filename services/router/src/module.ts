@@ -3,11 +3,12 @@ import {
   leaseTtlMs,
   openCheckpointBucket,
   openLeaseBucket,
+  openRoutingBucket,
   PartitionLeases,
+  publishBusRouting,
   whileUnavailable,
 } from '@fuze/bus';
-import { routerShards } from '@fuze/core';
-import { loadRuleCatalog, RulesWatcher, type ServiceModule } from '@fuze/runtime';
+import { type CatalogBus, loadRuleCatalog, RulesWatcher, type ServiceModule } from '@fuze/runtime';
 import { RouterCounters } from './router-metrics.js';
 import { type RuleSnapshot, ruleSnapshotOf } from './rule-book.js';
 import { ShardRouter } from './shard-router.js';
@@ -22,18 +23,40 @@ export const routerModule: ServiceModule = {
   async start(context) {
     const prefix = context.config.streams.prefix;
     let rules: RuleSnapshot = new Map();
+    const routingBucket = await whileUnavailable(
+      'opening the routing bucket',
+      () => openRoutingBucket(context.nats, prefix),
+      context.logger,
+    );
     const watcher = new RulesWatcher({
       db: context.database.db,
       nats: context.nats,
       prefix,
-      load: async () => ruleSnapshotOf(await loadRuleCatalog(context.database.db), context.logger),
-      apply: (snapshot) => {
+      load: async () => {
+        const catalog = await loadRuleCatalog(context.database.db);
+        return { snapshot: ruleSnapshotOf(catalog, context.logger), buses: catalog.buses };
+      },
+      apply: async ({ snapshot, buses }) => {
         rules = snapshot;
+        // The publishers' copy of each bus's routing settings; a throw loads and writes again.
+        await publishRoutingOf(buses);
       },
       // Routing with no rules would ack every event unmatched.
       firstLoad: 'required',
       logger: context.logger,
     });
+    const publishRoutingOf = async (buses: readonly CatalogBus[]) => {
+      for (const { bus, revision, document } of buses) {
+        const orderingKey = document?.orderingKey;
+        const wrote = await publishBusRouting(
+          routingBucket,
+          bus,
+          revision,
+          orderingKey ? { orderingKey } : {},
+        );
+        if (wrote) context.logger.info({ bus, revision, orderingKey }, 'published bus routing settings');
+      }
+    };
     await watcher.start();
     const counters = new RouterCounters();
     const shards = new Map<number, ShardRouter>();
@@ -49,7 +72,7 @@ export const routerModule: ServiceModule = {
     );
     const leases = new PartitionLeases(leaseBucket, {
       group: 'router',
-      partitions: routerShards,
+      partitions: context.config.streams.routingShards,
       ttlMs: leaseTtlMs,
       logger: context.logger,
       owner: {

@@ -6,7 +6,13 @@ import {
   openCheckpointBucket,
   openFence,
 } from '@fuze/bus';
-import { createLogger, encodeEventMessage, loadConfig, routerDeadLetterTarget } from '@fuze/core';
+import {
+  createLogger,
+  defaultRouting,
+  encodeEventMessage,
+  loadConfig,
+  routerDeadLetterTarget,
+} from '@fuze/core';
 import { type NatsServerHandle, readStream, startNatsServer, waitFor } from '@fuze/test/harness';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -61,7 +67,7 @@ test('an event the planner fails on is dead-lettered to _router with the error, 
     type: 'com.test.planned',
     partitionkey: 'k-0',
   }));
-  const requests = events.map((e) => encodeEventMessage(prefix, 'default', e));
+  const requests = events.map((e) => encodeEventMessage(prefix, 'default', e, defaultRouting));
   const shardSubject = requests[0]!.subject;
   const shard = Number(shardSubject.split('.')[3]);
   const router = new ShardRouter(shard, {

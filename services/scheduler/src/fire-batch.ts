@@ -1,5 +1,11 @@
 import type { PublishAck, PublishRequest } from '@fuze/bus';
-import { type CloudEventRecord, encodeEventMessage, isFuzeError, type Logger } from '@fuze/core';
+import {
+  type CloudEventRecord,
+  type EventRouting,
+  encodeEventMessage,
+  isFuzeError,
+  type Logger,
+} from '@fuze/core';
 import { type ClaimedTimer, claimDueTimers, commitFirings, type FiringOutcome, type FuzeDb } from '@fuze/db';
 import {
   destinations,
@@ -22,6 +28,8 @@ export interface FireBatchDeps {
   db: FuzeDb;
   publisher: EventPublisher;
   streamPrefix: string;
+  /** The deployment's routing: which routing shard each fired event goes to. */
+  routing: EventRouting;
   logger: Logger;
   stats: SchedulerStats;
   batchSize: number;
@@ -157,7 +165,7 @@ async function publishFiring(
   event: CloudEventRecord,
 ): Promise<PublishAck> {
   if (!tracingActive())
-    return deps.publisher.publish(encodeEventMessage(deps.streamPrefix, timer.bus, event));
+    return deps.publisher.publish(encodeEventMessage(deps.streamPrefix, timer.bus, event, deps.routing));
   const span = publishSpan(destinations.events, undefined, event, {
     root: true,
     links: linkFrom(timer.traceparent ?? event.traceparent),
@@ -165,7 +173,7 @@ async function publishFiring(
     attributes: { 'fuze.timer.key': timer.key, 'fuze.timer.origin': timer.origin },
   });
   if (timer.origin !== 'delayed') setEventTraceContext(event, span);
-  const request = encodeEventMessage(deps.streamPrefix, timer.bus, event);
+  const request = encodeEventMessage(deps.streamPrefix, timer.bus, event, deps.routing);
   const headers: Record<string, string> = { ...request.headers };
   delete headers.traceparent;
   delete headers.tracestate;

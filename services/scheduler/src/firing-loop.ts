@@ -1,4 +1,4 @@
-import type { Logger } from '@fuze/core';
+import type { EventRouting, Logger } from '@fuze/core';
 import { type Database, type FuzeDb, peekDueTimes, TIMER_NOTIFY_CHANNEL } from '@fuze/db';
 import { DueTimeHeap } from './due-time-heap.js';
 import { type BatchResult, type EventPublisher, fireBatch } from './fire-batch.js';
@@ -10,6 +10,7 @@ export interface FiringLoopOptions {
   listen: Database['listen'];
   publisher: EventPublisher;
   streamPrefix: string;
+  routing: EventRouting;
   logger: Logger;
   stats: SchedulerStats;
   /** Timers claimed per transaction at most. Default 500. */
@@ -136,6 +137,7 @@ export class FiringLoop {
       db: this.options.db,
       publisher: this.options.publisher,
       streamPrefix: this.options.streamPrefix,
+      routing: this.options.routing,
       logger: this.options.logger,
       stats: this.options.stats,
       batchSize: this.batchSize,

@@ -15,6 +15,7 @@ export const schedulerModule: ServiceModule = {
       js: context.js,
       jsm: context.jsm,
       streamPrefix: context.config.streams.prefix,
+      routing: context.routing,
       delayedStream: context.streams.delayed,
       logger: context.logger,
     });

@@ -1,4 +1,4 @@
-import type { Logger } from '@fuze/core';
+import type { EventRouting, Logger } from '@fuze/core';
 import type { Database } from '@fuze/db';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { DelayedIntake } from './delayed-intake.js';
@@ -12,6 +12,8 @@ export interface SchedulerOptions {
   js: JetStreamClient;
   jsm: JetStreamManager;
   streamPrefix: string;
+  /** The deployment's routing (`ServiceContext.routing`): which routing shard each event goes to. */
+  routing: EventRouting;
   /** The delayed stream (`<P>_DELAYED`); without it, delayed delivery is not taken in. */
   delayedStream?: string | undefined;
   logger: Logger;
@@ -37,6 +39,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     listen: (channel, onNotify) => options.database.listen(channel, onNotify),
     publisher: options.publisher,
     streamPrefix: options.streamPrefix,
+    routing: options.routing,
     logger: options.logger,
     stats,
     // PGlite has one connection: parallel claims would only queue behind each other.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ensureTopology } from '@fuze/bus';
-import { type CloudEventRecord, loadConfig, type StreamNames } from '@fuze/core';
+import { type CloudEventRecord, defaultRouting, loadConfig, type StreamNames } from '@fuze/core';
 import { type Database, openDatabase, putTimer, type TimerWrite } from '@fuze/db';
 import { createTestDatabase, startTestBus, type TestBus, type TestDatabase } from '@fuze/test/harness';
 import { armTimer, parseTimerRequest, type TimerRequest } from '@fuze/timers';
@@ -51,6 +51,7 @@ export function runScheduler(
     js: bus.js,
     jsm: bus.jsm,
     streamPrefix: streams.prefix,
+    routing: defaultRouting,
     delayedStream: streams.streams.delayed,
     logger: bus.logger,
     ...overrides,

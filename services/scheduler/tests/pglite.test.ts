@@ -1,4 +1,4 @@
-import { encodeEventMessage } from '@fuze/core';
+import { defaultRouting, encodeEventMessage } from '@fuze/core';
 import { type Database, getTimer, openDatabase } from '@fuze/db';
 import { waitFor } from '@fuze/test/harness';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -33,13 +33,18 @@ test('with embedded PGlite, one scheduler fires timers and delivers held events'
     await put(database, 'laptop:one-shot', { event: timerEvent, delay: '200ms' });
     await put(database, 'laptop:rate', { event: timerEvent, rate: '1s' });
     await bus.publisher.publish(
-      encodeEventMessage(streams.prefix, 'default', {
-        specversion: '1.0',
-        id: 'held-1',
-        source: '/tests/pglite',
-        type: 'com.example.held',
-        delay: '300ms',
-      }),
+      encodeEventMessage(
+        streams.prefix,
+        'default',
+        {
+          specversion: '1.0',
+          id: 'held-1',
+          source: '/tests/pglite',
+          type: 'com.example.held',
+          delay: '300ms',
+        },
+        defaultRouting,
+      ),
     );
     await waitFor(async () => (await eventCount(bus, streams.streams.events)) >= 4, {
       message: 'the one-shot, two rate firings and the held event',

@@ -1,5 +1,5 @@
 import type { PublishAck, PublishRequest } from '@fuze/bus';
-import { type CloudEventRecord, encodeEventMessage, isFuzeError } from '@fuze/core';
+import { type CloudEventRecord, defaultRouting, encodeEventMessage, isFuzeError } from '@fuze/core';
 import { cancelTimer, getTimer } from '@fuze/db';
 import { waitFor } from '@fuze/test/harness';
 import { sql } from 'drizzle-orm';
@@ -258,12 +258,14 @@ describe('delayed delivery', () => {
         streams.prefix,
         'default',
         heldEvent('o-1', { deliverat: deliverAt }),
+        defaultRouting,
       );
       const sentAt = Date.now();
       const byDelay = encodeEventMessage(
         streams.prefix,
         'default',
         heldEvent('o-2', { delay: '600ms' }),
+        defaultRouting,
         sentAt,
       );
       expect(byTime.subject).toBe(
@@ -322,8 +324,14 @@ describe('delayed delivery', () => {
       streams.prefix,
       'default',
       heldEvent('p-1', { deliverat: '2000-01-01T00:00:00Z' }),
+      defaultRouting,
     );
-    const zero = encodeEventMessage(streams.prefix, 'default', heldEvent('p-2', { delay: '0s' }));
+    const zero = encodeEventMessage(
+      streams.prefix,
+      'default',
+      heldEvent('p-2', { delay: '0s' }),
+      defaultRouting,
+    );
     expect(past.subject).toMatch(/\.events\.default\./);
     expect(zero.subject).toMatch(/\.events\.default\./);
     expect(JSON.parse(new TextDecoder().decode(past.payload))).not.toHaveProperty('deliverat');
@@ -336,7 +344,7 @@ describe('delayed delivery', () => {
       [{ deliverat: '2030-01-01T00:00:00Z', delay: '5s' }, 'deliverat'],
     ] as const) {
       try {
-        encodeEventMessage('FUZE', 'default', heldEvent('x', extension));
+        encodeEventMessage('FUZE', 'default', heldEvent('x', extension), defaultRouting);
         throw new Error('expected a rejection');
       } catch (err) {
         expect(isFuzeError(err, 'FUZE_INVALID_EVENT')).toBe(true);

@@ -11,16 +11,18 @@ interface ApplyResult {
   unchanged: Array<{ bus: string; name: string }>;
   revisions: Record<string, number>;
   schedules: { created: string[]; updated: string[]; unchanged: string[]; pruned: string[] };
+  /** Absent from servers older than Bus documents. */
+  buses?: { created: string[]; changed: string[]; deleted: string[]; unchanged: string[] };
 }
 
 export function registerApply(program: Command): void {
   withAdminOptions(program.command('apply'))
-    .description('Validate rule and schedule YAML and apply it in one transaction (all or nothing)')
+    .description('Validate rule, schedule and bus YAML and apply it in one transaction (all or nothing)')
     .requiredOption('-f, --file <path>', 'a YAML file, or a directory applied recursively (*.yaml, *.yml)')
     .option('--dry-run', 'print what would be created, changed and deleted; change nothing')
     .option(
       '--prune',
-      'also delete stored rules, and cancel YAML-declared schedules, of the same buses that the files no longer declare',
+      'also delete stored rules, cancel YAML-declared schedules and remove Bus documents, of the same buses, that the files no longer declare',
     )
     .addHelpText(
       'after',
@@ -61,6 +63,14 @@ export function formatApplyResult(result: ApplyResult): string {
   }
   if (schedules.unchanged.length > 0)
     lines.push(`${schedules.unchanged.length} schedule(s) unchanged (not re-armed)`);
+  const buses = result.buses ?? { created: [], changed: [], deleted: [], unchanged: [] };
+  for (const [label, names] of [
+    ['created', buses.created],
+    ['changed', buses.changed],
+    ['deleted (default settings)', buses.deleted],
+  ] as const) {
+    for (const name of names) lines.push(`bus settings ${name} ${verb}${label}`);
+  }
   if (lines.length === 0) lines.push('nothing to apply');
   for (const [bus, revision] of Object.entries(result.revisions))
     lines.push(`bus ${bus} is now at revision ${revision}`);

@@ -24,6 +24,11 @@ export interface FuzeConfig {
     readonly eventsMaxAgeMs: number;
     readonly dlqMaxAgeMs: number;
     readonly dedupeWindowMs: number;
+    /**
+     * Routing shards the events stream is split into (`FUZE_ROUTING_SHARDS`): how many router
+     * instances can route at once. Fixed once the deployment's routing bucket records it.
+     */
+    readonly routingShards: number;
   };
   readonly gateway: {
     readonly maxEventBytes: number;

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { defaultRoutingShards } from '../cloudevent/routing-shard.js';
 import { FuzeError } from '../errors/index.js';
 import { parseDuration } from '../time/duration.js';
 import { type FuzeConfig, type LogLevel, logLevels } from './fuze-config.js';
@@ -47,6 +48,7 @@ export function loadConfig(env: Env = process.env, options: { strict?: boolean }
       eventsMaxAgeMs: read.duration('FUZE_EVENTS_MAX_AGE', '7d'),
       dlqMaxAgeMs: read.duration('FUZE_DLQ_MAX_AGE', '30d'),
       dedupeWindowMs: read.duration('FUZE_DEDUPE_WINDOW', '2m'),
+      routingShards: read.integer('FUZE_ROUTING_SHARDS', defaultRoutingShards, 1, 1024),
     },
     gateway: {
       maxEventBytes: read.integer('FUZE_MAX_EVENT_BYTES', 256 * 1024, 1024, 1024 * 1024),

@@ -1,6 +1,6 @@
 import type { CloudEventRecord } from '../cloudevent/cloud-event.js';
 import { eventMessageId } from '../cloudevent/event-identity.js';
-import { routingShardOf } from '../cloudevent/routing-shard.js';
+import type { EventRouting } from '../cloudevent/routing-shard.js';
 import { FuzeError } from '../errors/index.js';
 import { delayedSubject, deliverAtHeader, eventSubject } from '../naming.js';
 import { parseDuration } from '../time/duration.js';
@@ -20,13 +20,15 @@ import type { WireMessage } from './wire-message.js';
  * past (or a zero delay) publishes straight into the events stream. `delay` counts from `nowMs`,
  * the publisher's clock. Throws FUZE_INVALID_EVENT for an unreadable `deliverat`/`delay`.
  *
- * `received`, when given, must be JSON that parses to exactly `event` (the gateway's request
+ * `routing` chooses the routing shard in the subject (`EventRouting`: every publisher of a
+ * deployment must pass the same). `received`, when given, must be JSON that parses to exactly `event` (the gateway's request
  * body, when it changed nothing): it is stored as is, saving a second serialisation.
  */
 export function encodeEventMessage(
   prefix: string,
   bus: string,
   event: CloudEventRecord,
+  routing: EventRouting,
   nowMs: number = Date.now(),
   received?: Uint8Array,
 ): WireMessage {
@@ -40,7 +42,7 @@ export function encodeEventMessage(
   return {
     subject: held
       ? delayedSubject(prefix, bus, event.type)
-      : eventSubject(prefix, bus, routingShardOf(event), event.type),
+      : eventSubject(prefix, bus, routing.shardOf(bus, event), event.type),
     // Buffer.from is a Uint8Array and encodes UTF-8 faster than TextEncoder on this path.
     payload: received !== undefined && body === event ? received : Buffer.from(JSON.stringify(body)),
     msgId: eventMessageId(event.source, event.id),

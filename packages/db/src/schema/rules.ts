@@ -1,10 +1,14 @@
 // biome-ignore lint/suspicious/noDeprecatedImports: only the old positional overload of primaryKey is deprecated; the object form used here is not
 import { bigint, boolean, index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
-/** One row per bus: bumped in the same transaction as any change to its rules. */
+/**
+ * One row per bus: bumped in the same transaction as any change to its rules or its settings.
+ * `document` is the bus's `kind: Bus` document as applied (null: none, default settings).
+ */
 export const busRevisions = pgTable('bus_revisions', {
   bus: text('bus').primaryKey(),
   revision: bigint('revision', { mode: 'number' }).notNull().default(0),
+  document: jsonb('document'),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

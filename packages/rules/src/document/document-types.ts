@@ -142,4 +142,22 @@ export interface ScheduleDocument {
   readonly source: DocumentSource;
 }
 
-export type FuzeDocument = RuleDocument | ScheduleDocument;
+/**
+ * A `kind: Bus` document: settings of one bus, normalised. `bus` equals `name`. A bus without a
+ * document has no settings.
+ */
+export interface BusDocument {
+  readonly kind: 'Bus';
+  readonly apiVersion: typeof API_VERSION;
+  readonly name: string;
+  readonly bus: string;
+  readonly description?: string;
+  /**
+   * A JSON path such as `$.data.customerId`: the bus's events are routed (and so ordered) by its
+   * value, ahead of their `partitionkey`, `subject` and `source`.
+   */
+  readonly orderingKey?: string;
+  readonly source: DocumentSource;
+}
+
+export type FuzeDocument = RuleDocument | ScheduleDocument | BusDocument;

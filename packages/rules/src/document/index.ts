@@ -1,6 +1,7 @@
 export { type DocumentError, formatDocumentError } from './document-error.js';
 export {
   API_VERSION,
+  type BusDocument,
   type ConsumerTargetSpec,
   DEFAULT_RETRY_POLICY,
   type DocumentSource,

@@ -1,4 +1,5 @@
 import { didYouMean } from '../transform/closest-match.js';
+import { readBusSpec } from './bus-spec.js';
 import { API_VERSION, type DocumentSource, type FuzeDocument } from './document-types.js';
 import { checkKnownFields, isMapping, readMapping } from './field-readers.js';
 import { readMetadata } from './metadata.js';
@@ -7,7 +8,8 @@ import { readRuleSpec } from './rule-spec.js';
 import { readScheduleSpec } from './schedule-spec.js';
 
 const documentFields = ['apiVersion', 'kind', 'metadata', 'spec'];
-const kinds = ['Rule', 'Schedule'];
+const kinds = ['Rule', 'Schedule', 'Bus'] as const;
+type Kind = (typeof kinds)[number];
 
 function checkApiVersion(value: unknown, problems: Problems): void {
   if (value === undefined)
@@ -17,12 +19,12 @@ function checkApiVersion(value: unknown, problems: Problems): void {
   }
 }
 
-function readKind(value: unknown, problems: Problems): 'Rule' | 'Schedule' | undefined {
-  if (value === 'Rule' || value === 'Schedule') return value;
-  if (value === undefined) problems.add(['kind'], '"kind" is required: Rule or Schedule');
+function readKind(value: unknown, problems: Problems): Kind | undefined {
+  if (kinds.includes(value as Kind)) return value as Kind;
+  if (value === undefined) problems.add(['kind'], '"kind" is required: Rule, Schedule or Bus');
   else {
     const hint = typeof value === 'string' ? didYouMean(value, kinds) : '';
-    problems.add(['kind'], `unknown kind ${JSON.stringify(value)}: use Rule or Schedule.${hint}`);
+    problems.add(['kind'], `unknown kind ${JSON.stringify(value)}: use Rule, Schedule or Bus.${hint}`);
   }
   return undefined;
 }
@@ -69,6 +71,21 @@ export function readDocument(
         targets: spec.targets,
         source,
       };
+  } else if (kind === 'Bus') {
+    // A bus document names its bus in metadata.name; metadata.bus would be a second name.
+    if (isMapping(rawMetadata) && rawMetadata['bus'] !== undefined)
+      problems.add(['metadata', 'bus'], 'a Bus document names its bus in metadata.name: remove metadata.bus');
+    const spec = readBusSpec(root['spec'], problems);
+    if (spec) {
+      const { bus: _bus, ...rest } = common;
+      document = {
+        kind,
+        ...rest,
+        bus: common.name,
+        ...(spec.orderingKey === undefined ? {} : { orderingKey: spec.orderingKey }),
+        source,
+      };
+    }
   } else {
     const spec = readScheduleSpec(root['spec'], problems);
     if (spec) {

@@ -1,7 +1,7 @@
+export { type JsonPath, type JsonPathParse, MAX_JSON_PATH_LENGTH, parseJsonPath } from '@fuze/core';
 export { compileInput } from './compile-input.js';
 export { MAX_INPUT_TEXT_LENGTH } from './constant-input.js';
 export { isJsonContentType } from './event-data-input.js';
-export { type JsonPath, type JsonPathParse, MAX_JSON_PATH_LENGTH, parseJsonPath } from './event-path.js';
 export {
   type InputIssue,
   InputTransformError,

@@ -1,7 +1,7 @@
+import { type JsonPath, parseJsonPath } from '@fuze/core';
 import type { FieldPath } from '../document/document-location.js';
 import { didYouMean } from './closest-match.js';
 import { MAX_INPUT_TEXT_LENGTH } from './constant-input.js';
-import { type JsonPath, parseJsonPath } from './event-path.js';
 import type { InputIssues } from './input-errors.js';
 import { APPLICATION_JSON, type InputContext, type InputTransformer, TEXT_PLAIN } from './input-types.js';
 import { parseJsonTemplate } from './json-template-parser.js';

@@ -1,5 +1,5 @@
-import { type FuzeDb, listStoredRules } from '@fuze/db';
-import { DEFAULT_PARTITIONS, type RuleDocument, type TargetSpec } from '@fuze/rules';
+import { type FuzeDb, listStoredBuses, listStoredRules } from '@fuze/db';
+import { type BusDocument, DEFAULT_PARTITIONS, type RuleDocument, type TargetSpec } from '@fuze/rules';
 
 /** A stored rule with its document as `fuze apply` validated it. */
 export interface CatalogRule {
@@ -8,6 +8,13 @@ export interface CatalogRule {
   readonly enabled: boolean;
   readonly revision: number;
   readonly document: RuleDocument;
+}
+
+/** A bus as stored: the revision of its rules and settings, and its `kind: Bus` document. */
+export interface CatalogBus {
+  readonly bus: string;
+  readonly revision: number;
+  readonly document: BusDocument | undefined;
 }
 
 /**
@@ -22,6 +29,8 @@ export interface RuleCatalog {
    * disagree, which apply refuses, the first by bus and rule name wins.
    */
   readonly targets: ReadonlyMap<string, TargetSpec>;
+  /** Every bus with rules or a `kind: Bus` document: its revision and its document, if any. */
+  readonly buses: readonly CatalogBus[];
   rule(bus: string, name: string): CatalogRule | undefined;
   /** The target's partition count (`ordering.partitions`, default 16). */
   partitionsOf(target: string): number;
@@ -40,8 +49,17 @@ export async function loadRuleCatalog(db: FuzeDb): Promise<RuleCatalog> {
       if (!targets.has(target.name)) targets.set(target.name, target);
     }
   }
+  // Documents validated by `fuze apply`, like the rules.
+  const buses = (await listStoredBuses(db)).map(
+    (b): CatalogBus => ({
+      bus: b.bus,
+      revision: b.revision,
+      document: (b.document ?? undefined) as unknown as BusDocument | undefined,
+    }),
+  );
   return {
     rules,
+    buses,
     targets,
     rule: (bus, name) => byKey.get(ruleKey(bus, name)),
     partitionsOf: (name) => targets.get(name)?.ordering?.partitions ?? DEFAULT_PARTITIONS,

@@ -38,6 +38,7 @@ export async function startDeadLetterServices(context: ServiceContext): Promise<
     jsm: context.jsm,
     publisher: context.publisher,
     prefix,
+    routing: context.routing,
     dlqStream: context.streams.dlq,
     logger: context.logger.child({ component: 'replay-worker' }),
   });

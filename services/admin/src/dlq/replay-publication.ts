@@ -1,4 +1,4 @@
-import type { CloudEventRecord, DeadLetterRecord, DeliveryEnvelope } from '@fuze/core';
+import type { CloudEventRecord, DeadLetterRecord, DeliveryEnvelope, EventRouting } from '@fuze/core';
 import { encodeDeliveryMessage, encodeEventMessage } from '@fuze/core';
 import { compileInput } from '@fuze/rules';
 import type { PublishRequest } from './jetstream.js';
@@ -11,6 +11,8 @@ export class ReplayEntryError extends Error {
 
 export interface ReplayPublicationContext {
   prefix: string;
+  /** The deployment's routing: a plan-stage replay goes back to its bus by it. */
+  routing: EventRouting;
   jobId: string;
   /** Replay to this target instead of the record's own. */
   target?: string | undefined;
@@ -69,7 +71,7 @@ function eventAgain(record: DeadLetterRecord, context: ReplayPublicationContext)
   } catch (err) {
     throw new ReplayEntryError(`the stored event is not JSON: ${(err as Error).message}`);
   }
-  const request = encodeEventMessage(context.prefix, record.bus, event, Date.now(), stored);
+  const request = encodeEventMessage(context.prefix, record.bus, event, context.routing, Date.now(), stored);
   return { ...request, msgId: `${request.msgId}.replay.${context.jobId}` };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DeadLetterRecord, Logger } from '@fuze/core';
+import type { DeadLetterRecord, EventRouting, Logger } from '@fuze/core';
 import { type Clock, decodeDeadLetterMessage, systemClock } from '@fuze/core';
 import {
   claimReplayJob,
@@ -31,6 +31,8 @@ export interface ReplayWorkerOptions {
   publisher: Publisher;
   /** FUZE_STREAM_PREFIX */
   prefix: string;
+  /** The deployment's routing (`ServiceContext.routing`). */
+  routing: EventRouting;
   /** `<P>_DLQ`: where the records are read from. */
   dlqStream: string;
   logger: Logger;
@@ -168,6 +170,7 @@ export async function startReplayWorker(options: ReplayWorkerOptions): Promise<R
           target: job.target ?? record.target,
           request: replayPublication(record, {
             prefix: options.prefix,
+            routing: options.routing,
             jobId: job.id,
             target: job.target ?? undefined,
             catalog,

@@ -1,6 +1,14 @@
 import { encodeRulesChangedNotice, FuzeError, rulesChangedSubject } from '@fuze/core';
-import { applyRuleChanges, type FuzeDb, listStoredRules, type RuleChanges, type StoredRule } from '@fuze/db';
 import {
+  applyRuleChanges,
+  type FuzeDb,
+  listStoredBuses,
+  listStoredRules,
+  type RuleChanges,
+  type StoredRule,
+} from '@fuze/db';
+import {
+  type BusDocument,
   type DocumentError,
   formatDocumentError,
   parseRuleDocuments,
@@ -8,6 +16,7 @@ import {
   type ScheduleDocument,
 } from '@fuze/rules';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { type ApplyBusesResult, duplicateBuses, planBuses } from './apply-buses.js';
 import { type ApplySchedulesResult, applySchedules } from './apply-schedules.js';
 import { canonicalJson, deliveryDefinition, type RuleRef, storedDocument } from './rule-ref.js';
 
@@ -35,6 +44,8 @@ export interface ApplyResult {
   revisions: Record<string, number>;
   /** `kind: Schedule` documents, by timer key. */
   schedules: ApplySchedulesResult;
+  /** `kind: Bus` documents, by bus name. */
+  buses: ApplyBusesResult;
 }
 
 /** Thrown inside the transaction of a dry run, so that what the schedules would do is rolled back. */
@@ -60,16 +71,22 @@ export async function applyRuleFiles(
   const errors: DocumentError[] = [];
   const rules: RuleDocument[] = [];
   const schedules: ScheduleDocument[] = [];
+  const buses: BusDocument[] = [];
   for (const file of files) {
     const parsed = parseRuleDocuments(file.content, file.path);
     errors.push(...parsed.errors);
     for (const doc of parsed.documents) {
       if (doc.kind === 'Rule') rules.push(doc);
+      else if (doc.kind === 'Bus') buses.push(doc);
       else schedules.push(doc);
     }
   }
   const stored = await listStoredRules(deps.db);
-  errors.push(...duplicateRules(rules), ...conflictingTargets(rules, stored, options.prune === true));
+  errors.push(
+    ...duplicateRules(rules),
+    ...duplicateBuses(buses),
+    ...conflictingTargets(rules, stored, options.prune === true),
+  );
   if (errors.length > 0) {
     throw new FuzeError(
       'FUZE_INVALID_RULE',
@@ -87,10 +104,13 @@ export async function applyRuleFiles(
   }
 
   const plan = diff(rules, stored, options.prune === true);
-  const rulesChange = plan.changes.upserts.length > 0 || plan.changes.deletes.length > 0;
   const prune = options.prune
-    ? { buses: [...new Set([...rules, ...schedules].map((d) => d.bus))] }
+    ? { buses: [...new Set([...rules, ...schedules, ...buses].map((d) => d.bus))] }
     : undefined;
+  const busPlan = planBuses(buses, await listStoredBuses(deps.db), prune);
+  plan.changes.buses = busPlan.changes;
+  const rulesChange =
+    plan.changes.upserts.length > 0 || plan.changes.deletes.length > 0 || busPlan.changes.length > 0;
   let revisions = new Map<string, number>();
   let schedulesResult: ApplySchedulesResult = { created: [], updated: [], unchanged: [], pruned: [] };
   try {
@@ -107,6 +127,7 @@ export async function applyRuleFiles(
     ...plan.summary,
     revisions: Object.fromEntries(revisions),
     schedules: schedulesResult,
+    buses: busPlan.summary,
   };
   if (revisions.size > 0) announceRuleRevisions(deps, result.revisions);
   return result;

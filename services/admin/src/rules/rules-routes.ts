@@ -29,6 +29,16 @@ const applyResult = {
         pruned: { ...keyList, description: 'no longer declared (with prune): cancelled' },
       },
     },
+    buses: {
+      type: 'object',
+      description: 'Bus names of the `kind: Bus` documents, by outcome',
+      properties: {
+        created: keyList,
+        changed: keyList,
+        deleted: { ...keyList, description: 'no longer declared (with prune): back to default settings' },
+        unchanged: keyList,
+      },
+    },
   },
 };
 const ruleParams = {
@@ -54,9 +64,9 @@ export async function rulesRoutes(
       schema: {
         tags: ['rules'],
         summary:
-          'Validate rule and schedule YAML files, then apply all of them in one transaction (or nothing)',
+          'Validate rule, schedule and bus YAML files, then apply all of them in one transaction (or nothing)',
         description:
-          'Every problem is reported with file:line:column. `kind: Rule` documents become rules and `kind: Schedule` documents timers, in the same transaction. `prune` deletes stored rules, and cancels YAML-declared schedules, of the buses these files declare that the files no longer contain. `dryRun` reports what would change.',
+          'Every problem is reported with file:line:column. `kind: Rule` documents become rules, `kind: Schedule` documents timers and `kind: Bus` documents bus settings, in the same transaction. `prune` deletes stored rules, cancels YAML-declared schedules and removes Bus documents, of the buses these files declare that the files no longer contain. `dryRun` reports what would change.',
         body: {
           type: 'object',
           required: ['files'],

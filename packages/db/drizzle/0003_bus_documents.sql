@@ -1,0 +1,1 @@
+ALTER TABLE "bus_revisions" ADD COLUMN "document" jsonb;
