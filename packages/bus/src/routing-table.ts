@@ -37,9 +37,12 @@ export interface BusRouting {
 export class RoutingTable implements EventRouting {
   private readonly keys = new Map<string, JsonPath>();
 
+  private watcher: QueuedIterator<KvWatchEntry> | undefined;
+  private closed = false;
+
   private constructor(
     readonly shards: number,
-    private readonly watcher: QueuedIterator<KvWatchEntry>,
+    private readonly kv: KV,
     private readonly logger: Logger | undefined,
   ) {}
 
@@ -59,11 +62,8 @@ export class RoutingTable implements EventRouting {
       throw err;
     }
     if (!Number.isInteger(shards) || shards < 1) throw notProvisioned(prefix);
-    const watcher = await kv.watch({ key: 'bus.>' });
-    const table = new RoutingTable(shards, watcher, logger);
-    // Without any bus settings the watch delivers nothing; `status` tells how many to wait for.
-    const pending = (await kv.status()).values;
-    await table.follow(pending > 1);
+    const table = new RoutingTable(shards, kv, logger);
+    await table.watch();
     return table;
   }
 
@@ -77,22 +77,48 @@ export class RoutingTable implements EventRouting {
   }
 
   close(): void {
-    this.watcher.stop();
+    this.closed = true;
+    this.watcher?.stop();
   }
 
-  /** Applies every entry of the watch; resolves once the current values are in (`waitForValues`). */
-  private follow(waitForValues: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      if (!waitForValues) resolve();
+  /**
+   * Starts a watch and resolves once it delivered the current values. A watch that ends while the
+   * table is open (its consumer lost in a long outage) is started again, replaying every value, so
+   * a publisher never keeps routing by settings it can no longer hear about.
+   */
+  private async watch(): Promise<void> {
+    const watcher = await this.kv.watch({ key: 'bus.>' });
+    this.watcher = watcher;
+    // Without any bus settings the watch delivers nothing; `status` tells whether to wait.
+    const waitForValues = (await this.kv.status()).values > 1;
+    await new Promise<void>((loaded) => {
+      if (!waitForValues) loaded();
       void (async () => {
-        for await (const entry of this.watcher) {
+        for await (const entry of watcher) {
           this.apply(entry);
-          if (entry.delta === 0 || entry.isUpdate) resolve();
+          if (entry.delta === 0 || entry.isUpdate) loaded();
         }
       })()
-        .catch((err) => this.logger?.warn({ err }, 'routing settings watch ended'))
-        .finally(resolve);
+        .catch((err) => this.logger?.warn({ err }, 'the watch of routing settings failed'))
+        .finally(() => {
+          loaded();
+          if (!this.closed) void this.watchAgain();
+        });
     });
+  }
+
+  private async watchAgain(): Promise<void> {
+    while (!this.closed) {
+      await new Promise((r) => setTimeout(r, 1_000).unref());
+      if (this.closed) return;
+      try {
+        await this.watch();
+        this.logger?.info('watching routing settings again');
+        return;
+      } catch (err) {
+        this.logger?.warn({ err }, 'cannot watch routing settings yet; trying again');
+      }
+    }
   }
 
   private apply(entry: KvWatchEntry): void {

@@ -100,4 +100,32 @@ describe('bus ordering keys', () => {
     expect(table.orderingKeyOf('orders')).toBe('$.data.x');
     table.close();
   });
+
+  test('the watch comes back after nats-server restarts, and sees changes made after', async () => {
+    const own = await startNatsServer();
+    const client = await connect({ servers: own.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    try {
+      const jsm = await jetstreamManager(client);
+      await ensureTopology(jsm, loadConfig({ FUZE_STREAM_PREFIX: 'RS4' }).streams, logger);
+      const table = await RoutingTable.open(client, 'RS4', logger);
+      await publishBusRouting(await openRoutingBucket(client, 'RS4'), 'orders', 1, {
+        orderingKey: '$.data.a',
+      });
+      await until(() => table.orderingKeyOf('orders') === '$.data.a');
+      await own.kill();
+      await own.restart();
+      const writer = await connect({ servers: own.url });
+      try {
+        const kv = await openRoutingBucket(writer, 'RS4');
+        await publishBusRouting(kv, 'orders', 2, { orderingKey: '$.data.b' });
+        await until(() => table.orderingKeyOf('orders') === '$.data.b');
+      } finally {
+        await writer.close();
+      }
+      table.close();
+    } finally {
+      await client.close();
+      await own[Symbol.asyncDispose]();
+    }
+  });
 });

@@ -46,13 +46,14 @@ export class NatsPublisher implements Publisher {
 
   async publish<T>(input: PublishInput<T>): Promise<PublishResult> {
     const event = this.checked(input);
-    const connected = this.connected ?? (await this.connect());
-    const { id, request, span } = this.prepare(event, connected.routing, tracingActive());
+    // Started before any await, so that it is a child of the caller's active span.
+    const span = tracingActive() ? startPublishSpan(event, this.options.bus) : undefined;
     try {
-      const { publisher } = connected;
+      const { publisher, routing } = this.connected ?? (await this.connect());
+      const { request } = this.prepare(event, routing, span);
       const ack = await publisher.publish(request);
       if (span) endPublishSpan(span);
-      return { id, status: ack.duplicate ? 'duplicate' : 'accepted' };
+      return { id: event.id, status: ack.duplicate ? 'duplicate' : 'accepted' };
     } catch (err) {
       if (span) endPublishSpan(span, err);
       throw err;
@@ -61,7 +62,12 @@ export class NatsPublisher implements Publisher {
 
   async publishBatch<T>(events: ReadonlyArray<PublishInput<T>>): Promise<BatchResult> {
     const traced = tracingActive();
-    const checked = events.map((input) => attempt(input, () => this.checked(input)));
+    const checked = events.map((input) =>
+      attempt(input, () => {
+        const event = this.checked(input);
+        return { event, span: traced ? startPublishSpan(event, this.options.bus) : undefined };
+      }),
+    );
     let connected: Connected | FuzeError;
     try {
       connected = this.connected ?? (await this.connect());
@@ -73,11 +79,19 @@ export class NatsPublisher implements Publisher {
     const results = await Promise.all(
       checked.map(async (event, i): Promise<BatchEntryResult> => {
         if (!event.ok) return { id: event.id, status: 'rejected', error: event.error };
+        const { id } = event.value.event;
+        const { span } = event.value;
         // The subject needs the routing settings: without a connection there is nothing to encode.
-        if (ready instanceof FuzeError) return { id: event.value.id, status: 'failed', error: ready };
-        const entry = attempt(events[i]!, () => this.prepare(event.value, ready.routing, traced));
-        if (!entry.ok) return { id: entry.id, status: 'rejected', error: entry.error };
-        const { id, request, span } = entry.value;
+        if (ready instanceof FuzeError) {
+          if (span) endPublishSpan(span, ready);
+          return { id, status: 'failed', error: ready };
+        }
+        const entry = attempt(events[i]!, () => this.prepare(event.value.event, ready.routing, span));
+        if (!entry.ok) {
+          if (span) endPublishSpan(span, entry.error);
+          return { id: entry.id, status: 'rejected', error: entry.error };
+        }
+        const { request } = entry.value;
         try {
           const ack = await ready.publisher.publish(request);
           if (span) endPublishSpan(span);
@@ -116,23 +130,17 @@ export class NatsPublisher implements Publisher {
   }
 
   /**
-   * The stream message for one checked event (and, when `traced`, its producer span, already
-   * stamped into the event and the message headers); throws PublishRejectedError when the event
-   * cannot be encoded.
+   * The stream message for one checked event, its producer span (when tracing) stamped into the
+   * message headers; throws PublishRejectedError when the event cannot be encoded (the caller
+   * ends the span).
    */
-  private prepare(event: CloudEventRecord, routing: RoutingTable, traced = false): Prepared {
-    const span = traced ? startPublishSpan(event, this.options.bus) : undefined;
-    try {
-      const request = this.publishRequest(event, routing);
-      if (!span) return { id: event.id, request, span };
-      span.setAttribute(attributes.ATTR_MESSAGING_DESTINATION_NAME, request.subject);
-      const headers = { ...request.headers };
-      injectTraceContext(headers, span);
-      return { id: event.id, request: { ...request, headers }, span };
-    } catch (err) {
-      if (span) endPublishSpan(span, err);
-      throw err;
-    }
+  private prepare(event: CloudEventRecord, routing: RoutingTable, span: Span | undefined): Prepared {
+    const request = this.publishRequest(event, routing);
+    if (!span) return { id: event.id, request, span };
+    span.setAttribute(attributes.ATTR_MESSAGING_DESTINATION_NAME, request.subject);
+    const headers = { ...request.headers };
+    injectTraceContext(headers, span);
+    return { id: event.id, request: { ...request, headers }, span };
   }
 
   private publishRequest(event: CloudEventRecord, routing: RoutingTable): PublishRequest {
