@@ -72,9 +72,32 @@ export interface TimerListQuery {
  */
 export type TimersClientOptions = AdminClientOptions;
 
+/** One timer of `putMany`: a `put`'s input with its key. */
+export type PutManyTimerInput = PutTimerInput & { key: string };
+
+/** What `putMany` tells of each timer, in the order given. */
+export interface PutTimerOutcome {
+  key: string;
+  /** False: a timer had this key and was replaced (re-armed). */
+  created: boolean;
+  state: TimerState;
+  nextFireAt: string | null;
+  generation: number;
+}
+
+/** Timers per `PUT /v1/timers` request: the API's limit. */
+export const timersPerBatch = 1000;
+
 export interface TimersClient {
   /** Creates the timer, or replaces it atomically (re-arming it). */
   put(key: string, input: PutTimerInput): Promise<{ timer: Timer; created: boolean }>;
+  /**
+   * Creates or replaces many timers, 1,000 per request: each request is one transaction (all of
+   * its timers or none, every problem reported at once as `timers.<index>.<field>`, index within
+   * the request). Requests go one after the other; when one fails, the earlier ones stay written
+   * and the error says how many were.
+   */
+  putMany(timers: readonly PutManyTimerInput[]): Promise<PutTimerOutcome[]>;
   /** The timer, or undefined when no timer has this key. */
   get(key: string): Promise<Timer | undefined>;
   /** One page of timers in key order; pass `nextCursor` back as `cursor` for the next. */
@@ -83,6 +106,13 @@ export interface TimersClient {
   listAll(query?: Omit<TimerListQuery, 'cursor'>): AsyncIterable<Timer>;
   /** Cancels the timer (its record stays, state `cancelled`); false when no timer has this key. */
   cancel(key: string): Promise<boolean>;
+}
+
+/** A put's JSON body: an `at` given as a Date goes as RFC 3339. */
+function requestBody(input: PutTimerInput): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...input };
+  if ('at' in input && input.at instanceof Date) body.at = input.at.toISOString();
+  return body;
 }
 
 /**
@@ -97,10 +127,26 @@ export function createTimersClient(options: TimersClientOptions = {}): TimersCli
 
   const client: TimersClient = {
     async put(key, input) {
-      const body: Record<string, unknown> = { ...input };
-      if ('at' in input && input.at instanceof Date) body.at = input.at.toISOString();
-      const { status, body: timer } = await call<Timer>('PUT', path(key), body);
+      const { status, body: timer } = await call<Timer>('PUT', path(key), requestBody(input));
       return { timer, created: status === 201 };
+    },
+    async putMany(timers) {
+      const outcomes: PutTimerOutcome[] = [];
+      for (let start = 0; start < timers.length; start += timersPerBatch) {
+        const batch = timers.slice(start, start + timersPerBatch).map(requestBody);
+        try {
+          const { body } = await call<{ timers: PutTimerOutcome[] }>('PUT', '/v1/timers', { timers: batch });
+          outcomes.push(...body.timers);
+        } catch (err) {
+          if (start === 0 || !(err instanceof FuzeError)) throw err;
+          throw new FuzeError(
+            err.code,
+            `${err.message} (timers ${start}-${start + batch.length - 1}; the ${start} before them were written)`,
+            { cause: err, details: { ...err.details, written: start } },
+          );
+        }
+      }
+      return outcomes;
     },
     async get(key) {
       try {

@@ -20,6 +20,7 @@ export {
   planFiring,
 } from './schedule.js';
 export { type ScheduleDeclaration, scheduleDeclarationToSpec } from './schedule-declaration.js';
+export { MAX_TIMER_BATCH, parseTimerBatch, type TimerBatchEntry } from './timer-batch.js';
 export { MAX_TIMER_KEY_LENGTH, timerKeyPattern, timerKeyProblem } from './timer-key.js';
 export { invalidTimer, parseTimerRequest, type TimerProblem, type TimerRequest } from './timer-request.js';
 export {

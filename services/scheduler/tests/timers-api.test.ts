@@ -162,12 +162,77 @@ describe('admin API through the SDK client', () => {
     expect(isFuzeError(anonymous, 'FUZE_UNAUTHORIZED')).toBe(true);
   });
 
+  test('putMany writes 1,000 per request, all or none each, and reports every problem at once', async () => {
+    const timers = createTimersClient({ adminUrl, token });
+    const many = Array.from({ length: 2_300 }, (_, i) => ({
+      key: `batch:${String(i).padStart(5, '0')}`,
+      event: { ...timerEvent, data: { i } },
+      at: new Date(Date.UTC(2031, 0, 1) + i * 60_000),
+    }));
+    const outcomes = await timers.putMany(many);
+    expect(outcomes.map((o) => o.key)).toEqual(many.map((t) => t.key));
+    expect(outcomes.every((o) => o.created && o.state === 'scheduled' && o.generation === 1)).toBe(true);
+    expect(outcomes[42]!.nextFireAt).toBe(new Date(Date.UTC(2031, 0, 1) + 42 * 60_000).toISOString());
+    let listed = 0;
+    for await (const _ of timers.listAll({ prefix: 'batch:' })) listed++;
+    expect(listed).toBe(2_300);
+
+    // Again, with a change: replaced and re-armed, in the order given.
+    const again = await timers.putMany(many.slice(0, 3).map((t) => ({ ...t, rate: '6h', at: undefined })));
+    expect(again.map((o) => [o.created, o.generation])).toEqual([
+      [false, 2],
+      [false, 2],
+      [false, 2],
+    ]);
+    expect((await timers.get('batch:00001'))?.schedule).toEqual({ kind: 'rate', rate: '6h' });
+
+    // One bad entry refuses its batch; every problem is named by index and field.
+    const bad = await timers
+      .putMany([
+        { key: 'batch-bad:ok', event: timerEvent, delay: '1h' },
+        { key: 'batch-bad:ok', event: timerEvent, delay: '2h' },
+        { key: 'batch-bad:cron', event: timerEvent, cron: '0 9 * *' },
+        { key: 'bad key!', event: timerEvent, rate: '6h' },
+      ])
+      .catch((e: unknown) => e);
+    expect(isFuzeError(bad, 'FUZE_INVALID_TIMER')).toBe(true);
+    const pointers = (bad as { details: { problems: Array<{ pointer: string }> } }).details.problems.map(
+      (p) => p.pointer,
+    );
+    expect(pointers).toEqual(['timers.1.key', 'timers.2.cron', 'timers.3.key']);
+    expect(await timers.get('batch-bad:ok')).toBeUndefined();
+
+    // The API's own limit, for callers without the SDK.
+    const tooMany = await fetch(`${adminUrl}/v1/timers`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ timers: many.slice(0, 1_001) }),
+    });
+    expect(tooMany.status).toBe(400);
+    expect(await tooMany.json()).toMatchObject({ code: 'FUZE_INVALID_REQUEST' });
+  });
+
+  test('a batch of timers due soon fires each one into the bus', async () => {
+    const timers = createTimersClient({ adminUrl, token });
+    const keys = Array.from({ length: 20 }, (_, i) => `batch-soon:${i}`);
+    await timers.putMany(
+      keys.map((key) => ({ key, event: { ...timerEvent, subject: key }, delay: '300ms' })),
+    );
+    await waitFor(async () => {
+      const states = await Promise.all(keys.map(async (key) => (await timers.get(key))?.state));
+      return states.every((state) => state === 'completed') || undefined;
+    });
+    const subjects = (await readEvents(bus, eventsStream)).map((e) => e.event.subject);
+    for (const key of keys) expect(subjects).toContain(key);
+  });
+
   test('OpenAPI documents the timer routes', async () => {
     const doc = (await (await fetch(`${adminUrl}/docs/json`)).json()) as { paths: Record<string, object> };
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/timers', '/v1/timers/{key}']));
     expect(Object.keys(doc.paths['/v1/timers/{key}']!)).toEqual(
       expect.arrayContaining(['put', 'get', 'delete']),
     );
+    expect(Object.keys(doc.paths['/v1/timers']!)).toEqual(expect.arrayContaining(['put', 'get']));
   });
 });
 
@@ -219,6 +284,21 @@ describe('fuze timers (CLI)', () => {
     const noTiming = await run(['put', 'cli:bad', '--event', eventFile]);
     expect(noTiming.code).toBe(1);
     expect(noTiming.output).toMatch(/exactly one of --at, --delay, --cron or --rate/);
+
+    const listFile = join(dir, 'timers.yaml');
+    writeFileSync(
+      listFile,
+      '- key: cli-many:a\n  event: { type: com.example.x, source: /cli }\n  rate: 6h\n' +
+        '- key: cli-many:b\n  event: { type: com.example.x, source: /cli }\n  at: 2031-01-01T00:00:00Z\n',
+    );
+    const many = await run(['put-many', '--file', listFile]);
+    expect(many.code).toBe(0);
+    expect(many.output).toMatch(/created 2 timer\(s\), replaced 0/);
+    expect((await run(['get', 'cli-many:b'])).output).toMatch(/"nextFireAt": "2031-01-01T00:00:00.000Z"/);
+    writeFileSync(listFile, '- key: cli-many:c\n  event: { type: com.example.x, source: /cli }\n');
+    const manyBad = await run(['put-many', '--file', listFile]);
+    expect(manyBad.code).toBe(1);
+    expect(manyBad.output).toMatch(/timers\.0: a timer needs exactly one of at, delay, cron or rate/);
 
     const help = await run(['put', '--help']);
     expect(help.code).toBe(0);

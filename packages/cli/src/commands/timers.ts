@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createAdminClient } from '@fuze/core';
+import { createTimersClient, type PutManyTimerInput, timersPerBatch } from '@fuze/sdk';
 import { type Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { adminConnection, runAdminAction, withAdminOptions } from '../admin-connection.js';
@@ -42,6 +43,7 @@ export function registerTimers(program: Command): void {
         '  fuze timers put cert-renew:example.com --at 2030-01-01T09:00:00Z --event renew.json\n' +
         '  fuze timers put retrain:model-a --rate 6h --event retrain.yaml\n' +
         '  fuze timers put daily-report --cron "0 9 * * MON-FRI" --tz Europe/Paris --event report.json\n' +
+        '  fuze timers put-many --file renewals.yaml\n' +
         '  fuze timers list --prefix cert-renew: --state scheduled\n' +
         '\nSee docs/timers.md.',
     );
@@ -74,7 +76,7 @@ export function registerTimers(program: Command): void {
         }
         if (options.tz !== undefined && options.cron === undefined) throw new Error('--tz goes with --cron');
         const body = {
-          event: readEvent(options.event),
+          event: readFileValue('--event', options.event),
           [timings[0]!]: options[timings[0]!],
           ...(options.tz === undefined ? {} : { timezone: options.tz }),
           ...(options.misfire === undefined ? {} : { misfire: options.misfire }),
@@ -85,6 +87,27 @@ export function registerTimers(program: Command): void {
         const { status, body: timer } = await client.request('PUT', timerPath(key), body);
         console.error(status === 201 ? `created timer ${key}` : `replaced timer ${key}`);
         print(timer);
+      }),
+    );
+
+  withAdminOptions(timers.command('put-many'))
+    .description(
+      `Create or replace many timers from a file, ${timersPerBatch} per request (each all or none)`,
+    )
+    .requiredOption(
+      '--file <file>',
+      'a JSON or YAML list of timers, each { key, event, at|delay|cron|rate, timezone?, misfire?, misfireGrace?, bus? } (- for stdin)',
+    )
+    .action((options: { file: string }, command: Command) =>
+      runAdminAction(async () => {
+        const timers = readFileValue<unknown>('--file', options.file);
+        if (!Array.isArray(timers) || timers.length === 0)
+          throw new Error(`--file: ${options.file} must hold a non-empty list of timers`);
+        const client = createTimersClient(adminConnection(command));
+        const outcomes = await client.putMany(timers as PutManyTimerInput[]);
+        const created = outcomes.filter((o) => o.created).length;
+        console.error(`created ${created} timer(s), replaced ${outcomes.length - created}`);
+        print({ timers: outcomes });
       }),
     );
 
@@ -158,18 +181,18 @@ function timerPath(key: string): string {
   return `/v1/timers/${encodeURIComponent(key)}`;
 }
 
-/** The event file: JSON or YAML (YAML reads JSON too); `-` reads stdin. */
-function readEvent(file: string): unknown {
+/** A JSON or YAML file given to `option` (YAML reads JSON too); `-` reads stdin. */
+function readFileValue<T = unknown>(option: string, file: string): T {
   let text: string;
   try {
     text = readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (err) {
-    throw new Error(`--event: cannot read ${file}: ${(err as Error).message}`);
+    throw new Error(`${option}: cannot read ${file}: ${(err as Error).message}`);
   }
   try {
-    return parseYaml(text);
+    return parseYaml(text) as T;
   } catch (err) {
-    throw new Error(`--event: ${file} is not JSON or YAML: ${(err as Error).message}`);
+    throw new Error(`${option}: ${file} is not JSON or YAML: ${(err as Error).message}`);
   }
 }
 

@@ -28,8 +28,57 @@ export async function writeTimer(
   write: TimerWrite,
   nowMs: number,
 ): Promise<{ timer: TimerRow; created: boolean }> {
+  const [written] = await writeTimers(db, [write], nowMs);
+  return written!;
+}
+
+/**
+ * Creates or replaces many timers in one statement, as {@link writeTimer} does one; the keys must
+ * be distinct. Returns them in the order given.
+ */
+export async function writeTimers(
+  db: FuzeDb,
+  writes: readonly TimerWrite[],
+  nowMs: number,
+): Promise<Array<{ timer: TimerRow; created: boolean }>> {
+  if (writes.length === 0) return [];
+  const rows = writes.map(timerValues);
+  // Every column a replace sets, from the row it would have inserted.
+  const replaced = Object.fromEntries(
+    replacedColumns.map((column) => [column, sql.raw(`excluded.${timers[column].name}`)]),
+  );
+  const written = await db
+    .insert(timers)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: timers.key,
+      set: { ...replaced, generation: sql`${timers.generation} + 1`, updatedAt: sql`now()` },
+    })
+    .returning({ ...getTableColumns(timers), created: sql<boolean>`(xmax = 0)` });
+  const byKey = new Map(written.map(({ created, ...timer }) => [timer.key, { timer, created }]));
+  const soonest = Math.min(
+    ...rows.flatMap((row) => (row.state === 'scheduled' && row.nextFireAt ? [row.nextFireAt.getTime()] : [])),
+  );
+  if (Number.isFinite(soonest)) await notifyDue(db, soonest, nowMs);
+  return writes.map((write) => byKey.get(write.key)!);
+}
+
+const replacedColumns = [
+  'bus',
+  'origin',
+  'event',
+  'schedule',
+  'misfire',
+  'misfireGraceMs',
+  'state',
+  'nextFireAt',
+  'traceparent',
+  'lastError',
+] as const;
+
+function timerValues(write: TimerWrite) {
   const nextFireAt = write.nextFireAtMs === undefined ? null : new Date(write.nextFireAtMs);
-  const values = {
+  return {
     key: write.key,
     bus: write.bus,
     origin: write.origin,
@@ -42,24 +91,17 @@ export async function writeTimer(
     traceparent: write.traceparent ?? null,
     lastError: null,
   };
-  const [row] = await db
-    .insert(timers)
-    .values(values)
-    .onConflictDoUpdate({
-      target: timers.key,
-      set: {
-        ...values,
-        key: undefined,
-        generation: sql`${timers.generation} + 1`,
-        updatedAt: sql`now()`,
-      },
-    })
-    .returning({ ...getTableColumns(timers), created: sql<boolean>`(xmax = 0)` });
-  const { created, ...timer } = row!;
-  if (write.nextFireAtMs !== undefined && values.state === 'scheduled') {
-    await notifyDue(db, write.nextFireAtMs, nowMs);
-  }
-  return { timer, created };
+}
+
+/** Creates or replaces the timers armed by `arm` against the database clock, in one transaction. */
+export async function putTimers(
+  db: FuzeDb,
+  arm: (nowMs: number) => TimerWrite[],
+): Promise<Array<{ timer: TimerRow; created: boolean }>> {
+  return db.transaction(async (tx) => {
+    const nowMs = await databaseNow(tx);
+    return writeTimers(tx, arm(nowMs), nowMs);
+  });
 }
 
 /** Creates or replaces a timer armed by `arm` against the database clock, in one transaction. */

@@ -1,5 +1,5 @@
 import { timerStates } from '@fuze/db';
-import { misfirePolicies } from '@fuze/timers';
+import { MAX_TIMER_BATCH, misfirePolicies } from '@fuze/timers';
 
 // The JSON Schemas of the timers API: its OpenAPI document and its request validation.
 
@@ -97,5 +97,46 @@ export const putBody = {
       description: 'how late a firing may be before it is a misfire (default 60s)',
     },
     bus: { type: 'string', description: 'the bus the event enters (default: default)' },
+  },
+} as const;
+
+/** The body of `PUT /v1/timers`: up to MAX_TIMER_BATCH timers, each a `putBody` with its key. */
+export const putBatchBody = {
+  type: 'object',
+  required: ['timers'],
+  additionalProperties: false,
+  properties: {
+    timers: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_TIMER_BATCH,
+      items: {
+        ...putBody,
+        required: ['key', ...putBody.required],
+        properties: { key: keyParams.properties.key, ...putBody.properties },
+      },
+    },
+  },
+} as const;
+
+/** What `PUT /v1/timers` answers: each timer's outcome, in the order given. */
+export const putBatchResult = {
+  type: 'object',
+  properties: {
+    created: { type: 'integer', description: 'timers that did not exist' },
+    replaced: { type: 'integer', description: 'timers that existed: replaced and re-armed' },
+    timers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          key: { type: 'string' },
+          created: { type: 'boolean' },
+          state: timerSchema.properties.state,
+          nextFireAt: timerSchema.properties.nextFireAt,
+          generation: timerSchema.properties.generation,
+        },
+      },
+    },
   },
 } as const;

@@ -1,10 +1,24 @@
 import { FuzeError } from '@fuze/core';
-import { cancelTimer, type FuzeDb, getTimer, listTimers, putTimer, timerStates } from '@fuze/db';
+import { cancelTimer, type FuzeDb, getTimer, listTimers, putTimer, putTimers, timerStates } from '@fuze/db';
 import { requireScope } from '@fuze/http';
-import { armTimer, parseTimerRequest, type TimerRequest } from '@fuze/timers';
+import {
+  armTimer,
+  parseTimerBatch,
+  parseTimerRequest,
+  type TimerBatchEntry,
+  type TimerRequest,
+} from '@fuze/timers';
 import type { FastifyInstance } from 'fastify';
 import { pageQueryProperties, pageSchema } from '../page-schemas.js';
-import { keyParams, problem, putBody, timerSchema, traceparentPattern } from './timer-schemas.js';
+import {
+  keyParams,
+  problem,
+  putBatchBody,
+  putBatchResult,
+  putBody,
+  timerSchema,
+  traceparentPattern,
+} from './timer-schemas.js';
 import { timerView } from './timer-view.js';
 
 /**
@@ -27,8 +41,7 @@ export async function timersRoutes(app: FastifyInstance, options: { db: FuzeDb }
     },
     async (request, reply) => {
       const spec = parseTimerRequest(request.params.key, request.body);
-      const header = request.headers.traceparent;
-      const traceparent = typeof header === 'string' && traceparentPattern.test(header) ? header : undefined;
+      const traceparent = traceparentOf(request.headers.traceparent);
       const { timer, created } = await putTimer(options.db, (nowMs) => ({
         ...armTimer(spec, nowMs),
         origin: 'api',
@@ -36,6 +49,42 @@ export async function timersRoutes(app: FastifyInstance, options: { db: FuzeDb }
         traceparent,
       }));
       return reply.code(created ? 201 : 200).send(timerView(timer));
+    },
+  );
+
+  app.put<{ Body: { timers: TimerBatchEntry[] } }>(
+    '/v1/timers',
+    {
+      // 1,000 timers whose events carry a little data do not fit the API's usual 1 MiB.
+      bodyLimit: MAX_TIMER_BATCH_BYTES,
+      preHandler: requireScope('timers:write'),
+      schema: {
+        tags: ['timers'],
+        summary: 'Create or replace up to 1,000 timers at once, all or none',
+        description:
+          'At most 1,000 timers and 8 MiB. Every entry is validated first; any problem (each named as timers.<index>.<field>) refuses the whole batch. The timers are then written in one transaction. A key may appear once per batch.',
+        body: putBatchBody,
+        response: { 200: putBatchResult, 400: problem },
+      },
+    },
+    async (request) => {
+      const specs = parseTimerBatch(request.body.timers);
+      const traceparent = traceparentOf(request.headers.traceparent);
+      const written = await putTimers(options.db, (nowMs) =>
+        specs.map((spec) => ({ ...armTimer(spec, nowMs), origin: 'api', state: 'scheduled', traceparent })),
+      );
+      const created = written.filter((w) => w.created).length;
+      return {
+        created,
+        replaced: written.length - created,
+        timers: written.map(({ timer, created }) => ({
+          key: timer.key,
+          created,
+          state: timer.state,
+          nextFireAt: timer.nextFireAt?.toISOString() ?? null,
+          generation: timer.generation,
+        })),
+      };
     },
   );
 
@@ -123,6 +172,14 @@ export async function timersRoutes(app: FastifyInstance, options: { db: FuzeDb }
       return reply.code(204).send();
     },
   );
+}
+
+/** The largest body of `PUT /v1/timers`. */
+const MAX_TIMER_BATCH_BYTES = 8 * 1024 * 1024;
+
+/** A caller's W3C trace context, kept on the timer so each firing links to where it was set. */
+function traceparentOf(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && traceparentPattern.test(header) ? header : undefined;
 }
 
 function notFound(key: string): FuzeError {
