@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   ingest: () => import('./ingest.js'),
   rules: () => import('./rules.js'),
   timers: () => import('./timers.js'),
+  'timer-puts': () => import('./timer-puts.js'),
   e2e: () => import('./e2e.js'),
   tracing: () => import('./tracing.js'),
   replacements: () => import('./replacements.js'),

@@ -1,4 +1,5 @@
 // `npm run bench -- timers [--pending=1000000] [--due=50000] [--window=10] [--instances=1]`
+// (`--puts`: timer puts per second instead, single and batched: timer-puts.ts)
 // Timers: with `--pending` timers stored, `--due` of them due within the same `--window` seconds.
 // Phase 1 (window): fire lag (stored in the events stream minus due) p50/p99/max and the rate kept.
 // Phase 2 (burst): `--due` timers due at the same instant: how fast a backlog drains (timers/s).
@@ -46,6 +47,7 @@ interface DbCounters {
 }
 
 export async function run(args: string[]): Promise<void> {
+  if (args.includes('--puts')) return (await import('./timer-puts.js')).run(args);
   const option = (name: string, fallback: number): number =>
     Number(args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
   const pending = option('pending', 1_000_000);
