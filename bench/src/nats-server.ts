@@ -75,7 +75,8 @@ function filesystemOf(path: string): string {
 // USER_HZ is 100 on every Linux build this runs on.
 const clockTicksPerSecond = 100;
 
-function freePort(): Promise<number> {
+/** A TCP port free on loopback right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

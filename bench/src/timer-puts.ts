@@ -6,13 +6,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { closedLoop, medianOf } from './measure.js';
-import { startBenchNatsServer } from './nats-server.js';
+import { freePort, startBenchNatsServer } from './nats-server.js';
 import { Report } from './report.js';
 
 const fuzeBin = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
@@ -145,15 +144,4 @@ function spawnAdmin(
       await exited;
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
 }
