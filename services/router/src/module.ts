@@ -48,11 +48,11 @@ export const routerModule: ServiceModule = {
     const publishRoutingOf = async (buses: readonly CatalogBus[]) => {
       for (const { bus, revision, document } of buses) {
         const orderingKey = document?.orderingKey;
-        const wrote = await publishBusRouting(
-          routingBucket,
-          bus,
-          revision,
-          orderingKey ? { orderingKey } : {},
+        // A leader election must not fail a router's start: wait it out like the other buckets.
+        const wrote = await whileUnavailable(
+          `publishing the routing settings of bus ${bus}`,
+          () => publishBusRouting(routingBucket, bus, revision, orderingKey ? { orderingKey } : {}),
+          context.logger,
         );
         if (wrote) context.logger.info({ bus, revision, orderingKey }, 'published bus routing settings');
       }
