@@ -1,17 +1,12 @@
-import { parseJsonPath } from '@fuze/core';
 import type { FieldPath } from './document-location.js';
 import { checkKnownFields, readMapping, readString } from './field-readers.js';
+import { checkJsonPath } from './ordering-spec.js';
 import type { Problems } from './problems.js';
 
 const busSpecFields = ['orderingKey'];
 
 export interface BusSpec {
   readonly orderingKey: string | undefined;
-}
-
-function checkJsonPath(text: string): string | undefined {
-  const parsed = parseJsonPath(text);
-  return parsed.ok ? undefined : parsed.message;
 }
 
 /** `spec: { orderingKey }` of a `kind: Bus` document (`spec: {}`: default settings). */

@@ -8,7 +8,8 @@ const orderingFields = ['partitionKey', 'partitions'];
 export const MAX_PARTITIONS = 1024;
 export const DEFAULT_PARTITIONS = 16;
 
-function checkJsonPath(text: string): string | undefined {
+/** A field-reader check: the JSON path's problem, or undefined when it parses. */
+export function checkJsonPath(text: string): string | undefined {
   const parsed = parseJsonPath(text);
   return parsed.ok ? undefined : parsed.message;
 }
