@@ -37,4 +37,5 @@ export {
 export * from './messages/index.js';
 export * from './naming.js';
 export { partitionFor } from './partition.js';
+export * from './system-events/index.js';
 export * from './time/index.js';

@@ -6,6 +6,7 @@ import {
   knownVariables,
   loadConfig,
   redactConfig,
+  systemEventTypes,
   unknownVariableProblems,
 } from '../src/index.js';
 
@@ -46,6 +47,7 @@ describe('loadConfig', () => {
         FUZE_LOG_LEVEL: 'loud',
         FUZE_ADMIN_TOKEN: 'short',
         FUZE_EVENTS_MAX_AGE: 'forever',
+        FUZE_SYSTEM_EVENTS: 'dev.fuze.timer.fired,dev.fuze.timer.exploded',
       });
     } catch (err) {
       error = err;
@@ -62,9 +64,11 @@ describe('loadConfig', () => {
       'FUZE_LOG_LEVEL',
       'FUZE_NATS_URL',
       'FUZE_STREAM_PREFIX',
+      'FUZE_SYSTEM_EVENTS:',
     ]);
+    expect(problems.find((p) => p.startsWith('FUZE_SYSTEM_EVENTS'))).toContain('"dev.fuze.timer.exploded"');
     expect((error as FuzeError).code).toBe('FUZE_CONFIG_INVALID');
-    expect((error as FuzeError).message).toContain('8 problems');
+    expect((error as FuzeError).message).toContain('9 problems');
   });
 
   test('two services on one port is a problem', () => {
@@ -84,6 +88,17 @@ describe('loadConfig', () => {
     expect(config.streams.dedupeWindowMs).toBe(600_000);
     expect(Object.isFrozen(config.streams)).toBe(true);
     expect(JSON.stringify(redactConfig(config))).not.toContain('secret');
+  });
+
+  test('FUZE_SYSTEM_EVENTS chooses the system events published: all by default, none, or a list', () => {
+    expect([...loadConfig({}).systemEvents]).toEqual([...systemEventTypes]);
+    expect(loadConfig({ FUZE_SYSTEM_EVENTS: 'none' }).systemEvents.size).toBe(0);
+    const some = loadConfig({ FUZE_SYSTEM_EVENTS: 'dev.fuze.timer.failed, dev.fuze.delivery.dead-lettered' });
+    expect([...some.systemEvents].sort()).toEqual([
+      'dev.fuze.delivery.dead-lettered',
+      'dev.fuze.timer.failed',
+    ]);
+    expect((redactConfig(some) as { systemEvents: string[] }).systemEvents).toHaveLength(2);
   });
 });
 

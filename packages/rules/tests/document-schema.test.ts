@@ -39,12 +39,14 @@ function yamlValues(text: string): unknown[] {
     .map((doc) => doc.toJS());
 }
 
-/** The YAML examples of docs/rule-documents.md that are whole documents. */
+/** The YAML examples of the docs that are whole documents. */
 function docExamples(): Fixture[] {
-  const markdown = readFileSync(join(root, 'docs/rule-documents.md'), 'utf8');
-  return [...markdown.matchAll(/```yaml\n([\s\S]*?)```/g)]
-    .map((m, index) => ({ name: `docs example ${index + 1}`, text: m[1] as string, expected: [] }))
-    .filter((example) => example.text.includes('apiVersion: fuze.dev/v1'));
+  return ['docs/rule-documents.md', 'docs/system-events.md'].flatMap((page) => {
+    const markdown = readFileSync(join(root, page), 'utf8');
+    return [...markdown.matchAll(/```yaml\n([\s\S]*?)```/g)]
+      .map((m, index) => ({ name: `${page} example ${index + 1}`, text: m[1] as string, expected: [] }))
+      .filter((example) => example.text.includes('apiVersion: fuze.dev/v1'));
+  });
 }
 
 describe('schema and parser agree', () => {

@@ -1,4 +1,11 @@
-import { busNamePattern, defaultBus, defaultNatsUrl, FuzeError, type Logger } from '@fuze/core';
+import {
+  busNamePattern,
+  defaultBus,
+  defaultNatsUrl,
+  FuzeError,
+  type Logger,
+  reservedBusProblem,
+} from '@fuze/core';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 /**
@@ -75,6 +82,8 @@ export function resolvePublisherOptions(
   const bus = options.bus ?? defaultBus;
   if (!busNamePattern.test(bus))
     problems.push(`bus "${bus}" is invalid: use [a-z0-9-], at most 64 characters`);
+  const reserved = reservedBusProblem(bus);
+  if (reserved) problems.push(reserved);
   const giveUpAfterMs = positive('giveUpAfterMs', options.giveUpAfterMs ?? 30_000, problems);
 
   const directGiven = options.natsUrl !== undefined || options.connection !== undefined;

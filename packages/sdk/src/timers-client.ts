@@ -47,6 +47,18 @@ export interface Timer {
   /** Bumped by every replace and cancel; part of each firing's event id. */
   generation: number;
   lastError: string | null;
+  /** What became of the last firing, once known (see docs/timers.md, "Outcomes"). */
+  lastOutcome:
+    | { state: 'published'; dueAt: string }
+    | {
+        state: 'dead-lettered';
+        dueAt: string;
+        deadLetterId: string;
+        rule: string;
+        target: string;
+        error: string;
+      }
+    | null;
   createdAt: string;
   updatedAt: string;
 }

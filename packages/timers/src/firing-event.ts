@@ -11,6 +11,27 @@ export function timerEventId(key: string, generation: number, dueMs: number): st
   return `${key}@${new Date(dueMs).toISOString()}#${generation}`;
 }
 
+/** What a firing's event id names: the timer, its generation and the due time. */
+export interface TimerFiring {
+  key: string;
+  generation: number;
+  dueMs: number;
+}
+
+const firingIdPattern = /^(.+)@(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)#(\d{1,15})$/;
+
+/**
+ * Reads a firing back from an event id made by {@link timerEventId}, or undefined when the id
+ * does not have that shape. Any publisher could choose such an id: the caller checks the timer.
+ */
+export function parseTimerEventId(id: string): TimerFiring | undefined {
+  const match = firingIdPattern.exec(id);
+  if (!match) return undefined;
+  const dueMs = Date.parse(match[2]!);
+  if (Number.isNaN(dueMs)) return undefined;
+  return { key: match[1]!, generation: Number(match[3]), dueMs };
+}
+
 /** The Nats-Msg-Id of one firing: the usual digest of the event's source and id. */
 export function timerMessageId(source: string, key: string, generation: number, dueMs: number): string {
   return eventMessageId(source, timerEventId(key, generation, dueMs));

@@ -4,6 +4,8 @@ export {
   HELD_EVENT_KEY_PREFIX,
   heldEventForBus,
   heldEventTimerKey,
+  parseTimerEventId,
+  type TimerFiring,
   timerEventId,
   timerFiringEvent,
   timerMessageId,

@@ -7,6 +7,7 @@ import {
   isFuzeError,
   parseDuration,
   parseInstant,
+  reservedBusProblem,
 } from '@fuze/core';
 import { assertTimezone, compileCron } from './cron.js';
 import { timerKeyProblem } from './timer-key.js';
@@ -68,6 +69,8 @@ export function parseTimerRequest(key: string, request: TimerRequest, pointerRoo
       message: `"${bus}" is not a bus name (lower-case letters, digits, -)`,
     });
   }
+  const reserved = reservedBusProblem(bus);
+  if (reserved) problems.push({ pointer: at('bus'), message: reserved });
   const event = checkEventTemplate(request.event, at('event'), problems);
   const schedule = readSchedule(request, at, pointerRoot, problems);
   const misfire = request.misfire ?? 'fire-once';

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import {
   heldEventForBus,
   heldEventTimerKey,
+  parseTimerEventId,
   parseTimerRequest,
   sameDefinition,
   scheduleDeclarationToSpec,
@@ -91,6 +92,11 @@ describe('parseTimerRequest', () => {
     );
     expect(problemsOf('a', { event: { type: 'x' }, delay: '1s' })[0]!.pointer).toBe('body.event.source');
   });
+
+  test('the system bus is refused: it carries only Fuze events', () => {
+    const problems = problemsOf('a', { event, delay: '1s', bus: 'fuze' });
+    expect(problems).toEqual([{ pointer: 'body.bus', message: expect.stringContaining('reserved') }]);
+  });
 });
 
 describe('firing identity', () => {
@@ -102,6 +108,22 @@ describe('firing identity', () => {
     expect(timerMessageId('/certs', 'k', 1, due)).toBe(timerMessageId('/certs', 'k', 1, due));
     expect(timerMessageId('/certs', 'k', 1, due)).not.toBe(timerMessageId('/certs', 'k', 2, due));
     expect(timerMessageId('/certs', 'k', 1, due)).not.toBe(timerMessageId('/certs', 'k', 1, due + 1));
+  });
+
+  test('a firing is read back from its event id; other ids are not firings', () => {
+    const due = Date.parse('2030-01-01T09:00:00Z');
+    for (const key of ['k', 'cert-renew:example.com', 'a@b@c', 'x#1@y']) {
+      expect(parseTimerEventId(timerEventId(key, 12, due))).toEqual({ key, generation: 12, dueMs: due });
+    }
+    for (const id of [
+      'order-1',
+      'k@2030-01-01T09:00:00Z#1',
+      'k@2030-01-01T09:00:00.000Z#',
+      '@2030-01-01T09:00:00.000Z#1',
+      'k@2030-13-45T09:00:00.000Z#1',
+    ]) {
+      expect(parseTimerEventId(id)).toBeUndefined();
+    }
   });
 
   test('a firing event is the template plus specversion, id and time = the due time', () => {

@@ -1,4 +1,4 @@
-import { busNamePattern, defaultBus, FuzeError, isFuzeError } from '@fuze/core';
+import { busNamePattern, defaultBus, FuzeError, isFuzeError, reservedBusProblem } from '@fuze/core';
 import { requireScope } from '@fuze/http';
 import { fuzeMetrics, tracingActive } from '@fuze/telemetry';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -109,6 +109,8 @@ function busOf(request: EventsRequest): string {
   if (bus !== defaultBus && !busNamePattern.test(bus)) {
     throw new FuzeError('FUZE_NOT_FOUND', `"${bus}" is not a bus name: use [a-z0-9-], at most 64 characters`);
   }
+  const reserved = reservedBusProblem(bus);
+  if (reserved) throw new FuzeError('FUZE_RESERVED_BUS', reserved);
   return bus;
 }
 

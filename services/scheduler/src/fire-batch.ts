@@ -5,6 +5,9 @@ import {
   encodeEventMessage,
   isFuzeError,
   type Logger,
+  type SystemEventType,
+  systemBus,
+  systemEvent,
 } from '@fuze/core';
 import { type ClaimedTimer, claimDueTimers, commitFirings, type FiringOutcome, type FuzeDb } from '@fuze/db';
 import {
@@ -30,6 +33,8 @@ export interface FireBatchDeps {
   streamPrefix: string;
   /** The deployment's routing: which routing shard each fired event goes to. */
   routing: EventRouting;
+  /** FUZE_SYSTEM_EVENTS: which of `dev.fuze.timer.fired` / `.failed` go with the firings. */
+  systemEvents: ReadonlySet<SystemEventType>;
   logger: Logger;
   stats: SchedulerStats;
   batchSize: number;
@@ -108,7 +113,10 @@ async function fireTimer(
   if (plan.misfired) deps.stats.misfires++;
   if (plan.fire.length === 0) deps.stats.skipped++;
   const results = await Promise.allSettled(
-    plan.fire.map((dueMs) => publishFiring(deps, timer, firingEvent(timer, dueMs))),
+    plan.fire.map((dueMs) => {
+      const event = firingEvent(timer, dueMs);
+      return publishFiring(deps, timer, event).then(() => announceFired(deps, timer, event, dueMs));
+    }),
   );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   deps.stats.eventsPublished += results.length - results.filter((r) => r.status === 'rejected').length;
@@ -133,6 +141,13 @@ async function fireTimer(
       'JetStream refused a timer event; the timer is marked failed',
     );
     const published = plan.fire.filter((_, i) => results[i]!.status === 'fulfilled');
+    const refusedDueMs = plan.fire.find((_, i) => results[i]!.status === 'rejected')!;
+    try {
+      await announceRefused(deps, timer, refusedDueMs, err.message);
+    } catch (announceErr) {
+      deps.logger.warn({ err: announceErr, timer: timer.key }, 'cannot announce the failed timer; retrying');
+      return undefined;
+    }
     return {
       key: timer.key,
       generation: timer.generation,
@@ -145,6 +160,59 @@ async function fireTimer(
   }
   deps.logger.warn({ err, timer: timer.key }, 'could not publish a timer event; it will be retried');
   return undefined;
+}
+
+/**
+ * `dev.fuze.timer.fired`, published once the firing's event is stored and before the firing
+ * commits: a crash in between fires again, and both events are deduplicated by their ids. Held
+ * (delayed) events are not timers of their own: they announce nothing.
+ */
+async function announceFired(
+  deps: FireBatchDeps,
+  timer: ClaimedTimer,
+  event: CloudEventRecord,
+  dueMs: number,
+): Promise<void> {
+  if (timer.origin === 'delayed' || !deps.systemEvents.has('dev.fuze.timer.fired')) return;
+  const dueAt = new Date(dueMs).toISOString();
+  const announcement = systemEvent('dev.fuze.timer.fired', event.id, timer.key, new Date().toISOString(), {
+    key: timer.key,
+    generation: timer.generation,
+    bus: timer.bus,
+    dueAt,
+    firedAt: new Date().toISOString(),
+    eventId: event.id,
+    eventSource: event.source,
+    eventType: event.type,
+  });
+  await deps.publisher.publish(encodeEventMessage(deps.streamPrefix, systemBus, announcement, deps.routing));
+}
+
+/** `dev.fuze.timer.failed` (`rejected`) for a firing JetStream refused for good. */
+async function announceRefused(
+  deps: FireBatchDeps,
+  timer: ClaimedTimer,
+  dueMs: number,
+  error: string,
+): Promise<void> {
+  if (timer.origin === 'delayed' || !deps.systemEvents.has('dev.fuze.timer.failed')) return;
+  const event = firingEvent(timer, dueMs);
+  const announcement = systemEvent(
+    'dev.fuze.timer.failed',
+    `rejected:${event.id}`,
+    timer.key,
+    new Date().toISOString(),
+    {
+      key: timer.key,
+      generation: timer.generation,
+      dueAt: new Date(dueMs).toISOString(),
+      eventId: event.id,
+      eventSource: event.source,
+      reason: 'rejected',
+      error,
+    },
+  );
+  await deps.publisher.publish(encodeEventMessage(deps.streamPrefix, systemBus, announcement, deps.routing));
 }
 
 function firingEvent(timer: ClaimedTimer, dueMs: number): CloudEventRecord {

@@ -1,4 +1,4 @@
-import type { EventRouting, Logger } from '@fuze/core';
+import type { EventRouting, Logger, SystemEventType } from '@fuze/core';
 import { type Database, type FuzeDb, peekDueTimes, TIMER_NOTIFY_CHANNEL } from '@fuze/db';
 import { DueTimeHeap } from './due-time-heap.js';
 import { type BatchResult, type EventPublisher, fireBatch } from './fire-batch.js';
@@ -11,6 +11,8 @@ export interface FiringLoopOptions {
   publisher: EventPublisher;
   streamPrefix: string;
   routing: EventRouting;
+  /** FUZE_SYSTEM_EVENTS: `dev.fuze.timer.fired` / `.failed` are published with the firings. */
+  systemEvents?: ReadonlySet<SystemEventType>;
   logger: Logger;
   stats: SchedulerStats;
   /** Timers claimed per transaction at most. Default 500. */
@@ -138,6 +140,7 @@ export class FiringLoop {
       publisher: this.options.publisher,
       streamPrefix: this.options.streamPrefix,
       routing: this.options.routing,
+      systemEvents: this.options.systemEvents ?? new Set(),
       logger: this.options.logger,
       stats: this.options.stats,
       batchSize: this.batchSize,

@@ -16,6 +16,7 @@ export const schedulerModule: ServiceModule = {
       jsm: context.jsm,
       streamPrefix: context.config.streams.prefix,
       routing: context.routing,
+      systemEvents: context.config.systemEvents,
       delayedStream: context.streams.delayed,
       logger: context.logger,
     });

@@ -1,4 +1,4 @@
-import type { EventRouting, Logger } from '@fuze/core';
+import type { EventRouting, Logger, SystemEventType } from '@fuze/core';
 import type { Database } from '@fuze/db';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { DelayedIntake } from './delayed-intake.js';
@@ -14,6 +14,8 @@ export interface SchedulerOptions {
   streamPrefix: string;
   /** The deployment's routing (`ServiceContext.routing`): which routing shard each event goes to. */
   routing: EventRouting;
+  /** FUZE_SYSTEM_EVENTS (default: none). */
+  systemEvents?: ReadonlySet<SystemEventType>;
   /** The delayed stream (`<P>_DELAYED`); without it, delayed delivery is not taken in. */
   delayedStream?: string | undefined;
   logger: Logger;
@@ -40,6 +42,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Running
     publisher: options.publisher,
     streamPrefix: options.streamPrefix,
     routing: options.routing,
+    systemEvents: options.systemEvents,
     logger: options.logger,
     stats,
     // PGlite has one connection: parallel claims would only queue behind each other.

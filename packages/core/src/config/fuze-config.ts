@@ -1,3 +1,5 @@
+import type { SystemEventType } from '../system-events/system-events.js';
+
 /** The resolved, validated and frozen configuration of one Fuze process. */
 export interface FuzeConfig {
   readonly dataDir: string;
@@ -38,6 +40,8 @@ export interface FuzeConfig {
     readonly schemasDir: string;
   };
   readonly log: { readonly level: LogLevel };
+  /** The system event types this deployment publishes on the system bus (`FUZE_SYSTEM_EVENTS`). */
+  readonly systemEvents: ReadonlySet<SystemEventType>;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

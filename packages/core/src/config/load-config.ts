@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { defaultRoutingShards } from '../cloudevent/routing-shard.js';
 import { FuzeError } from '../errors/index.js';
+import { type SystemEventType, systemEventTypes } from '../system-events/system-events.js';
 import { parseDuration } from '../time/duration.js';
 import { type FuzeConfig, type LogLevel, logLevels } from './fuze-config.js';
 import { unknownVariableProblems } from './known-variables.js';
@@ -57,6 +58,7 @@ export function loadConfig(env: Env = process.env, options: { strict?: boolean }
       schemasDir: resolve(read.string('FUZE_SCHEMAS_DIR', './schemas/events')),
     },
     log: { level: read.oneOf('FUZE_LOG_LEVEL', logLevels, 'info' as LogLevel) },
+    systemEvents: read.systemEvents('FUZE_SYSTEM_EVENTS'),
   };
 
   const ports = [
@@ -87,6 +89,7 @@ export function redactConfig(config: FuzeConfig): unknown {
     ...config,
     database: { url: config.database.url?.replace(/\/\/([^:@/]+):[^@]+@/, '//$1:***@') },
     auth: { adminToken: config.auth.adminToken === undefined ? undefined : '***' },
+    systemEvents: [...config.systemEvents],
   };
 }
 
@@ -140,6 +143,22 @@ class VariableReader {
       return fallback;
     }
     return n;
+  }
+
+  /** `all` (default), `none`, or a comma-separated list of system event types. */
+  systemEvents(name: string): ReadonlySet<SystemEventType> {
+    const value = this.raw(name) ?? 'all';
+    if (value === 'all') return new Set(systemEventTypes);
+    if (value === 'none') return new Set();
+    const chosen = new Set<SystemEventType>();
+    for (const part of value.split(',').map((p) => p.trim())) {
+      if ((systemEventTypes as readonly string[]).includes(part)) chosen.add(part as SystemEventType);
+      else
+        this.problems.push(
+          `${name}: "${part}" is not a system event type: expected all, none, or a comma-separated list of ${systemEventTypes.join(', ')}`,
+        );
+    }
+    return chosen;
   }
 
   port(name: string, fallback: number): number {

@@ -146,6 +146,11 @@ export const errorCodes = {
     status: 400,
     summary: 'No rule defines a target of this name',
   },
+  FUZE_RESERVED_BUS: {
+    name: 'ReservedBusError',
+    status: 403,
+    summary: 'The bus is reserved for Fuze’s own system events; applications cannot publish to it',
+  },
 } as const satisfies Record<string, { name: string; status: number; summary: string; retired?: boolean }>;
 
 export type ErrorCode = keyof typeof errorCodes;

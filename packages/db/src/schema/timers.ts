@@ -32,6 +32,21 @@ export type StoredTimerSchedule =
   | { kind: 'cron'; cron: string; timezone: string }
   | { kind: 'rate'; rateMs: number };
 
+/**
+ * What became of a timer's last firing, once known: `published` when the firing committed (the
+ * event is in the bus), `dead-lettered` when a delivery of that event was given up on.
+ */
+export type TimerOutcome =
+  | { state: 'published'; dueAt: string }
+  | {
+      state: 'dead-lettered';
+      dueAt: string;
+      deadLetterId: string;
+      rule: string;
+      target: string;
+      error: string;
+    };
+
 /** The event a timer publishes (for `delayed` timers, the whole held event). */
 export type StoredTimerEvent = TimerEventTemplate;
 
@@ -62,6 +77,7 @@ export const timers = pgTable(
     /** W3C traceparent of the request that set the timer (for a span link at firing). */
     traceparent: text('traceparent'),
     lastError: text('last_error'),
+    lastOutcome: jsonb('last_outcome').$type<TimerOutcome>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -109,6 +109,10 @@ export async function commitFirings(tx: FuzeDb, outcomes: readonly FiringOutcome
       last_due_at: o.lastDueMs === undefined ? null : new Date(o.lastDueMs).toISOString(),
       fired: o.fired,
       last_error: o.lastError ?? null,
+      outcome:
+        o.fired > 0 && o.lastDueMs !== undefined
+          ? { state: 'published', dueAt: new Date(o.lastDueMs).toISOString() }
+          : null,
     })),
   );
   const result = await tx.execute(sql`
@@ -119,10 +123,11 @@ export async function commitFirings(tx: FuzeDb, outcomes: readonly FiringOutcome
       last_fired_at = case when u.fired > 0 then clock_timestamp() else t.last_fired_at end,
       fire_count = t.fire_count + u.fired,
       last_error = u.last_error,
+      last_outcome = coalesce(u.outcome, t.last_outcome),
       updated_at = now()
     from jsonb_to_recordset(${payload}::jsonb) as u(
       key text, generation bigint, state text, next_fire_at timestamptz,
-      last_due_at timestamptz, fired integer, last_error text)
+      last_due_at timestamptz, fired integer, last_error text, outcome jsonb)
     where t.key = u.key collate "C" and t.generation = u.generation`);
   return affectedRows(result);
 }

@@ -24,6 +24,7 @@ export {
   type StoredTimerSchedule,
   type TimerMisfirePolicy,
   type TimerOrigin,
+  type TimerOutcome,
   type TimerState,
   timerMisfirePolicies,
   timerOrigins,

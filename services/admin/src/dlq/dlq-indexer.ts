@@ -2,6 +2,7 @@ import type { Logger } from '@fuze/core';
 import { decodeDeadLetterMessage, MalformedDeadLetterError } from '@fuze/core';
 import { type FuzeDb, indexDeadLetters, type StreamedDeadLetter } from '@fuze/db';
 import { nanos } from '@nats-io/transport-node';
+import type { DeadLetterAnnouncer } from './dead-letter-announcer.js';
 import { isConsumerNotFound, type JetStreamClient, type JetStreamManager } from './jetstream.js';
 
 export interface DlqIndexerOptions {
@@ -13,6 +14,8 @@ export interface DlqIndexerOptions {
   /** The durable consumer all admin instances share, e.g. `<P>_DLQ_INDEXER`. */
   consumerName: string;
   logger: Logger;
+  /** Runs after each batch is indexed and before it is acked (system events, timer outcomes). */
+  announce?: DeadLetterAnnouncer;
   /** Records upserted per transaction (default 256). */
   batchSize?: number;
   /** Longest pause before a record whose indexing failed comes back (default 5 s). */
@@ -34,7 +37,8 @@ const maxAckPending = 1_000;
 
 /**
  * Keeps the `dead_letters` index in step with the DLQ stream: a durable consumer shared by every
- * admin instance upserts each record and acks it only once the transaction committed. When
+ * admin instance upserts each record and acks it only once the transaction committed and the
+ * batch was announced (system events on the `fuze` bus, timer outcomes; at least once). When
  * Postgres is down nothing is acked: the records are NAKed with a growing delay and indexed once
  * it is back (the stream holds them meanwhile, so nothing is lost). Upserts are idempotent, so a
  * redelivery (lost ack, crash between commit and ack) changes nothing.
@@ -86,11 +90,12 @@ export async function startDlqIndexer(options: DlqIndexerOptions): Promise<Runni
     }
     try {
       await indexDeadLetters(options.db, entries);
+      await options.announce?.(entries.map((e) => e.record));
     } catch (err) {
       if (!failing)
         logger.warn(
           { err },
-          'cannot index dead letters (Postgres down?); they stay in the DLQ and are retried',
+          'cannot index or announce dead letters (Postgres or NATS down?); they stay in the DLQ and are retried',
         );
       failing = true;
       for (const msg of indexed) {

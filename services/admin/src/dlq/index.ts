@@ -1,10 +1,12 @@
 import type { RunningService, ServiceContext } from '@fuze/runtime';
 import type { FastifyInstance } from 'fastify';
+import { deadLetterAnnouncer } from './dead-letter-announcer.js';
 import { startDlqIndexer } from './dlq-indexer.js';
 import { type DlqRoutesOptions, dlqRoutes } from './dlq-routes.js';
 import { replayRoutes } from './replay-routes.js';
 import { startReplayWorker } from './replay-worker.js';
 
+export { type DeadLetterAnnouncer, deadLetterAnnouncer } from './dead-letter-announcer.js';
 export { type DlqIndexerOptions, type RunningDlqIndexer, startDlqIndexer } from './dlq-indexer.js';
 export { type ReplayWorkerOptions, type RunningReplayWorker, startReplayWorker } from './replay-worker.js';
 
@@ -31,6 +33,13 @@ export async function startDeadLetterServices(context: ServiceContext): Promise<
     jsm: context.jsm,
     dlqStream: context.streams.dlq,
     consumerName: dlqIndexerName(prefix),
+    announce: deadLetterAnnouncer({
+      db: context.database.db,
+      publisher: context.publisher,
+      prefix,
+      routing: context.routing,
+      systemEvents: context.config.systemEvents,
+    }),
     logger: context.logger.child({ component: 'dlq-indexer' }),
   });
   const worker = await startReplayWorker({
@@ -40,6 +49,7 @@ export async function startDeadLetterServices(context: ServiceContext): Promise<
     prefix,
     routing: context.routing,
     dlqStream: context.streams.dlq,
+    systemEvents: context.config.systemEvents,
     logger: context.logger.child({ component: 'replay-worker' }),
   });
   return {

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { DeadLetterRecord, EventRouting, Logger } from '@fuze/core';
-import { type Clock, decodeDeadLetterMessage, systemClock } from '@fuze/core';
+import type { DeadLetterRecord, EventRouting, Logger, ReplayFinishedData, SystemEventType } from '@fuze/core';
+import { type Clock, decodeDeadLetterMessage, encodeEventMessage, systemBus, systemClock } from '@fuze/core';
 import {
   claimReplayJob,
   type Database,
   type DeadLetterRow,
   failReplayJob,
   finishReplayJob,
+  getReplayJob,
   nextReplayEntries,
   REPLAY_NOTIFY_CHANNEL,
   type ReplayEntryFailure,
@@ -16,6 +17,7 @@ import {
   settleReplayEntries,
 } from '@fuze/db';
 import type { JetStreamManager, Publisher, PublishRequest } from './jetstream.js';
+import { replayFinishedEvent } from './replay-announcement.js';
 import { ReplayEntryError, replayPublication } from './replay-publication.js';
 import { publishReplay } from './replay-trace.js';
 import { loadTargetCatalog } from './target-catalog.js';
@@ -36,6 +38,8 @@ export interface ReplayWorkerOptions {
   /** `<P>_DLQ`: where the records are read from. */
   dlqStream: string;
   logger: Logger;
+  /** FUZE_SYSTEM_EVENTS: whether a job that ends announces it (`dev.fuze.replay.finished`). */
+  systemEvents?: ReadonlySet<SystemEventType>;
   /** Paces rate-limited jobs (default: the system clock). */
   clock?: Clock;
   /** Entries republished per page at most (default 100; a rate limit makes pages smaller). */
@@ -83,6 +87,15 @@ export async function startReplayWorker(options: ReplayWorkerOptions): Promise<R
     if (current.signal.aborted) wakeup = new AbortController();
   };
 
+  /** Publishes the job's end before it is recorded, so a crash between the two repeats the event (deduplicated by job id), never loses it. */
+  const announceEnd = async (jobId: string, state: ReplayFinishedData['state'], error?: string) => {
+    if (!options.systemEvents?.has('dev.fuze.replay.finished')) return;
+    const row = await getReplayJob(db, jobId);
+    if (!row || row.dryRun) return;
+    const event = replayFinishedEvent(row, state, new Date(), error);
+    await options.publisher.publish(encodeEventMessage(options.prefix, systemBus, event, options.routing));
+  };
+
   const runJob = async (job: ReplayJobRow): Promise<void> => {
     const log = logger.child({ replayJob: job.id });
     log.info({ total: job.total, done: job.done }, 'replay job running');
@@ -101,6 +114,7 @@ export async function startReplayWorker(options: ReplayWorkerOptions): Promise<R
         if (!(await stillOurs())) return;
         const entries = await nextReplayEntries(db, job.id, size);
         if (entries.length === 0) {
+          await announceEnd(job.id, 'completed');
           await finishReplayJob(db, job.id, workerId);
           log.info('replay job completed');
           return;
@@ -121,6 +135,9 @@ export async function startReplayWorker(options: ReplayWorkerOptions): Promise<R
       } catch (err) {
         if (err instanceof ReplayJobError) {
           log.error({ err }, 'replay job failed');
+          await announceEnd(job.id, 'failed', err.message).catch((e: unknown) =>
+            log.warn({ err: e }, 'cannot announce the failed replay job on the system bus'),
+          );
           await failReplayJob(db, job.id, err.message).catch((e: unknown) =>
             log.error({ err: e }, 'cannot fail the job'),
           );

@@ -57,6 +57,20 @@ export const timerSchema = {
     fireCount: { type: 'integer' },
     generation: { type: 'integer', description: 'bumped by every replace and cancel' },
     lastError: { type: ['string', 'null'] },
+    lastOutcome: {
+      type: ['object', 'null'],
+      description:
+        'what became of the last firing, once known: `published` (the event is in the bus), or `dead-lettered` (a delivery of it was given up on: its dead letter, rule, target and error)',
+      properties: {
+        state: { type: 'string', enum: ['published', 'dead-lettered'] },
+        dueAt: { type: 'string', format: 'date-time' },
+        deadLetterId: { type: 'string' },
+        rule: { type: 'string' },
+        target: { type: 'string' },
+        error: { type: 'string' },
+      },
+      required: ['state', 'dueAt'],
+    },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
   },

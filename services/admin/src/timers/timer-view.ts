@@ -25,6 +25,7 @@ export function timerView(timer: TimerRow) {
     fireCount: timer.fireCount,
     generation: timer.generation,
     lastError: timer.lastError,
+    lastOutcome: timer.lastOutcome,
     createdAt: timer.createdAt.toISOString(),
     updatedAt: timer.updatedAt.toISOString(),
   };

@@ -1,0 +1,61 @@
+import { sql } from 'drizzle-orm';
+import type { FuzeDb } from '../database.js';
+import { rowsOf } from '../raw-results.js';
+
+/** A delivery of a timer firing's event that was given up on (read from its dead letter). */
+export interface DeadLetteredFiring {
+  key: string;
+  generation: number;
+  dueMs: number;
+  /** The dead-lettered event's source: the firing is the timer's only if it is the template's. */
+  eventSource: string;
+  deadLetterId: string;
+  rule: string;
+  target: string;
+  error: string;
+}
+
+/**
+ * Records dead-lettered firings on their timers and returns those that are a timer's: one whose
+ * key exists and whose event has the firing's source (any publisher may choose an id that looks
+ * like a firing's). The timer's `last_outcome` becomes `dead-lettered` only when the firing is
+ * still its last one (same generation and due time): a later firing's outcome is not overwritten.
+ * Idempotent: recording the same dead letter again changes nothing.
+ */
+export async function recordDeadLetteredFirings(
+  db: FuzeDb,
+  firings: readonly DeadLetteredFiring[],
+): Promise<DeadLetteredFiring[]> {
+  if (firings.length === 0) return [];
+  const payload = JSON.stringify(
+    firings.map((f, i) => ({
+      i,
+      key: f.key,
+      generation: f.generation,
+      due_at: new Date(f.dueMs).toISOString(),
+      source: f.eventSource,
+      outcome: {
+        state: 'dead-lettered',
+        dueAt: new Date(f.dueMs).toISOString(),
+        deadLetterId: f.deadLetterId,
+        rule: f.rule,
+        target: f.target,
+        error: f.error,
+      },
+    })),
+  );
+  const result = await db.execute(sql`
+    with f as (
+      select * from jsonb_to_recordset(${payload}::jsonb)
+        as f(i integer, key text, generation bigint, due_at timestamptz, source text, outcome jsonb)
+    ), matched as (
+      select f.* from f join timers t on t.key = f.key collate "C" and t.event->>'source' = f.source
+    ), recorded as (
+      -- Postgres runs a data-modifying WITH to completion whether or not the query reads it.
+      update timers t set last_outcome = m.outcome, updated_at = now()
+      from matched m
+      where t.key = m.key collate "C" and t.generation = m.generation and t.last_due_at = m.due_at
+    )
+    select i from matched order by i`);
+  return rowsOf<{ i: number }>(result).map((row) => firings[row.i]!);
+}
