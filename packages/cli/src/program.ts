@@ -3,6 +3,7 @@ import { registerApply } from './commands/apply.js';
 import { registerDlq } from './commands/dlq.js';
 import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
+import { registerTail } from './commands/tail.js';
 import { registerTimers } from './commands/timers.js';
 
 /** The `fuze` command line; each command registers itself from commands/. */
@@ -15,5 +16,6 @@ export function buildProgram(): Command {
   registerRules(program);
   registerTimers(program);
   registerDlq(program);
+  registerTail(program);
   return program;
 }

@@ -29,6 +29,11 @@ export interface AdminAnswer<T> {
 export interface AdminClient {
   readonly baseUrl: string;
   request<T>(method: string, path: string, body?: unknown): Promise<AdminAnswer<T>>;
+  /**
+   * A GET whose answer is read as it arrives (Server-Sent Events: `fuze tail`): resolves with the
+   * response once its status is 2xx, throws as `request` does otherwise.
+   */
+  open(path: string, options?: { headers?: Record<string, string>; signal?: AbortSignal }): Promise<Response>;
 }
 
 export function createAdminClient(options: AdminClientOptions = {}): AdminClient {
@@ -36,34 +41,54 @@ export function createAdminClient(options: AdminClientOptions = {}): AdminClient
   const baseUrl = (options.adminUrl ?? env.FUZE_ADMIN_URL ?? defaultAdminUrl).replace(/\/+$/, '');
   const token = options.token ?? env.FUZE_ADMIN_TOKEN;
   const doFetch = options.fetch ?? fetch;
+  const send = async (path: string, init: RequestInit & { headers: Record<string, string> }) => {
+    if (token) init.headers.authorization = `Bearer ${token}`;
+    try {
+      return await doFetch(`${baseUrl}${path}`, init);
+    } catch (err) {
+      if (init.signal?.aborted) throw err;
+      throw unreachable(baseUrl, err);
+    }
+  };
   return {
     baseUrl,
     async request<T>(method: string, path: string, body?: unknown): Promise<AdminAnswer<T>> {
       const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
-      if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
-      let response: Response;
+      const response = await send(path, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
       let text: string;
       try {
-        response = await doFetch(`${baseUrl}${path}`, {
-          method,
-          headers,
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
         text = await response.text();
       } catch (err) {
-        const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-        throw new FuzeError(
-          'FUZE_ADMIN_UNREACHABLE',
-          `cannot reach the admin API at ${baseUrl} (${reason}): is \`fuze serve\` running there? Point FUZE_ADMIN_URL (the CLI's --admin-url) at it`,
-          { cause: err },
-        );
+        throw unreachable(baseUrl, err);
       }
       const parsed = parseAnswer(text);
       if (response.status >= 400) throw errorOfAnswer(response.status, parsed);
       return { status: response.status, body: parsed as T };
     },
+    async open(path, openOptions = {}) {
+      const response = await send(path, {
+        method: 'GET',
+        headers: { accept: 'text/event-stream, application/problem+json', ...openOptions.headers },
+        ...(openOptions.signal ? { signal: openOptions.signal } : {}),
+      });
+      if (response.status >= 400) throw errorOfAnswer(response.status, parseAnswer(await response.text()));
+      return response;
+    },
   };
+}
+
+function unreachable(baseUrl: string, err: unknown): FuzeError {
+  const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+  return new FuzeError(
+    'FUZE_ADMIN_UNREACHABLE',
+    `cannot reach the admin API at ${baseUrl} (${reason}): is \`fuze serve\` running there? Point FUZE_ADMIN_URL (the CLI's --admin-url) at it`,
+    { cause: err },
+  );
 }
 
 function parseAnswer(text: string): unknown {

@@ -37,5 +37,6 @@ export {
 export * from './messages/index.js';
 export * from './naming.js';
 export { partitionFor } from './partition.js';
+export * from './server-sent-events.js';
 export * from './system-events/index.js';
 export * from './time/index.js';

@@ -1,6 +1,7 @@
 /** What a token may do. The admin token holds every scope; API keys hold a chosen few. */
 export const scopes = [
   'events:publish',
+  'events:read',
   'rules:read',
   'rules:write',
   'dlq:read',

@@ -1,4 +1,4 @@
-import type { PinoLogger } from '@fuze/core';
+import { type PinoLogger, streamNames } from '@fuze/core';
 import type { FuzeDb } from '@fuze/db';
 import { type Authenticator, bearerAuth, createHttpApp, healthRoutes, type ReadinessProbe } from '@fuze/http';
 import type { ServiceContext } from '@fuze/runtime';
@@ -10,6 +10,7 @@ import { openapi } from './openapi.js';
 import { problemSchema } from './problem-schema.js';
 import { rulesRoutes, ruleTestingRoutes } from './rules/index.js';
 import { schemasRoutes } from './schemas-routes.js';
+import { tailRoutes } from './tail/index.js';
 import { timersRoutes } from './timers/index.js';
 import { refuseUnstorableInput } from './unstorable-input.js';
 
@@ -19,6 +20,8 @@ export interface AdminDeps {
   nats: NatsConnection;
   /** JetStream management: the DLQ routes read and delete dead-letter records. */
   jsm: ServiceContext['jsm'];
+  /** JetStream: the live tail reads the events stream through its own ordered consumers. */
+  js: ServiceContext['js'];
   /** FUZE_STREAM_PREFIX: for control notices (rule revisions). */
   prefix: string;
   authenticator: Authenticator;
@@ -41,5 +44,11 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   app.register(ruleTestingRoutes, { db: deps.db });
   app.register(timersRoutes, { db: deps.db });
   app.register(deadLetterRoutes, { db: deps.db, jsm: deps.jsm, streamPrefix: deps.prefix });
+  app.register(tailRoutes, {
+    js: deps.js,
+    eventsStream: streamNames(deps.prefix).events,
+    prefix: deps.prefix,
+    logger: deps.logger,
+  });
   return app;
 }

@@ -85,6 +85,7 @@ export async function startDlqFixture(
     db: database.db,
     nats: bus.nc,
     jsm: bus.jsm,
+    js: bus.js,
     prefix,
     authenticator: createTokenAuthenticator({ adminToken: undefined }),
     readiness: async () => ({ nats: true, postgres: true }),

@@ -99,8 +99,11 @@ export async function readEvents(bus: BusFixture, stream: string): Promise<Store
   return out;
 }
 
-export async function eventCount(bus: BusFixture, stream: string): Promise<number> {
-  return (await bus.jsm.streams.info(stream)).state.messages;
+/** Messages in `stream`, or only those on subjects matching `subjects` (e.g. one bus's events). */
+export async function eventCount(bus: BusFixture, stream: string, subjects?: string): Promise<number> {
+  if (subjects === undefined) return (await bus.jsm.streams.info(stream)).state.messages;
+  const { state } = await bus.jsm.streams.info(stream, { subjects_filter: subjects });
+  return Object.values(state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
 }
 
 export const timerEvent = { type: 'com.example.timer.fired', source: '/tests/scheduler' };

@@ -65,10 +65,15 @@ test('three scheduler processes, one SIGKILLed mid-batch: every due time fires e
       from generate_series(1, ${ONE_SHOT}) g`);
 
   await victim.waitForLog('"fired timers"', 30_000);
-  await waitFor(async () => (await eventCount(bus, streams.streams.events)) >= 1_000, {
-    timeoutMs: 30_000,
-    message: 'the burst to be under way',
-  });
+  await waitFor(
+    async () =>
+      (await eventCount(bus, streams.streams.events, `${streams.prefix.toLowerCase()}.events.default.>`)) >=
+      1_000,
+    {
+      timeoutMs: 30_000,
+      message: 'the burst to be under way',
+    },
+  );
   victim.child.kill('SIGKILL');
   expect(await victim.exited).toBeNull(); // killed by the signal, no clean exit
 
@@ -85,18 +90,31 @@ test('three scheduler processes, one SIGKILLed mid-batch: every due time fires e
     { timeoutMs: 60_000, message: 'every one-shot timer to have fired' },
   );
   // Let the recurring timers tick a few more times on the two survivors, then stop them cleanly.
-  const ticksBefore = await eventCount(bus, streams.streams.events);
-  await waitFor(async () => (await eventCount(bus, streams.streams.events)) >= ticksBefore + 3 * RECURRING, {
-    timeoutMs: 30_000,
-    message: 'the recurring timers to keep firing',
-  });
+  const ticksBefore = await eventCount(
+    bus,
+    streams.streams.events,
+    `${streams.prefix.toLowerCase()}.events.default.>`,
+  );
+  await waitFor(
+    async () =>
+      (await eventCount(bus, streams.streams.events, `${streams.prefix.toLowerCase()}.events.default.>`)) >=
+      ticksBefore + 3 * RECURRING,
+    {
+      timeoutMs: 30_000,
+      message: 'the recurring timers to keep firing',
+    },
+  );
   for (const p of others) p.child.kill('SIGTERM');
   expect(await Promise.all(others.map((p) => p.exited))).toEqual([0, 0]);
 
-  const events = await readEvents(bus, streams.streams.events);
+  const stored = await readEvents(bus, streams.streams.events);
+  const events = stored.filter((e) => e.event.type === timerEvent.type);
   const ids = events.map((e) => e.event.id);
   expect(new Set(ids).size).toBe(ids.length); // no due time fired twice
   expect(ids.filter((id) => id.startsWith('burst:')).length).toBe(ONE_SHOT);
+  // Each firing is announced once on the system bus, under the fired event's id.
+  const announced = stored.filter((e) => e.event.type === 'dev.fuze.timer.fired').map((e) => e.event.id);
+  expect(announced.sort()).toEqual([...ids].sort());
 
   const counts = await db.database.db.execute(
     sql`select key, fire_count::int as fire_count from timers where key like 'tick:%'`,

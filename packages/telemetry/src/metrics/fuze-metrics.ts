@@ -32,6 +32,17 @@ export const fuzeMetrics = {
     labelNames: ['bus'] as const,
     registers,
   }),
+  /** Admin: live tails (`GET /v1/tail`). */
+  tailClients: new Gauge({
+    name: 'fuze_tail_clients',
+    help: 'Live tail clients connected to this admin process',
+    registers,
+  }),
+  tailDropped: new Counter({
+    name: 'fuze_tail_dropped_total',
+    help: 'Live tail clients dropped because they read slower than events arrived',
+    registers,
+  }),
   /** Router. */
   eventsMatched: new Counter({
     name: 'fuze_events_matched_total',
