@@ -47,7 +47,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   app.register(tailRoutes, {
     js: deps.js,
     eventsStream: streamNames(deps.prefix).events,
-    prefix: deps.prefix,
+    streamPrefix: deps.prefix,
     logger: deps.logger,
   });
   return app;

@@ -55,6 +55,9 @@ async function tail(options: TailOptions, command: Command): Promise<void> {
         ...(lastEventId === undefined ? {} : { headers: { 'last-event-id': lastEventId } }),
       });
       failures = 0;
+      console.error(
+        `fuze: tailing bus ${options.bus}${lastEventId === undefined ? '' : ` after event ${lastEventId}`} (Ctrl-C to stop)`,
+      );
       for await (const event of readServerSentEvents(response.body!)) {
         if (event.event === 'dropped') {
           console.error(`fuze: the server dropped this tail (${event.data}); resuming`);

@@ -47,16 +47,30 @@ export async function startEventTail(
   options: EventTailOptions,
 ): Promise<RunningTail> {
   const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
-  const start = options.start;
+  // "From now" is the stream's next sequence, read here: `deliver_policy: new` would be decided
+  // when the ordered consumer is created, in the background, and could miss what arrives first.
+  const start =
+    options.start.kind === 'new'
+      ? {
+          kind: 'sequence' as const,
+          seq: (await (await options.js.streams.get(options.stream)).info()).state.last_seq + 1,
+        }
+      : options.start;
   const consumer = await options.js.consumers.get(options.stream, {
     filter_subjects: options.filterSubject,
-    ...(start.kind === 'new'
-      ? { deliver_policy: 'new' as const }
-      : start.kind === 'sequence'
-        ? { deliver_policy: 'by_start_sequence' as const, opt_start_seq: start.seq }
-        : { deliver_policy: 'by_start_time' as const, opt_start_time: start.at }),
+    ...(start.kind === 'sequence'
+      ? { deliver_policy: 'by_start_sequence' as const, opt_start_seq: start.seq }
+      : { deliver_policy: 'by_start_time' as const, opt_start_time: start.at }),
   });
-  const messages = await consumer.consume({ max_messages: 256 });
+  // Pulls that expire every 10 s carry heartbeats every 5 s: a consumer lost with its server (a
+  // NATS restart) is noticed and recreated at the next sequence within seconds, not half a minute.
+  const messages = await consumer.consume({ max_messages: 256, expires: 10_000 });
+  void (async () => {
+    for await (const status of messages.status()) {
+      if (status.type === 'ordered_consumer_recreated' || status.type === 'heartbeats_missed')
+        options.logger.debug({ status }, 'tail consumer recovering');
+    }
+  })().catch(() => {});
   options.onOpen?.();
   response.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -82,6 +96,8 @@ export async function startEventTail(
     if (!response.destroyed) response.write(': keep-alive\n\n');
   }, options.heartbeatMs ?? 15_000);
   response.on('close', () => end());
+  // A client that left while the consumer was being created has already closed: end at once.
+  if (response.destroyed || response.socket === null || response.socket.destroyed) end();
 
   response.write(': tailing\n\n');
   const done = (async () => {

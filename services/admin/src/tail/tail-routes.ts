@@ -17,8 +17,8 @@ export interface TailRoutesOptions {
   js: ServiceContext['js'];
   /** `<P>_EVENTS` */
   eventsStream: string;
-  /** FUZE_STREAM_PREFIX */
-  prefix: string;
+  /** FUZE_STREAM_PREFIX (not `prefix`: fastify reads that as a route prefix). */
+  streamPrefix: string;
   logger: Logger;
   /** A client is dropped once this much waits to be written to it (default 1 MiB). */
   maxBufferedBytes?: number;
@@ -88,7 +88,7 @@ export async function tailRoutes(app: FastifyInstance, options: TailRoutesOption
       const tail = await startEventTail(reply.raw, {
         js: options.js,
         stream: options.eventsStream,
-        filterSubject: `${subjectRoot(options.prefix)}.events.${bus}.>`,
+        filterSubject: `${subjectRoot(options.streamPrefix)}.events.${bus}.>`,
         start,
         ...(pattern ? { pattern } : {}),
         ...(options.maxBufferedBytes ? { maxBufferedBytes: options.maxBufferedBytes } : {}),
