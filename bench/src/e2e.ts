@@ -4,7 +4,7 @@
 // -> SDK consumer, next to a raw JetStream two-hop pipeline measured in the same run (publish ->
 // consume and republish with a msgID in its own process -> consume), same payloads.
 // Over 300 lines: one benchmark read top to bottom (set-up, load, report), as its printout is.
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +13,9 @@ import { JetStreamPublisher } from '@fuze/bus';
 import { createConsumer, createPublisher } from '@fuze/sdk';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { startFuzeServe, stopChild } from './fuze-serve.js';
 import { processCpuMicros, startBenchNatsServer } from './nats-server.js';
-import { format } from './report.js';
+import { format, median } from './report.js';
 import { sampleInput } from './sample-event.js';
 
 const prefix = 'E2E';
@@ -115,11 +116,6 @@ export async function run(args: string[]): Promise<void> {
 function cpuNow(natsMicros: number, pipeline: Pipeline): CpuSpent {
   const self = process.cpuUsage();
   return { nats: natsMicros, hop: processCpuMicros(pipeline.hopPid), self: self.user + self.system };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 /** Publishes `count` events, up to 2,000 in flight, and times until the last one comes out. */
@@ -242,7 +238,14 @@ spec:
       ordering: { partitionKey: "$.data.customerId", partitions: 16 }
 `,
   );
-  const router = await startRouter(natsUrl, dir, profileDir);
+  const router = await startFuzeServe({
+    natsUrl,
+    prefix,
+    dir,
+    services: 'router',
+    rules: join(dir, 'rules.yaml'),
+    ...(profileDir ? { profileDir } : {}),
+  });
   const latencies: number[] = [];
   let received = 0;
   const consumer = await createConsumer({
@@ -270,48 +273,6 @@ spec:
   };
 }
 
-/** The built `fuze` binary running the router alone, with the bench rule applied at start. */
-async function startRouter(natsUrl: string, dir: string, profileDir?: string): Promise<ChildProcess> {
-  const bin = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    [
-      ...(profileDir
-        ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=router.cpuprofile']
-        : []),
-      bin,
-      'serve',
-      '--services',
-      'router',
-      '--rules',
-      join(dir, 'rules.yaml'),
-    ],
-    {
-      env: {
-        PATH: process.env.PATH ?? '',
-        FUZE_NATS_URL: natsUrl,
-        FUZE_STREAM_PREFIX: prefix,
-        FUZE_DATA_DIR: join(dir, 'data'),
-        FUZE_METRICS_PORT: '0',
-        FUZE_LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('fuze is running')) resolve();
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`the router exited with ${code}:\n${output.slice(-2_000)}`)),
-    );
-  });
-  child.stdout?.resume();
-  return child;
-}
-
 async function forkRepublisher(natsUrl: string): Promise<ChildProcess> {
   const child = fork(fileURLToPath(import.meta.url), [republisherRole, natsUrl], { stdio: 'inherit' });
   await new Promise<void>((resolve, reject) => {
@@ -319,13 +280,6 @@ async function forkRepublisher(natsUrl: string): Promise<ChildProcess> {
     child.once('exit', (code) => reject(new Error(`the republisher exited with ${code}`)));
   });
   return child;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 const republisherRole = '--e2e-republisher';

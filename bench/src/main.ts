@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   rules: () => import('./rules.js'),
   timers: () => import('./timers.js'),
   'timer-puts': () => import('./timer-puts.js'),
+  tail: () => import('./tail.js'),
   e2e: () => import('./e2e.js'),
   tracing: () => import('./tracing.js'),
   replacements: () => import('./replacements.js'),

@@ -26,3 +26,9 @@ export class Report {
 export function format(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
+
+/** The middle value (the upper middle of an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
