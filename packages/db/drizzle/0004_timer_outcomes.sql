@@ -1,1 +1,2 @@
-ALTER TABLE "timers" ADD COLUMN "last_outcome" jsonb;
+ALTER TABLE "timers" ADD COLUMN "last_outcome" jsonb;--> statement-breakpoint
+ALTER TABLE "timers" ADD COLUMN "rearm" jsonb;

@@ -21,6 +21,11 @@ export type PutTimerInput = TimerTiming & {
   misfireGrace?: string;
   /** Default `default`. */
   bus?: string;
+  /**
+   * One-shot timers (`at`, `delay`): when a delivery of the fired event is dead-lettered, fire
+   * again `after` (e.g. `10m`), at most `times` (default 1).
+   */
+  rearm?: { after: string; times?: number };
 };
 
 export type TimerState = 'scheduled' | 'completed' | 'cancelled' | 'paused' | 'failed';
@@ -59,6 +64,8 @@ export interface Timer {
         error: string;
       }
     | null;
+  /** The re-arm policy, and `done`: re-arms used since the last put. */
+  rearm: { after: string; times: number; done: number } | null;
   createdAt: string;
   updatedAt: string;
 }

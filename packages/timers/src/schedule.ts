@@ -112,6 +112,7 @@ export interface ArmedTimer {
   misfireGraceMs: number;
   /** Undefined only for a cron expression that never fires again. */
   nextFireAtMs: number | undefined;
+  rearm?: TimerSpec['rearm'];
 }
 
 export function armTimer(spec: TimerSpec, nowMs: number): ArmedTimer {
@@ -124,5 +125,6 @@ export function armTimer(spec: TimerSpec, nowMs: number): ArmedTimer {
     misfire: spec.misfire,
     misfireGraceMs: spec.misfireGraceMs,
     nextFireAtMs: armed.nextFireAtMs,
+    ...(spec.rearm ? { rearm: spec.rearm } : {}),
   };
 }

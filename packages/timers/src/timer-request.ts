@@ -14,9 +14,12 @@ import { timerKeyProblem } from './timer-key.js';
 import {
   DEFAULT_MISFIRE_GRACE_MS,
   MAX_MISFIRE_GRACE_MS,
+  MAX_REARM_AFTER_MS,
+  MAX_REARM_TIMES,
   MIN_RATE_MS,
   type MisfirePolicy,
   misfirePolicies,
+  type RearmPolicy,
   type TimerEventTemplate,
   type TimerSchedule,
   type TimerSpec,
@@ -42,6 +45,8 @@ export interface TimerRequest {
   misfireGrace?: string;
   /** Default `default`. */
   bus?: string;
+  /** One-shot timers (`at`, `delay`): fire again this long after a firing whose event was dead-lettered, up to `times` (default 1). */
+  rearm?: { after: string; times?: number };
 }
 
 export interface TimerProblem {
@@ -82,8 +87,46 @@ export function parseTimerRequest(key: string, request: TimerRequest, pointerRoo
     max: MAX_MISFIRE_GRACE_MS,
     fallback: DEFAULT_MISFIRE_GRACE_MS,
   });
+  const rearm = readRearm(request, schedule, at, problems);
   if (problems.length > 0 || !event || !schedule) throw invalidTimer(problems);
-  return { key, bus, event, schedule, misfire, misfireGraceMs };
+  return { key, bus, event, schedule, misfire, misfireGraceMs, ...(rearm ? { rearm } : {}) };
+}
+
+function readRearm(
+  request: TimerRequest,
+  schedule: TimerSchedule | undefined,
+  at: (field: string) => string,
+  problems: TimerProblem[],
+): RearmPolicy | undefined {
+  const rearm = request.rearm;
+  if (rearm === undefined) return undefined;
+  if (typeof rearm !== 'object' || rearm === null) {
+    problems.push({ pointer: at('rearm'), message: 'must be an object: { after: "10m", times: 3 }' });
+    return undefined;
+  }
+  if (schedule && schedule.kind !== 'at' && schedule.kind !== 'delay') {
+    problems.push({
+      pointer: at('rearm'),
+      message: 'applies to one-shot timers (at, delay) only: a recurring timer fires again anyway',
+    });
+  }
+  if (typeof rearm.after !== 'string') {
+    problems.push({ pointer: at('rearm.after'), message: 'is required: a duration such as 30s, 10m or 1h' });
+    return undefined;
+  }
+  const afterMs = readDuration(rearm.after, at('rearm.after'), problems, {
+    min: 1_000,
+    max: MAX_REARM_AFTER_MS,
+    fallback: 0,
+  });
+  const times = rearm.times ?? 1;
+  if (!Number.isInteger(times) || times < 1 || times > MAX_REARM_TIMES) {
+    problems.push({
+      pointer: at('rearm.times'),
+      message: `must be a whole number from 1 to ${MAX_REARM_TIMES}`,
+    });
+  }
+  return { afterMs, times };
 }
 
 /** FUZE_INVALID_TIMER with the problems in `details.problems` (problem+json `errors`). */

@@ -37,7 +37,19 @@ export interface TimerSpec {
   readonly schedule: TimerSchedule;
   readonly misfire: MisfirePolicy;
   readonly misfireGraceMs: number;
+  /** One-shot timers only: fire again `afterMs` after a firing whose event was dead-lettered, at most `times` times. */
+  readonly rearm?: RearmPolicy;
 }
+
+/** Re-arming a one-shot timer whose event was dead-lettered. */
+export interface RearmPolicy {
+  readonly afterMs: number;
+  readonly times: number;
+}
+
+/** The longest wait before a re-armed firing, and the most re-arms of one put. */
+export const MAX_REARM_AFTER_MS = 30 * 86_400_000;
+export const MAX_REARM_TIMES = 100;
 
 /** Default misfire grace: a firing later than this after its due time is a misfire. */
 export const DEFAULT_MISFIRE_GRACE_MS = 60_000;

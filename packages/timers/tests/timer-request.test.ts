@@ -93,6 +93,26 @@ describe('parseTimerRequest', () => {
     expect(problemsOf('a', { event: { type: 'x' }, delay: '1s' })[0]!.pointer).toBe('body.event.source');
   });
 
+  test('rearm: one-shot timers only, an after of 1s to 30d, times 1 to 100', () => {
+    expect(parseTimerRequest('a', { event, delay: '1m', rearm: { after: '10m', times: 3 } }).rearm).toEqual({
+      afterMs: 600_000,
+      times: 3,
+    });
+    expect(parseTimerRequest('a', { event, delay: '1m', rearm: { after: '10m' } }).rearm).toEqual({
+      afterMs: 600_000,
+      times: 1,
+    });
+    expect(
+      problemsOf('a', { event, cron: '0 * * * *', rearm: { after: '1m' } }).map((p) => p.pointer),
+    ).toEqual(['body.rearm']);
+    expect(
+      problemsOf('a', { event, delay: '1m', rearm: { after: '500ms', times: 0 } }).map((p) => p.pointer),
+    ).toEqual(['body.rearm.after', 'body.rearm.times']);
+    expect(
+      problemsOf('a', { event, delay: '1m', rearm: {} as { after: string } }).map((p) => p.pointer),
+    ).toEqual(['body.rearm.after']);
+  });
+
   test('the system bus is refused: it carries only Fuze events', () => {
     const problems = problemsOf('a', { event, delay: '1s', bus: 'fuze' });
     expect(problems).toEqual([{ pointer: 'body.bus', message: expect.stringContaining('reserved') }]);

@@ -252,6 +252,48 @@ describe('system events', () => {
     expectValidData();
   });
 
+  test('a one-shot timer with rearm fires again after its event dead-letters, as many times as asked', {
+    timeout: 60_000,
+  }, async () => {
+    const put = await admin('PUT', '/v1/timers/remind:order-2', {
+      event: { type: 'com.shop.reminder', source: '/shop/reminders', data: { order: 'order-2' } },
+      at: new Date().toISOString(),
+      rearm: { after: '1s', times: 2 },
+    });
+    expect(put.status).toBe(201);
+    expect(put.body.rearm).toEqual({ after: '1s', times: 2, done: 0 });
+    // Three firings (the first and two re-arms), each dead-lettered, then the timer stays completed.
+    const failures = () => alertsOf('dev.fuze.timer.failed').filter((e) => e.subject === 'remind:order-2');
+    await waitFor(() => failures().length === 3, {
+      timeoutMs: 45_000,
+      message: 'three failed firings of remind:order-2',
+    });
+    expect(failures().map((e) => e.data.generation)).toEqual([1, 2, 3]);
+    await waitFor(async () => (await admin('GET', '/v1/timers/remind:order-2')).body.state === 'completed', {
+      timeoutMs: 10_000,
+      message: 'the timer completed',
+    });
+    const timer = (await admin('GET', '/v1/timers/remind:order-2')).body;
+    expect(timer).toMatchObject({
+      state: 'completed',
+      generation: 3,
+      fireCount: 3,
+      rearm: { after: '1s', times: 2, done: 2 },
+      lastOutcome: { state: 'dead-lettered', deadLetterId: failures()[2]!.data.deadLetterId },
+    });
+    expect(timer.nextFireAt).toBeNull();
+  });
+
+  test('rearm is refused on a recurring timer, naming the field', async () => {
+    const put = await admin('PUT', '/v1/timers/every-minute', {
+      event: { type: 'com.shop.reminder', source: '/shop/reminders' },
+      rate: '1m',
+      rearm: { after: '1s' },
+    });
+    expect(put).toMatchObject({ status: 400, body: { code: 'FUZE_INVALID_TIMER' } });
+    expect(JSON.stringify(put.body)).toContain('body.rearm');
+  });
+
   test('a finished dead-letter replay is announced with its counts', { timeout: 60_000 }, async () => {
     const replay = await admin('POST', '/v1/dlq/replay', { filter: { target: 'billing', state: 'dead' } });
     expect(replay.status).toBe(202);

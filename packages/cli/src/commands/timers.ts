@@ -15,6 +15,8 @@ interface PutOptions {
   misfire?: string;
   misfireGrace?: string;
   bus?: string;
+  rearmAfter?: string;
+  rearmTimes?: string;
 }
 
 interface ListOptions {
@@ -68,6 +70,11 @@ export function registerTimers(program: Command): void {
     )
     .option('--misfire-grace <duration>', 'how late a firing may be before it is a misfire (default 60s)')
     .option('--bus <bus>', 'the bus the event enters (default: default)')
+    .option(
+      '--rearm-after <duration>',
+      'one-shot timers: fire again this long after a firing whose event was dead-lettered, e.g. 10m',
+    )
+    .option('--rearm-times <n>', 'with --rearm-after: re-arm at most this many times (default 1)')
     .action((key: string, options: PutOptions, command: Command) =>
       runAdminAction(async () => {
         const timings = (['at', 'delay', 'cron', 'rate'] as const).filter((t) => options[t] !== undefined);
@@ -75,6 +82,8 @@ export function registerTimers(program: Command): void {
           throw new Error('give exactly one of --at, --delay, --cron or --rate');
         }
         if (options.tz !== undefined && options.cron === undefined) throw new Error('--tz goes with --cron');
+        if (options.rearmTimes !== undefined && options.rearmAfter === undefined)
+          throw new Error('--rearm-times goes with --rearm-after');
         const body = {
           event: readFileValue('--event', options.event),
           [timings[0]!]: options[timings[0]!],
@@ -82,6 +91,14 @@ export function registerTimers(program: Command): void {
           ...(options.misfire === undefined ? {} : { misfire: options.misfire }),
           ...(options.misfireGrace === undefined ? {} : { misfireGrace: options.misfireGrace }),
           ...(options.bus === undefined ? {} : { bus: options.bus }),
+          ...(options.rearmAfter === undefined
+            ? {}
+            : {
+                rearm: {
+                  after: options.rearmAfter,
+                  ...(options.rearmTimes === undefined ? {} : { times: Number(options.rearmTimes) }),
+                },
+              }),
         };
         const client = createAdminClient(adminConnection(command));
         const { status, body: timer } = await client.request('PUT', timerPath(key), body);
@@ -96,7 +113,7 @@ export function registerTimers(program: Command): void {
     )
     .requiredOption(
       '--file <file>',
-      'a JSON or YAML list of timers, each { key, event, at|delay|cron|rate, timezone?, misfire?, misfireGrace?, bus? } (- for stdin)',
+      'a JSON or YAML list of timers, each { key, event, at|delay|cron|rate, timezone?, misfire?, misfireGrace?, bus?, rearm? } (- for stdin)',
     )
     .action((options: { file: string }, command: Command) =>
       runAdminAction(async () => {

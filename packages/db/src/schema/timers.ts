@@ -47,6 +47,13 @@ export type TimerOutcome =
       error: string;
     };
 
+/** A one-shot timer's re-arm policy (`rearm` of a put) and how many re-arms it has used since. */
+export interface StoredRearm {
+  afterMs: number;
+  times: number;
+  done: number;
+}
+
 /** The event a timer publishes (for `delayed` timers, the whole held event). */
 export type StoredTimerEvent = TimerEventTemplate;
 
@@ -78,6 +85,7 @@ export const timers = pgTable(
     traceparent: text('traceparent'),
     lastError: text('last_error'),
     lastOutcome: jsonb('last_outcome').$type<TimerOutcome>(),
+    rearm: jsonb('rearm').$type<StoredRearm>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

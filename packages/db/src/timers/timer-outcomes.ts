@@ -16,9 +16,9 @@ export interface DeadLetteredFiring {
 }
 
 /**
- * Records dead-lettered firings on their timers and returns those that are a timer's: one whose
- * key exists and whose event has the firing's source (any publisher may choose an id that looks
- * like a firing's). The timer's `last_outcome` becomes `dead-lettered` only when the firing is
+ * Records dead-lettered firings on their timers (re-arming the one-shot timers that ask for it)
+ * and returns those that are a timer's: one whose key exists and whose event has the firing's
+ * source (any publisher may choose an id that looks like a firing's). The timer's `last_outcome` becomes `dead-lettered` only when the firing is
  * still its last one (same generation and due time): a later firing's outcome is not overwritten.
  * Idempotent: recording the same dead letter again changes nothing.
  */
@@ -44,6 +44,10 @@ export async function recordDeadLetteredFirings(
       },
     })),
   );
+  // A completed one-shot timer with re-arms left fires again after its delay, as a new generation
+  // (so a new event id); a second dead letter of the same firing finds the generation moved on.
+  const rearms = sql`(t.state = 'completed' and t.schedule->>'kind' = 'at' and t.rearm is not null
+    and (t.rearm->>'done')::int < (t.rearm->>'times')::int)`;
   const result = await db.execute(sql`
     with f as (
       select * from jsonb_to_recordset(${payload}::jsonb)
@@ -52,7 +56,18 @@ export async function recordDeadLetteredFirings(
       select f.* from f join timers t on t.key = f.key collate "C" and t.event->>'source' = f.source
     ), recorded as (
       -- Postgres runs a data-modifying WITH to completion whether or not the query reads it.
-      update timers t set last_outcome = m.outcome, updated_at = now()
+      update timers t set
+        last_outcome = m.outcome,
+        updated_at = now(),
+        state = case when ${rearms} then 'scheduled' else t.state end,
+        next_fire_at = case when ${rearms}
+          then date_trunc('milliseconds', clock_timestamp())
+            + ((t.rearm->>'afterMs')::bigint * interval '1 millisecond')
+          else t.next_fire_at end,
+        generation = case when ${rearms} then t.generation + 1 else t.generation end,
+        rearm = case when ${rearms}
+          then jsonb_set(t.rearm, '{done}', to_jsonb((t.rearm->>'done')::int + 1))
+          else t.rearm end
       from matched m
       where t.key = m.key collate "C" and t.generation = m.generation and t.last_due_at = m.due_at
     )

@@ -20,6 +20,7 @@ export const TIMER_NOTIFY_HORIZON_MS = 60_000;
 
 export type TimerRow = typeof timers.$inferSelect;
 export {
+  type StoredRearm,
   type StoredTimerEvent,
   type StoredTimerSchedule,
   type TimerMisfirePolicy,

@@ -9,6 +9,8 @@ export interface TimerWrite extends TimerDefinition {
   state: Extract<TimerState, 'scheduled' | 'paused' | 'completed'>;
   nextFireAtMs: number | undefined;
   traceparent?: string | undefined;
+  /** One-shot timers: re-arm after a dead-lettered firing (a put starts the count again). */
+  rearm?: { afterMs: number; times: number } | undefined;
 }
 
 /** The database clock, epoch milliseconds: timers are armed and found due against it. */
@@ -74,6 +76,7 @@ const replacedColumns = [
   'nextFireAt',
   'traceparent',
   'lastError',
+  'rearm',
 ] as const;
 
 function timerValues(write: TimerWrite) {
@@ -90,6 +93,7 @@ function timerValues(write: TimerWrite) {
     nextFireAt,
     traceparent: write.traceparent ?? null,
     lastError: null,
+    rearm: write.rearm ? { ...write.rearm, done: 0 } : null,
   };
 }
 

@@ -71,6 +71,12 @@ export const timerSchema = {
       },
       required: ['state', 'dueAt'],
     },
+    rearm: {
+      type: ['object', 'null'],
+      description:
+        'one-shot timers: fire again `after` a firing whose event was dead-lettered, `times` at most; `done` re-arms used since the last put',
+      properties: { after: { type: 'string' }, times: { type: 'integer' }, done: { type: 'integer' } },
+    },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
   },
@@ -111,6 +117,17 @@ export const putBody = {
       description: 'how late a firing may be before it is a misfire (default 60s)',
     },
     bus: { type: 'string', description: 'the bus the event enters (default: default)' },
+    rearm: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['after'],
+      description:
+        'one-shot timers (at, delay) only: when a delivery of the fired event is dead-lettered, fire again this long after, at most `times` (default 1) per put',
+      properties: {
+        after: { type: 'string', description: 'e.g. 30s, 10m, 1h (1s to 30d)' },
+        times: { type: 'integer', minimum: 1, maximum: 100 },
+      },
+    },
   },
 } as const;
 

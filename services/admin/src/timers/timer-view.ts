@@ -26,6 +26,10 @@ export function timerView(timer: TimerRow) {
     generation: timer.generation,
     lastError: timer.lastError,
     lastOutcome: timer.lastOutcome,
+    rearm:
+      timer.rearm === null
+        ? null
+        : { after: formatDuration(timer.rearm.afterMs), times: timer.rearm.times, done: timer.rearm.done },
     createdAt: timer.createdAt.toISOString(),
     updatedAt: timer.updatedAt.toISOString(),
   };
