@@ -218,6 +218,25 @@ describe('GET /v1/tail', () => {
     expect(lines.map((e) => e.id)).toEqual(['cli-1', 'cli-2', 'cli-3', 'cli-4']);
   });
 
+  test('stopping the admin service ends open tails instead of waiting for them', {
+    timeout: 60_000,
+  }, async () => {
+    const second = await startInProcessFuze({
+      modules: [adminModule],
+      natsUrl: nats.url,
+      env: { FUZE_STREAM_PREFIX: 'TAIL', FUZE_LOG_LEVEL: 'error' },
+    });
+    const res = await fetch(`${second.adminUrl}/v1/tail?bus=orders`);
+    expect(res.status).toBe(200);
+    const ended = (async () => {
+      for await (const _ of readServerSentEvents(res.body!)) {
+        // reading until the server ends the stream
+      }
+    })();
+    await second.stop();
+    await ended; // the stream ended: the client saw the server close it
+  });
+
   test('bad input is a 4xx problem naming it; the scope is events:read', async () => {
     expect(await problem('bus=orders&pattern=%7Bnot-json')).toMatchObject({
       status: 400,
