@@ -15,6 +15,7 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { startFuzeServe, stopChild } from './fuze-serve.js';
 import { processCpuMicros, startBenchNatsServer } from './nats-server.js';
+import { numberOption } from './options.js';
 import { format, median } from './report.js';
 import { sampleInput } from './sample-event.js';
 
@@ -41,8 +42,7 @@ interface CpuSpent {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const option = (name: string, fallback: number) =>
-    Number(args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
+  const option = (name: string, fallback: number) => numberOption(args, name, fallback);
   const events = option('events', 20_000);
   const rate = option('rate', 2_000);
   const seconds = option('seconds', 5);

@@ -15,6 +15,7 @@ import { readServerSentEvents } from '@fuze/core';
 import { createConsumer, createPublisher } from '@fuze/sdk';
 import { startFuzeServe, stopChild } from './fuze-serve.js';
 import { freePort, startBenchNatsServer } from './nats-server.js';
+import { numberOption } from './options.js';
 import { format, median } from './report.js';
 import { sampleInput } from './sample-event.js';
 
@@ -22,8 +23,7 @@ const prefix = 'TAILB';
 const now = () => performance.timeOrigin + performance.now();
 
 export async function run(args: string[]): Promise<void> {
-  const option = (name: string, fallback: number) =>
-    Number(args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
+  const option = (name: string, fallback: number) => numberOption(args, name, fallback);
   const rate = option('rate', 1_000);
   const seconds = option('seconds', 5);
   const events = option('events', 20_000);

@@ -1,3 +1,4 @@
+export { type AdminAnswer, callApi } from './admin-api.js';
 export {
   type DeliveryInput,
   deliveryEnvelope,

@@ -6,6 +6,7 @@ import { dispatcherModule } from '@fuze/dispatcher';
 import { gatewayModule } from '@fuze/gateway';
 import { routerModule } from '@fuze/router';
 import {
+  callApi,
   createTestDatabase,
   type InProcessFuze,
   type NatsServerHandle,
@@ -83,13 +84,8 @@ afterAll(async () => {
   await new Promise((resolve) => receiver?.close(resolve));
 });
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${fuze.adminUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> & { items?: unknown[] } };
+function admin(method: string, path: string, body?: unknown) {
+  return callApi<Record<string, unknown> & { items?: unknown[] }>(fuze.adminUrl, method, path, body);
 }
 
 /** Where the events are, for a timeout message. */

@@ -8,6 +8,7 @@ import { gatewayModule } from '@fuze/gateway';
 import { routerModule } from '@fuze/router';
 import { schedulerModule } from '@fuze/scheduler';
 import {
+  callApi,
   createTestDatabase,
   type InProcessFuze,
   type NatsServerHandle,
@@ -115,13 +116,8 @@ afterAll(async () => {
   await new Promise((resolve) => receiver?.close(resolve));
 });
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${fuze.adminUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+function admin(method: string, path: string, body?: unknown) {
+  return callApi(fuze.adminUrl, method, path, body);
 }
 
 function alertsOf(type: string): Array<CloudEventRecord & { data: Record<string, unknown> }> {
