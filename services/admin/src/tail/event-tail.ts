@@ -99,7 +99,7 @@ export async function startEventTail(
   // A client that left while the consumer was being created has already closed: end at once.
   if (response.destroyed || response.socket === null || response.socket.destroyed) end();
 
-  response.write(': tailing\n\n');
+  if (!ended) response.write(': tailing\n\n');
   const done = (async () => {
     try {
       for await (const msg of messages) {
