@@ -158,6 +158,40 @@ spec:
     expect((await admin('GET', '/v1/rules/default/paid')).status).toBe(404);
   });
 
+  test('a target ordered by another key than its bus orderingKey applies, with a warning naming both', async () => {
+    const bus = (key: string) => `apiVersion: fuze.dev/v1
+kind: Bus
+metadata: { name: shipments }
+spec: { orderingKey: ${key} }
+`;
+    const shipped = (partitionKey: string) => `apiVersion: fuze.dev/v1
+kind: Rule
+metadata: { name: shipped, bus: shipments }
+spec:
+  pattern: { type: [com.shop.shipped] }
+  targets:
+    - name: tracker
+      http: { url: "http://tracker:3000/events" }
+      ordering: { partitionKey: "${partitionKey}" }
+`;
+    const mismatched = await apply([
+      { path: 'bus.yaml', content: bus('$.data.orderId') },
+      { path: 'rules.yaml', content: shipped('$.data.parcelId') },
+    ]);
+    expect(mismatched.status).toBe(200);
+    expect(mismatched.body.created).toEqual([{ bus: 'shipments', name: 'shipped' }]);
+    expect(mismatched.body.warnings).toEqual([
+      expect.stringMatching(
+        /^shipments\/shipped: target tracker orders by \$\.data\.parcelId but bus shipments routes by \$\.data\.orderId/,
+      ),
+    ]);
+    // The stored Bus document counts when the files hold only the rule; agreeing keys warn nothing.
+    const agreeing = await apply([{ path: 'rules.yaml', content: shipped('$.data.orderId') }]);
+    expect(agreeing.body).toMatchObject({ changed: [{ name: 'shipped' }], warnings: [] });
+    const again = await apply([{ path: 'rules.yaml', content: shipped('$.data.parcelId') }]);
+    expect(again.body.warnings).toHaveLength(1);
+  });
+
   test('PUT and DELETE one rule as JSON', async () => {
     const doc = {
       apiVersion: 'fuze.dev/v1',

@@ -13,6 +13,7 @@ interface ApplyResult {
   schedules: { created: string[]; updated: string[]; unchanged: string[]; pruned: string[] };
   /** Absent from servers older than Bus documents. */
   buses?: { created: string[]; changed: string[]; deleted: string[]; unchanged: string[] };
+  warnings?: string[];
 }
 
 export function registerApply(program: Command): void {
@@ -37,6 +38,7 @@ export function registerApply(program: Command): void {
           prune: options.prune === true,
           dryRun: options.dryRun === true,
         });
+        for (const warning of body.warnings ?? []) console.error(`fuze: warning: ${warning}`);
         console.log(formatApplyResult(body));
       }),
     );

@@ -83,6 +83,7 @@ async function serve(options: ServeOptions): Promise<number> {
           { created: result.created.length, changed: result.changed.length, revisions: result.revisions },
           `applied rules from ${options.rules}`,
         );
+        for (const warning of result.warnings) logger.warn({ rules: options.rules }, warning);
       },
     });
   } catch (err) {

@@ -18,6 +18,7 @@ import {
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type ApplyBusesResult, duplicateBuses, planBuses } from './apply-buses.js';
 import { type ApplySchedulesResult, applySchedules } from './apply-schedules.js';
+import { orderingKeyWarnings } from './ordering-key-warnings.js';
 import { canonicalJson, deliveryDefinition, type RuleRef, storedDocument } from './rule-ref.js';
 
 export interface RuleFile {
@@ -46,6 +47,8 @@ export interface ApplyResult {
   schedules: ApplySchedulesResult;
   /** `kind: Bus` documents, by bus name. */
   buses: ApplyBusesResult;
+  /** What applied but may not do what was meant (e.g. a target ordered by another key than its bus). */
+  warnings: string[];
 }
 
 /** Thrown inside the transaction of a dry run, so that what the schedules would do is rolled back. */
@@ -107,7 +110,8 @@ export async function applyRuleFiles(
   const prune = options.prune
     ? { buses: [...new Set([...rules, ...schedules, ...buses].map((d) => d.bus))] }
     : undefined;
-  const busPlan = planBuses(buses, await listStoredBuses(deps.db), prune);
+  const storedBuses = await listStoredBuses(deps.db);
+  const busPlan = planBuses(buses, storedBuses, prune);
   plan.changes.buses = busPlan.changes;
   const rulesChange =
     plan.changes.upserts.length > 0 || plan.changes.deletes.length > 0 || busPlan.changes.length > 0;
@@ -128,6 +132,7 @@ export async function applyRuleFiles(
     revisions: Object.fromEntries(revisions),
     schedules: schedulesResult,
     buses: busPlan.summary,
+    warnings: orderingKeyWarnings(rules, buses, storedBuses, busPlan.summary.deleted),
   };
   if (revisions.size > 0) announceRuleRevisions(deps, result.revisions);
   return result;

@@ -39,6 +39,12 @@ const applyResult = {
         unchanged: keyList,
       },
     },
+    warnings: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        'what applied but may not do what was meant: e.g. a target ordered by another key than its bus orderingKey',
+    },
   },
 };
 const ruleParams = {
