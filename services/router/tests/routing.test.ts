@@ -104,7 +104,18 @@ beforeAll(async () => {
   nc = await connect({ servers: nats.url });
   const applied = await admin('POST', '/v1/apply', { files: [{ path: 'rules.yaml', content: rules }] });
   expect(applied.status).toBe(200);
-});
+  // Routers take a new revision on a notice (or their poll): an event routed before that matches
+  // the rules it was routed under, none here. Probe until the rules are in force.
+  const probes: string[] = [];
+  await waitFor(
+    async () => {
+      probes.push(...(await publish([{ type: 'com.shop.order.probe', data: { probe: true } }])));
+      const routed = deliveries(await readStream(nc, streams.delivery));
+      return routed.some((d) => probes.includes(d.envelope.attributes.id!));
+    },
+    { timeoutMs: 60_000, intervalMs: 300, message: 'the applied rules to take effect' },
+  );
+}, 120_000);
 afterAll(async () => {
   await nc?.close();
   await fuze?.stop();

@@ -133,7 +133,7 @@ async function fireTimer(
   }
   deps.stats.publishErrors++;
   const err = failed.reason as Error;
-  if (isFuzeError(err, 'FUZE_PUBLISH_FAILED') && typeof err.details.jetstreamCode === 'number') {
+  if (isRefusedForGood(err)) {
     // JetStream refused the event for good (too large, no stream for its subject...): retrying
     // would fail forever, so the timer stops here until it is put again.
     deps.logger.error(
@@ -145,8 +145,19 @@ async function fireTimer(
     try {
       await announceRefused(deps, timer, refusedDueMs, err.message);
     } catch (announceErr) {
-      deps.logger.warn({ err: announceErr, timer: timer.key }, 'cannot announce the failed timer; retrying');
-      return undefined;
+      // Refused for good as well (the stream's limits refuse the announcement too): the timer is
+      // still marked failed; a passing outage is retried, announcement and all.
+      if (!isRefusedForGood(announceErr)) {
+        deps.logger.warn(
+          { err: announceErr, timer: timer.key },
+          'cannot announce the failed timer; retrying',
+        );
+        return undefined;
+      }
+      deps.logger.error(
+        { err: announceErr, timer: timer.key },
+        'JetStream refused the timer.failed system event too',
+      );
     }
     return {
       key: timer.key,
@@ -160,6 +171,11 @@ async function fireTimer(
   }
   deps.logger.warn({ err, timer: timer.key }, 'could not publish a timer event; it will be retried');
   return undefined;
+}
+
+/** JetStream refused the write itself (too large, no stream for its subject...): no retry can help. */
+function isRefusedForGood(err: unknown): boolean {
+  return isFuzeError(err, 'FUZE_PUBLISH_FAILED') && typeof err.details.jetstreamCode === 'number';
 }
 
 /**
@@ -185,7 +201,15 @@ async function announceFired(
     eventSource: event.source,
     eventType: event.type,
   });
-  await deps.publisher.publish(encodeEventMessage(deps.streamPrefix, systemBus, announcement, deps.routing));
+  try {
+    await deps.publisher.publish(
+      encodeEventMessage(deps.streamPrefix, systemBus, announcement, deps.routing),
+    );
+  } catch (err) {
+    // The firing itself is stored: an announcement JetStream refuses for good must not fail it.
+    if (!isRefusedForGood(err)) throw err;
+    deps.logger.error({ err, timer: timer.key }, 'JetStream refused the timer.fired system event');
+  }
 }
 
 /** `dev.fuze.timer.failed` (`rejected`) for a firing JetStream refused for good. */

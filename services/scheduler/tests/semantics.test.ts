@@ -1,5 +1,12 @@
 import type { PublishAck, PublishRequest } from '@fuze/bus';
-import { type CloudEventRecord, defaultRouting, encodeEventMessage, isFuzeError } from '@fuze/core';
+import {
+  type CloudEventRecord,
+  defaultRouting,
+  encodeEventMessage,
+  FuzeError,
+  isFuzeError,
+  systemEventTypes,
+} from '@fuze/core';
 import { cancelTimer, getTimer } from '@fuze/db';
 import { waitFor } from '@fuze/test/harness';
 import { sql } from 'drizzle-orm';
@@ -185,6 +192,54 @@ describe('a timer event JetStream refuses', () => {
       expect(await eventCount(bus, streams.streams.events)).toBe(0);
     } finally {
       await scheduler.stop();
+    }
+  });
+
+  test('with system events on: announced as dev.fuze.timer.failed; a refused announcement fails nothing', async () => {
+    const streams = await freshStreams(bus);
+    // Refuse only the timer's own event, as JetStream does (a FUZE_PUBLISH_FAILED with its code).
+    const refusing = {
+      publish: (request: PublishRequest) =>
+        request.subject.includes('.events.default.')
+          ? Promise.reject(
+              new FuzeError(
+                'FUZE_PUBLISH_FAILED',
+                'JetStream refused: message size exceeds maximum allowed',
+                {
+                  details: { jetstreamCode: 10054 },
+                },
+              ),
+            )
+          : bus.publisher.publish(request),
+    };
+    await put(db.database, 'refused:announced', { event: timerEvent, delay: '0s' });
+    const scheduler = await runScheduler(bus, db.database, streams, {
+      publisher: refusing,
+      systemEvents: new Set(systemEventTypes),
+    });
+    try {
+      await waitFor(async () => (await getTimer(db.database.db, 'refused:announced'))?.state === 'failed');
+      const stored = await readEvents(bus, streams.streams.events);
+      expect(stored.map((e) => e.event)).toEqual([
+        expect.objectContaining({
+          type: 'dev.fuze.timer.failed',
+          subject: 'refused:announced',
+          data: expect.objectContaining({ reason: 'rejected', key: 'refused:announced' }),
+        }),
+      ]);
+    } finally {
+      await scheduler.stop();
+    }
+    // The stream refuses everything over 64 bytes, announcements too: the timer is still marked failed.
+    const strict = await freshStreams(bus);
+    const info = await bus.jsm.streams.info(strict.streams.events);
+    await bus.jsm.streams.update(strict.streams.events, { ...info.config, max_msg_size: 64 });
+    await put(db.database, 'refused:strict', { event: timerEvent, delay: '0s' });
+    const second = await runScheduler(bus, db.database, strict, { systemEvents: new Set(systemEventTypes) });
+    try {
+      await waitFor(async () => (await getTimer(db.database.db, 'refused:strict'))?.state === 'failed');
+    } finally {
+      await second.stop();
     }
   });
 });
