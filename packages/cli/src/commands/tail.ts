@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { createAdminClient, FuzeError, isFuzeError, readServerSentEvents } from '@fuze/core';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { adminConnection, describeError, runAdminAction, withAdminOptions } from '../admin-connection.js';
+import { readFileValue } from '../file-value.js';
 
 interface TailOptions {
   bus: string;
@@ -40,7 +39,8 @@ async function tail(options: TailOptions, command: Command): Promise<void> {
   if (!Number.isInteger(maxEvents) && maxEvents !== Number.POSITIVE_INFINITY)
     throw new FuzeError('FUZE_INVALID_REQUEST', `--max-events "${options.maxEvents}" is not a whole number`);
   const query = new URLSearchParams({ bus: options.bus });
-  if (options.pattern !== undefined) query.set('pattern', JSON.stringify(readPatternFile(options.pattern)));
+  if (options.pattern !== undefined)
+    query.set('pattern', JSON.stringify(readFileValue('--pattern', options.pattern)));
   if (options.since !== undefined) query.set('since', options.since);
 
   const stop = new AbortController();
@@ -78,14 +78,5 @@ async function tail(options: TailOptions, command: Command): Promise<void> {
     }
     if (stop.signal.aborted || printed >= maxEvents) break;
     await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 250 * 2 ** Math.min(failures, 5))));
-  }
-}
-
-function readPatternFile(file: string): unknown {
-  const text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  try {
-    return parseYaml(text) as unknown; // YAML is a superset of JSON
-  } catch (err) {
-    throw new FuzeError('FUZE_INVALID_PATTERN', `${file}: neither JSON nor YAML: ${(err as Error).message}`);
   }
 }

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { createAdminClient } from '@fuze/core';
 import { createTimersClient, type PutManyTimerInput, timersPerBatch } from '@fuze/sdk';
 import { type Command, Option } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { adminConnection, runAdminAction, withAdminOptions } from '../admin-connection.js';
+import { readFileValue } from '../file-value.js';
 
 interface PutOptions {
   at?: string;
@@ -199,20 +198,6 @@ function timerPath(key: string): string {
 }
 
 /** A JSON or YAML file given to `option` (YAML reads JSON too); `-` reads stdin. */
-function readFileValue<T = unknown>(option: string, file: string): T {
-  let text: string;
-  try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (err) {
-    throw new Error(`${option}: cannot read ${file}: ${(err as Error).message}`);
-  }
-  try {
-    return parseYaml(text) as T;
-  } catch (err) {
-    throw new Error(`${option}: ${file} is not JSON or YAML: ${(err as Error).message}`);
-  }
-}
-
 function print(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }

@@ -1,8 +1,8 @@
-import { FuzeError } from '@fuze/core';
 import { type FuzeDb, listStoredRules } from '@fuze/db';
 import { requireScope } from '@fuze/http';
-import { type CloudEventLike, compilePattern, isInvalidPatternError, type RuleDocument } from '@fuze/rules';
+import { type CloudEventLike, compilePattern, type RuleDocument } from '@fuze/rules';
 import type { FastifyInstance } from 'fastify';
+import { compileRequestPattern } from './request-pattern.js';
 
 /**
  * "Will this match?" and "why didn't my rule match?": pattern tests, and an event tested
@@ -35,16 +35,7 @@ export async function ruleTestingRoutes(app: FastifyInstance, options: { db: Fuz
       },
     },
     async (request) => {
-      try {
-        return compilePattern(request.body.pattern).explain(request.body.event);
-      } catch (err) {
-        if (!isInvalidPatternError(err)) throw err;
-        throw new FuzeError('FUZE_INVALID_PATTERN', err.message, {
-          details: {
-            problems: [{ pointer: `body.pattern${err.path.replace(/^\$/, '')}`, message: err.message }],
-          },
-        });
-      }
+      return compileRequestPattern(request.body.pattern, 'body.pattern').explain(request.body.event);
     },
   );
 

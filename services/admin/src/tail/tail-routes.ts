@@ -8,9 +8,10 @@ import {
   subjectRoot,
 } from '@fuze/core';
 import { requireScope } from '@fuze/http';
-import { type CompiledPattern, compilePattern, isInvalidPatternError } from '@fuze/rules';
+import type { CompiledPattern } from '@fuze/rules';
 import type { ServiceContext } from '@fuze/runtime';
 import type { FastifyInstance } from 'fastify';
+import { compileRequestPattern } from '../rules/request-pattern.js';
 import { type RunningTail, startEventTail, type TailStart } from './event-tail.js';
 
 export interface TailRoutesOptions {
@@ -117,16 +118,7 @@ function readPattern(text: string): CompiledPattern {
   } catch (err) {
     throw invalid('query.pattern', `is not JSON: ${(err as Error).message}`);
   }
-  try {
-    return compilePattern(value);
-  } catch (err) {
-    if (!isInvalidPatternError(err)) throw err;
-    throw new FuzeError('FUZE_INVALID_PATTERN', err.message, {
-      details: {
-        problems: [{ pointer: `query.pattern${err.path.replace(/^\$/, '')}`, message: err.message }],
-      },
-    });
-  }
+  return compileRequestPattern(value, 'query.pattern');
 }
 
 function startOf(lastEventId: string | undefined, since: string | undefined): TailStart {
