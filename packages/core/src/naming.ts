@@ -34,6 +34,11 @@ export function eventSubject(prefix: string, bus: string, shard: number, type: s
   return `${subjectRoot(prefix)}.events.${bus}.${shard}.${subjectTokens(type)}`;
 }
 
+/** Every event of one bus, on every shard: what a tail or an archive replay reads. */
+export function busEventsFilter(prefix: string, bus: string): string {
+  return `${subjectRoot(prefix)}.events.${bus}.>`;
+}
+
 /** Every event of one routing shard, on every bus: what one router shard consumes. */
 export function eventsShardFilter(prefix: string, shard: number): string {
   return `${subjectRoot(prefix)}.events.*.${shard}.>`;

@@ -1,4 +1,5 @@
 export { type ApiKeyRow, findApiKey, insertApiKey, revokeApiKey } from './api-keys.js';
+export * from './archive-replays/archive-replay-jobs.js';
 export type { Database, FuzeDb } from './database.js';
 export * from './dead-letters/index.js';
 export { deleteEventSchema, listEventSchemas, putEventSchema } from './event-schemas.js';

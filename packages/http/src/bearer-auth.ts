@@ -34,7 +34,8 @@ export const bearerAuth = fp(
  * A preHandler: 401 without a valid token, 403 when the token lacks `scope`.
  * Callback style, not async: with auth off (the common embedded case) it costs no promise per request.
  */
-export function requireScope(scope: Scope): preHandlerHookHandler {
+export function requireScope(scope: Scope, ...orScopes: Scope[]): preHandlerHookHandler {
+  const accepted = [scope, ...orScopes];
   return function checkScope(
     this: FastifyInstance,
     request: FastifyRequest,
@@ -63,22 +64,24 @@ export function requireScope(scope: Scope): preHandlerHookHandler {
         done(
           new FuzeError('FUZE_UNAUTHORIZED', 'the bearer token is not valid (unknown, revoked or mistyped)'),
         );
-      } else if (!hasScope(principal, scope)) {
-        done(
-          new FuzeError(
-            'FUZE_FORBIDDEN',
-            `this token lacks the "${scope}" scope needed here; use a key that has it`,
-            {
-              details: { requiredScope: scope },
-            },
-          ),
-        );
+      } else if (!accepted.some((s) => hasScope(principal, s))) {
+        done(missingScope(scope, orScopes));
       } else {
         request.principal = principal;
         done();
       }
     }, done);
   };
+}
+
+/** The 403 for a token without the scope a request needs (or any of its alternatives). */
+export function missingScope(scope: Scope, orScopes: readonly Scope[] = []): FuzeError {
+  const named = [scope, ...orScopes].map((s) => `"${s}"`).join(' or ');
+  return new FuzeError(
+    'FUZE_FORBIDDEN',
+    `this token lacks the ${named} scope needed here; use a key that has it`,
+    { details: { requiredScope: scope, ...(orScopes.length > 0 ? { orScopes } : {}) } },
+  );
 }
 
 /**

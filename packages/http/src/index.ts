@@ -5,7 +5,7 @@ export {
   hashSecret,
   type StoredApiKey,
 } from './authenticator.js';
-export { bearerAuth, requireScope } from './bearer-auth.js';
+export { bearerAuth, missingScope, requireScope } from './bearer-auth.js';
 export { createHttpApp } from './create-app.js';
 export { healthRoutes, type ReadinessProbe } from './health-routes.js';
 export { issueApiKey } from './issue-api-key.js';

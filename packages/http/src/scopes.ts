@@ -2,6 +2,7 @@
 export const scopes = [
   'events:publish',
   'events:read',
+  'events:replay',
   'rules:read',
   'rules:write',
   'dlq:read',

@@ -28,8 +28,11 @@ export interface DeliveryContext {
   rule: string;
   /** Aborted when this consumer gives the delivery up (shutdown, rebalance): stop early. */
   signal: AbortSignal;
-  /** Set when an operator replayed this event from the dead-letter stream. */
-  replay: { jobId: string; deadLetterId: string } | undefined;
+  /**
+   * Set when an operator replayed this event: `deadLetterId` names the dead letter for a
+   * dead-letter replay, and is absent for an archive replay.
+   */
+  replay: { jobId: string; deadLetterId?: string } | undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import { type Authenticator, bearerAuth, createHttpApp, healthRoutes, type Readi
 import type { ServiceContext } from '@fuze/runtime';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
+import { archiveRoutes } from './archive/index.js';
 import { deadLetterRoutes } from './dlq/index.js';
 import { keysRoutes } from './keys-routes.js';
 import { openapi } from './openapi.js';
@@ -44,6 +45,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   app.register(ruleTestingRoutes, { db: deps.db });
   app.register(timersRoutes, { db: deps.db });
   app.register(deadLetterRoutes, { db: deps.db, jsm: deps.jsm, streamPrefix: deps.prefix });
+  app.register(archiveRoutes, { db: deps.db, jsm: deps.jsm, eventsStream: streamNames(deps.prefix).events });
   app.register(tailRoutes, {
     js: deps.js,
     eventsStream: streamNames(deps.prefix).events,

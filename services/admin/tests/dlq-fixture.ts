@@ -109,6 +109,13 @@ export async function startDlqFixture(
       prefix,
       routing: defaultRouting,
       dlqStream: streams.dlq,
+      archive: {
+        js: bus.js,
+        jsm: bus.jsm,
+        eventsStream: streams.events,
+        maxPayloadBytes: () => bus.nc.info?.max_payload ?? 1024 * 1024,
+        logger: bus.logger,
+      },
       logger: bus.logger,
       pollMs: 200,
       ...o,

@@ -26,14 +26,29 @@ export interface EventContext {
    * bytes as they are, rather than the event serialised again: the most common input, for free.
    */
   storedBytes?: Uint8Array;
+  /**
+   * Set when an archive replay routes the event again: each delivery carries the replay marker,
+   * and its Nats-Msg-Id (and a dead letter's id) includes the job, so the replay is not
+   * deduplicated against the original routing while a job re-run after a crash is.
+   */
+  replayJob?: string;
+  /** Route to these targets only (an archive replay that names targets); none: every target. */
+  targets?: ReadonlySet<string>;
+}
+
+/** Where one publish of a plan goes: a delivery to the target, or its dead letter. */
+export interface PlannedRoute {
+  rule: string;
+  target: string;
+  deadLettered: boolean;
 }
 
 /** Everything the router must publish for one event, in order, before it acks the event. */
 export interface DeliveryPlan {
   matchedRules: string[];
   publishes: PublishRequest[];
-  /** The target of each dead letter among `publishes` (a target whose input could not be rendered). */
-  deadLetters: string[];
+  /** One per publish, in the same order: a dead letter is a target whose input could not be rendered. */
+  routes: PlannedRoute[];
 }
 
 /**
@@ -61,7 +76,7 @@ export function planDeliveries(
   context: EventContext,
   tracer?: PlanTracer,
 ): DeliveryPlan {
-  const plan: DeliveryPlan = { matchedRules: [], publishes: [], deadLetters: [] };
+  const plan: DeliveryPlan = { matchedRules: [], publishes: [], routes: [] };
   if (!rules) return plan;
   const matched = rules.matcher.match(event);
   // Most events of a busy bus match nothing: build the attribute map only for those that do.
@@ -72,17 +87,19 @@ export function planDeliveries(
     if (!rule) continue;
     plan.matchedRules.push(ruleName);
     for (const target of rule.targets) {
+      if (context.targets && !context.targets.has(target.spec.name)) continue;
       let partitionKey: string | undefined;
       try {
         partitionKey = partitionKeyOf(target, event);
         plan.publishes.push(deliveryFor(event, attributes, ruleName, target, partitionKey, context, tracer));
+        plan.routes.push({ rule: ruleName, target: target.spec.name, deadLettered: false });
       } catch (err) {
         // This event cannot be delivered to this target as the rule stands (an input it cannot
         // render, a key it cannot read, a message too big): a dead letter, replayable once fixed.
         plan.publishes.push(
           routeDeadLetter(event, attributes, ruleName, target, partitionKey, context, err as Error, tracer),
         );
-        plan.deadLetters.push(target.spec.name);
+        plan.routes.push({ rule: ruleName, target: target.spec.name, deadLettered: true });
       }
     }
   }
@@ -119,6 +136,7 @@ function deliveryFor(
     acceptedAt: context.acceptedAt,
     eventSeq: context.seq,
     ...(partitionKey === undefined ? {} : { partitionKey }),
+    ...(context.replayJob === undefined ? {} : { replay: { jobId: context.replayJob } }),
   };
   const request = encodeDeliveryMessage(context.prefix, envelope, target.partitions);
   tracer?.delivery(ruleName, target.spec.name, request.subject, request.headers);
@@ -162,7 +180,7 @@ function routeDeadLetter(
     tracer?.deadLetter(rule, target.spec.name, subject, err) ??
     (typeof event.traceparent === 'string' ? event.traceparent : undefined);
   const record: DeadLetterRecord = {
-    id: deadLetterId(event, rule, target.spec.name),
+    id: deadLetterId(event, rule, target.spec.name, context.replayJob),
     bus: context.bus,
     rule,
     target: target.spec.name,
@@ -176,6 +194,7 @@ function routeDeadLetter(
     acceptedAt: context.acceptedAt,
     failure: routerFailure('route', err, now),
     ...(traceparent === undefined ? {} : { traceparent }),
+    ...(context.replayJob === undefined ? {} : { replay: { jobId: context.replayJob } }),
     deadLetteredAt: now,
   };
   return encodeDeadLetterMessage(context.prefix, record);

@@ -25,10 +25,14 @@ export class RouterCounters {
       this.unmatched++;
       fuzeMetrics.eventsUnmatched.inc({ bus });
     }
-    this.deliveries += plan.publishes.length - plan.deadLetters.length;
-    this.deadLettered += plan.deadLetters.length;
-    for (const target of plan.deadLetters)
+    for (const { target, deadLettered } of plan.routes) {
+      if (!deadLettered) {
+        this.deliveries++;
+        continue;
+      }
+      this.deadLettered++;
       fuzeMetrics.deadLettered.inc({ target, stage: target === routerDeadLetterTarget ? 'plan' : 'route' });
+    }
     for (const rule of plan.matchedRules) {
       const key = `${bus}/${rule}`;
       this.matchedPerRule.set(key, (this.matchedPerRule.get(key) ?? 0) + 1);

@@ -38,7 +38,7 @@ export interface BusRules {
 export type RuleSnapshot = ReadonlyMap<string, BusRules>;
 
 /** Builds a snapshot from the stored rules. A rule that no longer compiles is skipped and logged. */
-export function ruleSnapshotOf(catalog: RuleCatalog, logger: Logger): RuleSnapshot {
+export function ruleSnapshotOf(catalog: Pick<RuleCatalog, 'rules'>, logger: Logger): RuleSnapshot {
   const byBus = new Map<
     string,
     { revision: number; rules: RoutableRule[]; patterns: Array<{ id: string; pattern: unknown }> }

@@ -210,7 +210,7 @@ export class ShardRouter {
       plan = {
         matchedRules: [],
         publishes: [planFailureDeadLetter(event, context, err as Error)],
-        deadLetters: [routerDeadLetterTarget],
+        routes: [{ rule: '', target: routerDeadLetterTarget, deadLettered: true }],
       };
     }
     trace?.planned(plan.matchedRules);

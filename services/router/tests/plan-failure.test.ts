@@ -112,7 +112,7 @@ test('an event the planner fails on is dead-lettered to _router with the error, 
       });
       expect(JSON.parse(Buffer.from(record.body, 'base64').toString()).source).toBe('/planner');
     }
-    expect(plans.every((p) => p.deadLetters[0] === routerDeadLetterTarget)).toBe(true);
+    expect(plans.every((p) => p.routes[0]?.target === routerDeadLetterTarget)).toBe(true);
     // Every message settled: the three dead-lettered ones acked, the unreadable one terminated.
     await waitFor(
       async () => {

@@ -146,6 +146,11 @@ export const errorCodes = {
     status: 400,
     summary: 'No rule defines a target of this name',
   },
+  FUZE_ARCHIVE_EXPIRED: {
+    name: 'ArchiveExpiredError',
+    status: 410,
+    summary: 'Part of the replay window is older than the events stream keeps',
+  },
   FUZE_RESERVED_BUS: {
     name: 'ReservedBusError',
     status: 403,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { dlqSubject } from '../naming.js';
+import type { ReplayMarker } from './delivery-message.js';
 import type { WireMessage } from './wire-message.js';
 
 /**
@@ -27,7 +28,7 @@ export interface DeadLetterRecord {
   traceparent?: string;
   deadLetteredAt: string;
   /** Set when the failed delivery was itself a replay. */
-  replay?: { jobId: string; deadLetterId: string };
+  replay?: ReplayMarker;
 }
 
 export interface DeliveryFailure {
@@ -125,7 +126,7 @@ export function decodeDeadLetterMessage(data: Uint8Array): DeadLetterRecord {
   if (r.replay !== undefined) {
     const replay = object(r.replay, 'replay');
     string(replay.jobId, 'replay.jobId');
-    string(replay.deadLetterId, 'replay.deadLetterId');
+    if (replay.deadLetterId !== undefined) string(replay.deadLetterId, 'replay.deadLetterId');
   }
   return value as DeadLetterRecord;
 }

@@ -28,8 +28,17 @@ export interface DeliveryEnvelope {
   acceptedAt: number;
   /** The event's sequence in the events stream (the archive). */
   eventSeq?: number;
-  /** Set on deliveries an operator replayed from the dead-letter stream. */
-  replay?: { jobId: string; deadLetterId: string };
+  /** Set on deliveries an operator replayed (from the dead-letter stream or the archive). */
+  replay?: ReplayMarker;
+}
+
+/**
+ * Marks a replayed delivery: the replay job, and the dead letter it replays (absent for an archive
+ * replay, which routes an event of the events stream again).
+ */
+export interface ReplayMarker {
+  jobId: string;
+  deadLetterId?: string;
 }
 
 export const deliveryHeaders = {
@@ -89,7 +98,8 @@ export function encodeDeliveryHeaders(envelope: DeliveryEnvelope): Record<string
     headers[deliveryHeaders.partitionKey] = encodeURIComponent(envelope.partitionKey);
   if (envelope.replay) {
     headers[deliveryHeaders.replayJob] = envelope.replay.jobId;
-    headers[deliveryHeaders.replayOf] = envelope.replay.deadLetterId;
+    if (envelope.replay.deadLetterId !== undefined)
+      headers[deliveryHeaders.replayOf] = envelope.replay.deadLetterId;
   }
   if (envelope.contentType !== cloudEventsJson) {
     for (const [name, value] of Object.entries(envelope.attributes)) {
@@ -111,6 +121,7 @@ export function decodeDeliveryMessage(headers: HeaderReader, body: Uint8Array): 
   }
   const partitionKey = headers.get(deliveryHeaders.partitionKey);
   const replayJob = headers.get(deliveryHeaders.replayJob);
+  const replayOf = headers.get(deliveryHeaders.replayOf);
   const eventSeq = Number(headers.get(deliveryHeaders.eventSeq));
   const contentType = headers.get(deliveryHeaders.contentType) || cloudEventsJson;
   const envelope: DeliveryEnvelope = {
@@ -124,7 +135,7 @@ export function decodeDeliveryMessage(headers: HeaderReader, body: Uint8Array): 
     acceptedAt: Number(headers.get(deliveryHeaders.acceptedAt)) || 0,
     ...(eventSeq > 0 ? { eventSeq } : {}),
     ...(replayJob
-      ? { replay: { jobId: replayJob, deadLetterId: headers.get(deliveryHeaders.replayOf) } }
+      ? { replay: replayOf ? { jobId: replayJob, deadLetterId: replayOf } : { jobId: replayJob } }
       : {}),
   };
   if (contentType === cloudEventsJson && Object.keys(attributes).length === 0) {

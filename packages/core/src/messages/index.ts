@@ -20,6 +20,7 @@ export {
   encodeDeliveryMessage,
   eventAttributes,
   type HeaderReader,
+  type ReplayMarker,
 } from './delivery-message.js';
 export { decodeEventMessage, encodeEventMessage } from './event-message.js';
 export {

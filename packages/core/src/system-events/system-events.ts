@@ -1,5 +1,6 @@
 import type { CloudEventRecord } from '../cloudevent/cloud-event.js';
 import type { DeadLetterRecord, DeliveryFailure } from '../messages/dead-letter-message.js';
+import type { ReplayMarker } from '../messages/delivery-message.js';
 
 /**
  * The system bus: Fuze publishes its own events here (a delivery dead-lettered, a replay finished,
@@ -22,6 +23,7 @@ export function reservedBusProblem(bus: string): string | undefined {
 export const systemEventTypes = [
   'dev.fuze.delivery.dead-lettered',
   'dev.fuze.replay.finished',
+  'dev.fuze.archive-replay.finished',
   'dev.fuze.timer.fired',
   'dev.fuze.timer.failed',
 ] as const;
@@ -34,6 +36,7 @@ export type SystemEventType = (typeof systemEventTypes)[number];
 const sources: Record<SystemEventType, string> = {
   'dev.fuze.delivery.dead-lettered': '/fuze/dead-letters',
   'dev.fuze.replay.finished': '/fuze/replays',
+  'dev.fuze.archive-replay.finished': '/fuze/replays',
   'dev.fuze.timer.fired': '/fuze/timers',
   'dev.fuze.timer.failed': '/fuze/timers',
 };
@@ -49,7 +52,7 @@ export interface DeadLetteredData {
   failure: DeliveryFailure;
   deadLetteredAt: string;
   /** Set when the failed delivery was itself a replay of another dead letter. */
-  replay?: { jobId: string; deadLetterId: string };
+  replay?: ReplayMarker;
 }
 
 export interface ReplayFinishedData {
@@ -61,6 +64,27 @@ export interface ReplayFinishedData {
   failed: number;
   /** The target every entry was sent to, when the job named one. */
   target?: string;
+  error?: string;
+  createdAt: string;
+  finishedAt: string;
+}
+
+export interface ArchiveReplayFinishedData {
+  jobId: string;
+  state: 'completed' | 'failed';
+  bus: string;
+  /** The window: events the bus accepted in [from, to). */
+  from: string;
+  to: string;
+  /** The rules replayed to (every rule of the bus when the job named none). */
+  rules?: string[];
+  targets?: string[];
+  /** Events of the window read, events that matched a rule, and deliveries published. */
+  events: number;
+  matched: number;
+  deliveries: number;
+  /** Events that could not be routed again (see the job's failures). */
+  failed: number;
   error?: string;
   createdAt: string;
   finishedAt: string;
@@ -97,6 +121,7 @@ export interface TimerFailedData {
 export interface SystemEventData {
   'dev.fuze.delivery.dead-lettered': DeadLetteredData;
   'dev.fuze.replay.finished': ReplayFinishedData;
+  'dev.fuze.archive-replay.finished': ArchiveReplayFinishedData;
   'dev.fuze.timer.fired': TimerFiredData;
   'dev.fuze.timer.failed': TimerFailedData;
 }

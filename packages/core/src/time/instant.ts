@@ -1,3 +1,4 @@
+import { parseDuration } from './duration.js';
 import { isRfc3339DateTime } from './rfc3339.js';
 
 /** How every message about a time a user wrote ends. */
@@ -14,4 +15,20 @@ export function parseInstant(text: string): number | undefined {
   // Date.parse reads every other form the check accepts except a bare-hour offset (`+01`).
   const ms = Date.parse(/[+-]\d\d$/.test(text) ? `${text}:00` : text);
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * A point in the past a user names for reading history (a tail's `since`, an archive replay's
+ * window): an RFC 3339 time, `now`, or a duration ago (`90m`, `2h`, `7d`), as epoch milliseconds;
+ * undefined when it is none of these.
+ */
+export function parseInstantOrAgo(text: string, now: number): number | undefined {
+  if (text === 'now') return now;
+  const at = parseInstant(text);
+  if (at !== undefined) return at;
+  try {
+    return now - parseDuration(text);
+  } catch {
+    return undefined;
+  }
 }

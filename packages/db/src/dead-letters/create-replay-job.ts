@@ -5,10 +5,10 @@ import type { FuzeDb } from '../database.js';
 import { rowsOf } from '../raw-results.js';
 import {
   auditLog,
+  type DeadLetterSelection,
   type DeadLetterState,
   deadLetters,
   replayJobs,
-  type StoredReplaySelection,
 } from '../schema/index.js';
 import {
   type DeadLetterFilter,
@@ -25,7 +25,7 @@ import {
 export const REPLAY_NOTIFY_CHANNEL = 'fuze_replay_jobs';
 
 export interface ReplayJobRequest {
-  selection: StoredReplaySelection;
+  selection: DeadLetterSelection;
   /** Replay to this target instead of each entry's own (validated by the caller). */
   target?: string | undefined;
   ratePerSecond?: number | undefined;

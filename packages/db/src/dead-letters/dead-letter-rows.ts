@@ -10,10 +10,15 @@ export type DeadLetterRow = typeof deadLetters.$inferSelect;
 export type ReplayJobRow = typeof replayJobs.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
 export {
+  type ArchiveReplayProgress,
+  type ArchiveWindow,
+  type DeadLetterSelection,
   type DeadLetterState,
   deadLetterStates,
   type ReplayEntryFailure,
+  type ReplayJobKind,
   type ReplayJobState,
+  replayJobKinds,
   replayJobStates,
   type StoredDeadLetterFilter,
   type StoredReplaySelection,

@@ -1,5 +1,5 @@
 import { FuzeError } from '@fuze/core';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { FuzeDb } from '../database.js';
 import { auditLog, deadLetters, type ReplayEntryFailure, replayJobs } from '../schema/index.js';
 import { type DeadLetterRow, type ReplayJobRow, replayOrder } from './dead-letter-rows.js';
@@ -165,26 +165,39 @@ export async function settleReplayEntries(
           ),
         );
     }
-    const failures = JSON.stringify(outcome.failed);
     await tx
       .update(replayJobs)
       .set({
         done: sql`${replayJobs.done} + ${done}`,
         failed: sql`${replayJobs.failed} + ${outcome.failed.length}`,
-        failures: sql`(
-          select coalesce(jsonb_agg(e.value order by e.ord), '[]'::jsonb)
-          from jsonb_array_elements(${replayJobs.failures} || ${failures}::jsonb) with ordinality e(value, ord)
-          where e.ord <= ${MAX_STORED_REPLAY_FAILURES})`,
+        failures: withFailures(outcome.failed),
       })
       .where(eq(replayJobs.id, jobId));
   });
 }
 
-/** Ends a running job as completed (nothing left to replay). */
+/** The job's stored failures with these appended, up to MAX_STORED_REPLAY_FAILURES. */
+export function withFailures(failed: readonly ReplayEntryFailure[]): SQL {
+  return sql`(
+    select coalesce(jsonb_agg(e.value order by e.ord), '[]'::jsonb)
+    from jsonb_array_elements(${replayJobs.failures} || ${JSON.stringify(failed)}::jsonb) with ordinality e(value, ord)
+    where e.ord <= ${MAX_STORED_REPLAY_FAILURES})`;
+}
+
+/**
+ * Ends a running job as completed (nothing left to replay). An archive replay learns its total
+ * only now: the events it read.
+ */
 export async function finishReplayJob(db: FuzeDb, jobId: string, workerId: string): Promise<void> {
   await db
     .update(replayJobs)
-    .set({ state: 'completed', finishedAt: sql`now()`, claimedBy: null, leaseUntil: null })
+    .set({
+      state: 'completed',
+      finishedAt: sql`now()`,
+      claimedBy: null,
+      leaseUntil: null,
+      total: sql`case when ${replayJobs.kind} = 'archive' then ${replayJobs.done} + ${replayJobs.failed} else ${replayJobs.total} end`,
+    })
     .where(
       and(eq(replayJobs.id, jobId), eq(replayJobs.claimedBy, workerId), eq(replayJobs.state, 'running')),
     );

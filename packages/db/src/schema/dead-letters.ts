@@ -44,7 +44,39 @@ export interface StoredDeadLetterFilter {
 }
 
 /** What a replay job replays: explicit ids, or every entry a filter matched when it was created. */
-export type StoredReplaySelection = { ids: string[] } | { filter: StoredDeadLetterFilter };
+/** What a dead-letter replay job takes: ids, or a filter. */
+export type DeadLetterSelection = { ids: string[] } | { filter: StoredDeadLetterFilter };
+export type StoredReplaySelection = DeadLetterSelection | { archive: ArchiveWindow };
+
+/** What a job replays: dead letters, or the events a bus accepted in a window (the archive). */
+export const replayJobKinds = ['dead-letters', 'archive'] as const;
+export type ReplayJobKind = (typeof replayJobKinds)[number];
+
+/** An archive replay's selection: the bus's events accepted in [from, to), routed again by these rules. */
+export interface ArchiveWindow {
+  bus: string;
+  /** RFC 3339 instants. */
+  from: string;
+  to: string;
+  /** Only these rules (default: every enabled rule of the bus when the job runs). */
+  rules?: string[];
+  /** Only deliveries to these targets (default: every target of those rules). */
+  targets?: string[];
+}
+
+/** Where an archive replay is, and what it routed; updated with each page it stores. */
+export interface ArchiveReplayProgress {
+  /** The events stream's sequences the window spans (found when the job first runs). */
+  firstSeq: number;
+  lastSeq: number;
+  /** The last sequence whose deliveries are stored: a resumed job reads on after it. */
+  cursor: number;
+  /** Events of the window that matched a selected rule, and deliveries made (dead letters included). */
+  matched: number;
+  deliveries: number;
+  byRule: Record<string, number>;
+  byTarget: Record<string, number>;
+}
 
 export interface ReplayEntryFailure {
   id: string;
@@ -120,7 +152,10 @@ export const replayJobs = pgTable(
   'replay_jobs',
   {
     id: text('id').primaryKey(),
+    kind: text('kind', { enum: replayJobKinds }).notNull().default('dead-letters'),
     selection: jsonb('selection').$type<StoredReplaySelection>().notNull(),
+    /** Archive replays: position and counts (done = events read, failed = events not routable). */
+    archive: jsonb('archive').$type<ArchiveReplayProgress>(),
     /** Replay to this target instead of each entry's own. */
     target: text('target'),
     ratePerSecond: integer('rate_per_second'),

@@ -1,4 +1,4 @@
-import { deadLetterStates, replayJobStates } from '@fuze/db';
+import { deadLetterStates, replayJobKinds, replayJobStates } from '@fuze/db';
 
 /** JSON schemas shared by the DLQ and replay routes (they also make the OpenAPI document). */
 
@@ -92,10 +92,26 @@ export const replayJobSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' },
+    kind: {
+      type: 'string',
+      enum: [...replayJobKinds],
+      description: '`dead-letters` (POST /v1/dlq/replay) or `archive` (POST /v1/archive/replays)',
+    },
     state: { type: 'string', enum: [...replayJobStates] },
-    total: { type: 'integer', description: 'entries the job took' },
-    done: { type: 'integer', description: 'entries republished to DELIVERY (acked)' },
-    failed: { type: 'integer', description: 'entries that could not be replayed (see failures)' },
+    progress: { type: 'number', minimum: 0, maximum: 1, description: 'how far the job is, from 0 to 1' },
+    total: {
+      type: 'integer',
+      description: 'entries the job took; for an archive replay, the events it read (known once completed)',
+    },
+    done: {
+      type: 'integer',
+      description: 'entries republished to DELIVERY (acked); for an archive replay, events routed again',
+    },
+    failed: {
+      type: 'integer',
+      description:
+        'entries that could not be replayed (see failures); for an archive replay, events not routable',
+    },
     skipped: { type: 'integer', description: 'matched but already replayed, or in another job' },
     dryRun: { type: 'boolean' },
     force: { type: 'boolean' },
@@ -106,6 +122,34 @@ export const replayJobSchema = {
       properties: {
         ids: { type: 'array', items: { type: 'string' } },
         filter: { type: 'object', properties: filterProperties },
+        archive: {
+          type: 'object',
+          description: 'an archive replay: the bus, the window [from, to) and the rules and targets it named',
+          properties: {
+            bus: { type: 'string' },
+            from: time,
+            to: time,
+            rules: { type: 'array', items: { type: 'string' } },
+            targets: { type: 'array', items: { type: 'string' } },
+          },
+        },
+      },
+    },
+    archive: {
+      type: ['object', 'null'],
+      description:
+        'an archive replay once running: the stream sequences of the window, the last one stored, and what it routed (a dry run: what it would route)',
+      properties: {
+        firstSeq: { type: 'integer' },
+        lastSeq: { type: 'integer' },
+        cursor: { type: 'integer' },
+        matched: { type: 'integer', description: 'events that matched at least one rule' },
+        deliveries: {
+          type: 'integer',
+          description: 'deliveries made (dead letters of unrenderable ones included)',
+        },
+        byRule: { type: 'object', additionalProperties: { type: 'integer' } },
+        byTarget: { type: 'object', additionalProperties: { type: 'integer' } },
       },
     },
     failures: {

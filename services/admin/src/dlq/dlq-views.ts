@@ -67,7 +67,9 @@ export function decodedBody(record: DeadLetterRecord): {
 export function replayJobView(job: ReplayJobRow) {
   return {
     id: job.id,
+    kind: job.kind,
     state: job.state,
+    progress: progressOf(job),
     total: job.total,
     done: job.done,
     failed: job.failed,
@@ -78,12 +80,27 @@ export function replayJobView(job: ReplayJobRow) {
     ratePerSecond: job.ratePerSecond,
     selection: job.selection,
     failures: job.failures,
+    archive: job.archive,
     error: job.error,
     createdBy: job.createdBy,
     createdAt: job.createdAt.toISOString(),
     startedAt: iso(job.startedAt),
     finishedAt: iso(job.finishedAt),
   };
+}
+
+/**
+ * How far a job is, from 0 to 1: its entries settled (dead letters), or the share of the window's
+ * stream sequences read (archive; events of other buses in the range count as read).
+ */
+function progressOf(job: ReplayJobRow): number {
+  if (job.state === 'completed') return 1;
+  if (job.kind === 'archive') {
+    const a = job.archive;
+    if (!a || a.lastSeq < a.firstSeq) return 0;
+    return Math.min(1, Math.max(0, (a.cursor - a.firstSeq + 1) / (a.lastSeq - a.firstSeq + 1)));
+  }
+  return job.total === 0 ? 0 : Math.min(1, (job.done + job.failed) / job.total);
 }
 
 /** The filter fields of a query string or request body; anything else is dropped. */

@@ -49,6 +49,13 @@ export async function startDeadLetterServices(context: ServiceContext): Promise<
     prefix,
     routing: context.routing,
     dlqStream: context.streams.dlq,
+    archive: {
+      js: context.js,
+      jsm: context.jsm,
+      eventsStream: context.streams.events,
+      maxPayloadBytes: () => context.nats.info?.max_payload ?? 1024 * 1024,
+      logger: context.logger.child({ component: 'archive-replay' }),
+    },
     systemEvents: context.config.systemEvents,
     logger: context.logger.child({ component: 'replay-worker' }),
   });

@@ -2,13 +2,14 @@ import { FuzeError } from '@fuze/core';
 import {
   cancelReplayJob,
   createReplayJob,
+  type DeadLetterSelection,
   type FuzeDb,
   getReplayJob,
   isEmptyDeadLetterFilter,
+  type ReplayJobKind,
   replayJobNotFound,
-  type StoredReplaySelection,
 } from '@fuze/db';
-import { requireScope } from '@fuze/http';
+import { hasScope, missingScope, type Principal, requireScope, type Scope } from '@fuze/http';
 import type { FastifyInstance } from 'fastify';
 import {
   deadLetterSchema,
@@ -160,17 +161,19 @@ export async function replayRoutes(app: FastifyInstance, options: ReplayRoutesOp
   app.get<{ Params: { id: string } }>(
     '/v1/replays/:id',
     {
-      preHandler: requireScope('dlq:read'),
+      preHandler: requireScope('dlq:read', 'events:replay'),
       schema: {
-        tags: ['dlq'],
-        summary: 'A replay job: state and progress (total, done, failed)',
+        tags: ['dlq', 'archive'],
+        summary: 'A replay job (dead letters or archive): state and progress',
+        description: 'Needs `dlq:read` for a dead-letter replay, `events:replay` for an archive replay.',
         params: jobParams,
-        response: { 200: replayJobSchema, 404: problem },
+        response: { 200: replayJobSchema, 403: problem, 404: problem },
       },
     },
     async (request) => {
       const job = await getReplayJob(options.db, request.params.id);
       if (!job) throw replayJobNotFound(request.params.id);
+      checkJobScope(request.principal, job.kind, 'read');
       return replayJobView(job);
     },
   );
@@ -178,22 +181,38 @@ export async function replayRoutes(app: FastifyInstance, options: ReplayRoutesOp
   app.delete<{ Params: { id: string } }>(
     '/v1/replays/:id',
     {
-      preHandler: requireScope('dlq:write'),
+      preHandler: requireScope('dlq:write', 'events:replay'),
       schema: {
-        tags: ['dlq'],
-        summary: 'Cancel a replay job; entries not yet replayed go back to the DLQ as they were',
+        tags: ['dlq', 'archive'],
+        summary:
+          'Cancel a replay job; dead letters not yet replayed go back to the DLQ as they were, an archive replay stops after its page in flight',
+        description: 'Needs `dlq:write` for a dead-letter replay, `events:replay` for an archive replay.',
         params: jobParams,
-        response: { 200: replayJobSchema, 404: problem, 409: problem },
+        response: { 200: replayJobSchema, 403: problem, 404: problem, 409: problem },
       },
     },
-    async (request) =>
-      replayJobView(
+    async (request) => {
+      const job = await getReplayJob(options.db, request.params.id);
+      if (!job) throw replayJobNotFound(request.params.id);
+      checkJobScope(request.principal, job.kind, 'write');
+      return replayJobView(
         await cancelReplayJob(options.db, request.params.id, request.principal?.id ?? 'anonymous'),
-      ),
+      );
+    },
   );
 }
 
-function selectionOf(body: ReplayBody): StoredReplaySelection {
+/** A dead-letter job needs the dlq scopes; an archive replay `events:replay`. */
+function checkJobScope(
+  principal: Principal | undefined,
+  kind: ReplayJobKind,
+  access: 'read' | 'write',
+): void {
+  const scope: Scope = kind === 'archive' ? 'events:replay' : access === 'read' ? 'dlq:read' : 'dlq:write';
+  if (principal && !hasScope(principal, scope)) throw missingScope(scope);
+}
+
+function selectionOf(body: ReplayBody): DeadLetterSelection {
   const given = [body.id, body.ids, body.filter].filter((v) => v !== undefined).length;
   if (given !== 1) {
     throw new FuzeError('FUZE_INVALID_REQUEST', 'body: give exactly one of id, ids or filter', {

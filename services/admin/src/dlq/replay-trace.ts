@@ -1,4 +1,3 @@
-import type { DeadLetterRecord } from '@fuze/core';
 import {
   destinations,
   endSpan,
@@ -10,17 +9,28 @@ import {
 } from '@fuze/telemetry';
 import type { Publisher, PublishRequest } from './jetstream.js';
 
+/** What a replayed delivery replays: a dead letter, or an event of the archive. */
+export interface ReplayOrigin {
+  /** The event's attributes. */
+  attributes: Record<string, string>;
+  /** The trace to link to: the failed delivery's (a dead letter), or the event's (the archive). */
+  traceparent: string | undefined;
+  bus: string;
+  rule: string;
+  deadLetterId?: string;
+}
+
 /**
  * Publishes one replayed delivery. While tracing is on, the replay starts a NEW trace: a root
- * `publish fuze.deliver` span (PRODUCER) with a span link to the failed delivery's trace (the
- * record's `traceparent`, i.e. its `publish fuze.dlq` span), injected into the delivery's
- * `traceparent` header so the dispatcher continues the replay's trace. The event's own
- * `ce-traceparent` is left as it is. Counts `fuze_replayed_total{target}` once stored.
+ * `publish fuze.deliver` span (PRODUCER) with a span link to the origin's trace (a dead letter's
+ * `traceparent`, i.e. its `publish fuze.dlq` span; or the archived event's own), injected into
+ * the delivery's `traceparent` header so the dispatcher continues the replay's trace. The event's
+ * own `ce-traceparent` is left as it is. Counts `fuze_replayed_total{target}` once stored.
  */
 export async function publishReplay(
   publisher: Publisher,
   request: PublishRequest,
-  record: DeadLetterRecord,
+  origin: ReplayOrigin,
   jobId: string,
   target: string,
 ): Promise<void> {
@@ -29,13 +39,16 @@ export async function publishReplay(
     fuzeMetrics.replayed.inc({ target });
     return;
   }
-  const span = publishSpan(destinations.deliver, request.subject, record.attributes, {
+  const span = publishSpan(destinations.deliver, request.subject, origin.attributes, {
     root: true,
-    links: linkFrom(record.traceparent, { 'fuze.replay.job': jobId }),
-    ...(record.bus ? { bus: record.bus } : {}),
-    ...(record.rule ? { rule: record.rule } : {}),
+    links: linkFrom(origin.traceparent, { 'fuze.replay.job': jobId }),
+    ...(origin.bus ? { bus: origin.bus } : {}),
+    ...(origin.rule ? { rule: origin.rule } : {}),
     target,
-    attributes: { 'fuze.replay.job': jobId, 'fuze.dead_letter.id': record.id },
+    attributes: {
+      'fuze.replay.job': jobId,
+      ...(origin.deadLetterId === undefined ? {} : { 'fuze.dead_letter.id': origin.deadLetterId }),
+    },
   });
   const headers: Record<string, string> = { ...request.headers };
   delete headers.traceparent;

@@ -1,31 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import type { DeadLetterRecord, EventRouting, Logger, ReplayFinishedData, SystemEventType } from '@fuze/core';
-import { type Clock, decodeDeadLetterMessage, encodeEventMessage, systemBus, systemClock } from '@fuze/core';
+import type { EventRouting, Logger, SystemEventType } from '@fuze/core';
+import { type Clock, encodeEventMessage, systemBus, systemClock } from '@fuze/core';
 import {
   claimReplayJob,
   type Database,
-  type DeadLetterRow,
   failReplayJob,
   finishReplayJob,
   getReplayJob,
-  nextReplayEntries,
   REPLAY_NOTIFY_CHANNEL,
-  type ReplayEntryFailure,
   type ReplayJobRow,
   releaseReplayJob,
   renewReplayJob,
-  settleReplayEntries,
 } from '@fuze/db';
-import type { JetStreamManager, Publisher, PublishRequest } from './jetstream.js';
-import { replayFinishedEvent } from './replay-announcement.js';
-import { ReplayEntryError, replayPublication } from './replay-publication.js';
-import { publishReplay } from './replay-trace.js';
-import { loadTargetCatalog } from './target-catalog.js';
-
-/** The job as a whole cannot go on (not one entry): it ends `failed`. */
-class ReplayJobError extends Error {
-  override readonly name = 'ReplayJobError';
-}
+import { type ArchivePagesDeps, openArchivePages } from '../archive/archive-pages.js';
+import { deadLetterPages } from './dead-letter-pages.js';
+import type { JetStreamManager, Publisher } from './jetstream.js';
+import { replayJobFinishedEvent } from './replay-announcement.js';
+import { ReplayJobError, type ReplayPages } from './replay-pages.js';
 
 export interface ReplayWorkerOptions {
   database: Database;
@@ -37,8 +28,10 @@ export interface ReplayWorkerOptions {
   routing: EventRouting;
   /** `<P>_DLQ`: where the records are read from. */
   dlqStream: string;
+  /** What archive replays read the events stream with. */
+  archive: Omit<ArchivePagesDeps, 'db' | 'publisher' | 'prefix' | 'workerId'>;
   logger: Logger;
-  /** FUZE_SYSTEM_EVENTS: whether a job that ends announces it (`dev.fuze.replay.finished`). */
+  /** FUZE_SYSTEM_EVENTS: whether a job that ends announces it (`dev.fuze.replay.finished`, `dev.fuze.archive-replay.finished`). */
   systemEvents?: ReadonlySet<SystemEventType>;
   /** Paces rate-limited jobs (default: the system clock). */
   clock?: Clock;
@@ -58,10 +51,10 @@ export interface RunningReplayWorker {
 }
 
 /**
- * Runs replay jobs: claims one (any number of admin instances share them; see claimReplayJob),
- * then pages through its entries in the order the bus accepted their events, republishes each to
- * DELIVERY, and marks a page `replayed` only once all its publishes were acked. A crash replays
- * the unfinished page again under the same Nats-Msg-Ids, which JetStream deduplicates.
+ * Runs replay jobs, dead-letter and archive alike: claims one (any number of admin instances share
+ * them; see claimReplayJob), then replays it page by page (ReplayPages), paced by its rate, while
+ * renewing its lease; a job cancelled or taken over is left at once. A job given back (a stop) or
+ * whose worker died is resumed after its last stored page.
  */
 export async function startReplayWorker(options: ReplayWorkerOptions): Promise<RunningReplayWorker> {
   const { logger } = options;
@@ -88,13 +81,24 @@ export async function startReplayWorker(options: ReplayWorkerOptions): Promise<R
   };
 
   /** Publishes the job's end before it is recorded, so a crash between the two repeats the event (deduplicated by job id), never loses it. */
-  const announceEnd = async (jobId: string, state: ReplayFinishedData['state'], error?: string) => {
-    if (!options.systemEvents?.has('dev.fuze.replay.finished')) return;
+  const announceEnd = async (jobId: string, state: 'completed' | 'failed', error?: string) => {
     const row = await getReplayJob(db, jobId);
     if (!row || row.dryRun) return;
-    const event = replayFinishedEvent(row, state, new Date(), error);
+    const event = replayJobFinishedEvent(row, state, new Date(), error);
+    if (!options.systemEvents?.has(event.type as SystemEventType)) return;
     await options.publisher.publish(encodeEventMessage(options.prefix, systemBus, event, options.routing));
   };
+
+  const openPages = async (job: ReplayJobRow): Promise<ReplayPages> =>
+    job.kind === 'archive'
+      ? openArchivePages(job, {
+          ...options.archive,
+          db,
+          publisher: options.publisher,
+          prefix: options.prefix,
+          workerId,
+        })
+      : deadLetterPages(job, { ...options, db });
 
   const runJob = async (job: ReplayJobRow): Promise<void> => {
     const log = logger.child({ replayJob: job.id });
@@ -109,99 +113,57 @@ export async function startReplayWorker(options: ReplayWorkerOptions): Promise<R
       log.info('replay job cancelled or taken over; leaving it');
       return false;
     };
-    while (!stopping.signal.aborted) {
-      try {
-        if (!(await stillOurs())) return;
-        const entries = await nextReplayEntries(db, job.id, size);
-        if (entries.length === 0) {
-          await announceEnd(job.id, 'completed');
-          await finishReplayJob(db, job.id, workerId);
-          log.info('replay job completed');
-          return;
-        }
-        if (rate !== undefined) {
-          // At most `rate` per second: this page waits until the ones before it have had their time.
-          const wait = pacingStart + (published * 1000) / rate - clock.now();
-          if (wait > 0) {
-            await clock.sleep(wait, stopping.signal);
-            if (stopping.signal.aborted) break;
-            if (!(await stillOurs())) return;
+    let pages: ReplayPages | undefined;
+    const closePages = async () => {
+      await pages?.close().catch((err: unknown) => log.warn({ err }, 'cannot close the replay pages'));
+      pages = undefined;
+    };
+    try {
+      while (!stopping.signal.aborted) {
+        try {
+          if (!(await stillOurs())) return;
+          if (rate !== undefined) {
+            // At most `rate` per second: this page waits until the ones before it have had their time.
+            const wait = pacingStart + (published * 1000) / rate - clock.now();
+            if (wait > 0) {
+              await clock.sleep(wait, stopping.signal);
+              if (stopping.signal.aborted) break;
+              if (!(await stillOurs())) return;
+            }
           }
+          pages ??= await openPages(job);
+          const taken = await pages.next(size);
+          if (taken === undefined) {
+            await announceEnd(job.id, 'completed');
+            await finishReplayJob(db, job.id, workerId);
+            log.info('replay job completed');
+            return;
+          }
+          published += taken;
+          failures = 0;
+        } catch (err) {
+          if (err instanceof ReplayJobError) {
+            log.error({ err }, 'replay job failed');
+            await announceEnd(job.id, 'failed', err.message).catch((e: unknown) =>
+              log.warn({ err: e }, 'cannot announce the failed replay job on the system bus'),
+            );
+            await failReplayJob(db, job.id, err.message).catch((e: unknown) =>
+              log.error({ err: e }, 'cannot fail the job'),
+            );
+            return;
+          }
+          // NATS or Postgres unavailable: the page is not stored, and the pages start again after
+          // the last stored one.
+          failures++;
+          log.warn({ err }, 'replay page failed; retrying');
+          await closePages();
+          await systemClock.sleep(Math.min(5_000, 200 * 2 ** Math.min(failures, 5)), stopping.signal);
         }
-        const outcome = await replayPage(job, entries);
-        await settleReplayEntries(db, job.id, outcome);
-        published += outcome.replayed.length;
-        failures = 0;
-      } catch (err) {
-        if (err instanceof ReplayJobError) {
-          log.error({ err }, 'replay job failed');
-          await announceEnd(job.id, 'failed', err.message).catch((e: unknown) =>
-            log.warn({ err: e }, 'cannot announce the failed replay job on the system bus'),
-          );
-          await failReplayJob(db, job.id, err.message).catch((e: unknown) =>
-            log.error({ err: e }, 'cannot fail the job'),
-          );
-          return;
-        }
-        // NATS or Postgres unavailable: the page stays claimed and is tried again.
-        failures++;
-        log.warn({ err }, 'replay page failed; retrying');
-        await systemClock.sleep(Math.min(5_000, 200 * 2 ** Math.min(failures, 5)), stopping.signal);
       }
+    } finally {
+      await closePages();
     }
     await releaseReplayJob(db, job.id, workerId).catch(() => {});
-  };
-
-  const replayPage = async (
-    job: ReplayJobRow,
-    entries: DeadLetterRow[],
-  ): Promise<{ replayed: string[]; failed: ReplayEntryFailure[] }> => {
-    const catalog = await loadTargetCatalog(db);
-    if (job.target !== null && !catalog.hasTarget(job.target)) {
-      throw new ReplayJobError(`the target ${job.target} is no longer defined by any rule`);
-    }
-    const records = await Promise.all(
-      entries.map((entry) => options.jsm.streams.getMessage(options.dlqStream, { seq: entry.dlqStreamSeq })),
-    );
-    const failed: ReplayEntryFailure[] = [];
-    const publishes: Array<{
-      id: string;
-      request: PublishRequest;
-      record: DeadLetterRecord;
-      target: string;
-    }> = [];
-    entries.forEach((entry, i) => {
-      const stored = records[i];
-      try {
-        if (!stored)
-          throw new ReplayEntryError('the record is no longer in the DLQ stream (expired or deleted)');
-        const record = decodeDeadLetterMessage(stored.data);
-        if (record.id !== entry.id) {
-          throw new ReplayEntryError(
-            `DLQ sequence ${entry.dlqStreamSeq} holds another record (${record.id})`,
-          );
-        }
-        publishes.push({
-          id: entry.id,
-          record,
-          target: job.target ?? record.target,
-          request: replayPublication(record, {
-            prefix: options.prefix,
-            routing: options.routing,
-            jobId: job.id,
-            target: job.target ?? undefined,
-            catalog,
-          }),
-        });
-      } catch (err) {
-        failed.push({ id: entry.id, reason: (err as Error).message });
-      }
-    });
-    // The publisher keeps call order, so each key's entries reach DELIVERY in their original order.
-    await Promise.all(
-      publishes.map((p) => publishReplay(options.publisher, p.request, p.record, job.id, p.target)),
-    );
-    return { replayed: publishes.map((p) => p.id), failed };
   };
 
   const loop = (async () => {

@@ -1,16 +1,16 @@
 import {
+  busEventsFilter,
   busNamePattern,
   defaultBus,
   FuzeError,
   type Logger,
-  parseDuration,
-  parseInstant,
-  subjectRoot,
+  parseInstantOrAgo,
 } from '@fuze/core';
 import { requireScope } from '@fuze/http';
 import type { CompiledPattern } from '@fuze/rules';
 import type { ServiceContext } from '@fuze/runtime';
 import type { FastifyInstance } from 'fastify';
+import { invalidRequest } from '../invalid-request.js';
 import { compileRequestPattern } from '../rules/request-pattern.js';
 import { type RunningTail, startEventTail, type TailStart } from './event-tail.js';
 
@@ -89,7 +89,7 @@ export async function tailRoutes(app: FastifyInstance, options: TailRoutesOption
       const tail = await startEventTail(reply.raw, {
         js: options.js,
         stream: options.eventsStream,
-        filterSubject: `${subjectRoot(options.streamPrefix)}.events.${bus}.>`,
+        filterSubject: busEventsFilter(options.streamPrefix, bus),
         start,
         ...(pattern ? { pattern } : {}),
         ...(options.maxBufferedBytes ? { maxBufferedBytes: options.maxBufferedBytes } : {}),
@@ -132,17 +132,12 @@ function startOf(lastEventId: string | undefined, since: string | undefined): Ta
     return { kind: 'sequence', seq: seq + 1 };
   }
   if (since === undefined) return { kind: 'new' };
-  const at = parseInstant(since);
-  if (at !== undefined) return { kind: 'time', at: new Date(at).toISOString() };
-  try {
-    return { kind: 'time', at: new Date(Date.now() - parseDuration(since)).toISOString() };
-  } catch {
+  const at = parseInstantOrAgo(since, Date.now());
+  if (at === undefined)
     throw invalid('query.since', `"${since}" is neither an RFC 3339 time nor a duration such as 5m`);
-  }
+  return { kind: 'time', at: new Date(at).toISOString() };
 }
 
 function invalid(pointer: string, message: string): FuzeError {
-  return new FuzeError('FUZE_INVALID_REQUEST', `${pointer}: ${message}`, {
-    details: { problems: [{ pointer, message }] },
-  });
+  return invalidRequest({ pointer, message });
 }
