@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerApply } from './commands/apply.js';
 import { registerDlq } from './commands/dlq.js';
+import { registerReplay } from './commands/replay.js';
 import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
 import { registerTail } from './commands/tail.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerRules(program);
   registerTimers(program);
   registerDlq(program);
+  registerReplay(program);
   registerTail(program);
   return program;
 }

@@ -427,6 +427,22 @@ describe('archive replay', () => {
     expect(follow.body.requiredScope).toBe('events:replay');
   });
 
+  test('fuze replay --dry-run prints the counts per rule and target after its progress bar', async () => {
+    const cli = spawnFuze(
+      ['replay', '--bus', 'shop', '--from', window.from, '--to', window.to, '--rule', 'refunds', '--dry-run'],
+      { FUZE_ADMIN_URL: adminUrl(), FUZE_ADMIN_TOKEN: adminToken },
+    );
+    expect(await cli.exited).toBe(0);
+    const refunds = inside('com.shop.refund').length;
+    expect(cli.stderr()).toContain('(dry run): bus shop');
+    expect(cli.stderr()).toMatch(/\] 100% \d+ events/);
+    const out = cli.output();
+    expect(out).toContain(
+      `completed: ${inside().length} events read, ${refunds} matched, would make ${refunds} deliveries`,
+    );
+    expect(out).toMatch(new RegExp(`target\\s+refund-log\\s+${refunds}`));
+  });
+
   test('a window older than the events stream holds is refused, naming the oldest time held', async () => {
     const jsm = await jetstreamManager(nc);
     const stream = streamNames(prefix).events;

@@ -1,8 +1,8 @@
-import { type AdminClient, createAdminClient } from '@fuze/core';
+import { createAdminClient } from '@fuze/core';
 import { type Command, Option } from 'commander';
 import { adminConnection, runAdminAction, withAdminOptions } from '../admin-connection.js';
 import { formatColumns } from '../output/columns.js';
-import { ProgressBar } from '../output/progress-bar.js';
+import { followReplayJob, type ReplayJob } from '../replay-job.js';
 
 const states = ['dead', 'replaying', 'replayed', 'purged'];
 const filterFields = ['target', 'rule', 'bus', 'type', 'source', 'from', 'to', 'error', 'state'] as const;
@@ -20,18 +20,6 @@ interface DeadLetter {
   errorClass: string;
   errorMessage: string;
 }
-
-interface ReplayJob {
-  id: string;
-  state: string;
-  total: number;
-  done: number;
-  failed: number;
-  skipped: number;
-  failures: Array<{ id: string; reason: string }>;
-}
-
-const finished = new Set(['completed', 'cancelled', 'failed']);
 
 /** The same filter flags on list, replay and purge. */
 function withFilters(command: Command): Command {
@@ -178,7 +166,7 @@ export function registerDlq(program: Command): void {
             console.log(body.id);
             return;
           }
-          const job = await followJob(client, body.id);
+          const job = await followReplayJob(client, body.id);
           console.log(
             `replay job ${job.id} ${job.state}: ${job.done} replayed, ${job.failed} failed, ${job.skipped} skipped`,
           );
@@ -231,20 +219,6 @@ function describeSkipped(skipped: { alreadyReplayed: number; inAnotherJob: numbe
   if (skipped.alreadyReplayed > 0) parts.push(`${skipped.alreadyReplayed} already replayed (use --force)`);
   if (skipped.inAnotherJob > 0) parts.push(`${skipped.inAnotherJob} in another replay job`);
   return parts.length > 0 ? `; skipped ${parts.join(', ')}` : '';
-}
-
-/** Polls the job until it finishes, drawing a progress bar on stderr. */
-async function followJob(client: AdminClient, id: string): Promise<ReplayJob> {
-  const bar = new ProgressBar(process.stderr);
-  for (;;) {
-    const job = (await client.request<ReplayJob>('GET', `/v1/replays/${encodeURIComponent(id)}`)).body;
-    bar.update(job.done + job.failed, job.total, job.failed);
-    if (finished.has(job.state)) {
-      bar.end();
-      return job;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 function formatTable(items: DeadLetter[]): string {

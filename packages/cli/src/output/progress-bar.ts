@@ -13,10 +13,15 @@ export class ProgressBar {
 
   update(processed: number, total: number, failed: number): void {
     const ratio = total === 0 ? 1 : Math.min(1, processed / total);
-    const filled = Math.round(ratio * this.width);
+    this.show(ratio, `${processed}/${total}${failed > 0 ? ` (${failed} failed)` : ''}`);
+  }
+
+  /** Draws `ratio` (0 to 1) with a detail after it, for work whose total is not a count. */
+  show(ratio: number, detail: string): void {
+    const filled = Math.round(Math.min(1, Math.max(0, ratio)) * this.width);
     const line =
       `[${'#'.repeat(filled)}${'.'.repeat(this.width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}%` +
-      ` ${processed}/${total}${failed > 0 ? ` (${failed} failed)` : ''}`;
+      ` ${detail}`;
     if (this.out.isTTY) {
       this.out.write(`\r${line}`);
       this.drawn = true;

@@ -74,7 +74,7 @@ export async function openArchivePages(job: ReplayJobRow, deps: ArchivePagesDeps
     progress = started.archive;
   }
   const { lastSeq } = progress;
-  const nothingLeft: ReplayPages = { next: async () => undefined, close: async () => {} };
+  const nothingLeft: ReplayPages = { take: async () => undefined, close: async () => {} };
   if (progress.cursor >= lastSeq) return nothingLeft;
   const from = progress.cursor + 1;
   if (info.state.first_seq > from) {
@@ -169,12 +169,15 @@ export async function openArchivePages(job: ReplayJobRow, deps: ArchivePagesDeps
   };
 
   return {
-    async next(size) {
+    async take(size) {
       const page = await readPage(size);
       if (page.length === 0) return undefined;
-      const counts = await routePage(page);
-      await recordArchivePage(deps.db, job.id, counts);
-      return page.length;
+      return {
+        size: page.length,
+        async replay() {
+          await recordArchivePage(deps.db, job.id, await routePage(page));
+        },
+      };
     },
     async close() {
       messages.stop();

@@ -85,12 +85,15 @@ export function deadLetterPages(job: ReplayJobRow, deps: DeadLetterPagesDeps): R
   };
 
   return {
-    async next(size) {
+    async take(size) {
       const entries = await nextReplayEntries(deps.db, job.id, size);
       if (entries.length === 0) return undefined;
-      const outcome = await replayPage(entries);
-      await settleReplayEntries(deps.db, job.id, outcome);
-      return outcome.replayed.length;
+      return {
+        size: entries.length,
+        async replay() {
+          await settleReplayEntries(deps.db, job.id, await replayPage(entries));
+        },
+      };
     },
     async close() {},
   };

@@ -122,6 +122,14 @@ export async function startReplayWorker(options: ReplayWorkerOptions): Promise<R
       while (!stopping.signal.aborted) {
         try {
           if (!(await stillOurs())) return;
+          pages ??= await openPages(job);
+          const page = await pages.take(size);
+          if (page === undefined) {
+            await announceEnd(job.id, 'completed');
+            await finishReplayJob(db, job.id, workerId);
+            log.info('replay job completed');
+            return;
+          }
           if (rate !== undefined) {
             // At most `rate` per second: this page waits until the ones before it have had their time.
             const wait = pacingStart + (published * 1000) / rate - clock.now();
@@ -131,15 +139,8 @@ export async function startReplayWorker(options: ReplayWorkerOptions): Promise<R
               if (!(await stillOurs())) return;
             }
           }
-          pages ??= await openPages(job);
-          const taken = await pages.next(size);
-          if (taken === undefined) {
-            await announceEnd(job.id, 'completed');
-            await finishReplayJob(db, job.id, workerId);
-            log.info('replay job completed');
-            return;
-          }
-          published += taken;
+          await page.replay();
+          published += page.size;
           failures = 0;
         } catch (err) {
           if (err instanceof ReplayJobError) {
