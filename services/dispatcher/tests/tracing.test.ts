@@ -333,4 +333,40 @@ describe('one trace per event, up to the target', () => {
       metricValue(before, 'fuze_deliveries_total', { target: 'flaky', outcome: 'delivered' }),
     );
   });
+  test('an archive replay is a new trace per delivery, linked to where the event started', async () => {
+    const from = new Date(Date.now() - 1).toISOString();
+    const event = eventOf('com.shop.order.placed', { data: { orderId: 'o-archive' } });
+    expect(await post(event)).toBe(202);
+    const [live] = await waitFor(() => {
+      const found = requestsFor(event.id, '/billing');
+      return found.length > 0 ? found : undefined;
+    });
+    const originalTrace = traceIdOf(live!.headers['ce-traceparent'])!;
+    const [publish] = await spansOf(originalTrace, ['publish fuze.events']);
+    await new Promise((r) => setTimeout(r, 5));
+    const replay = await admin<{ id: string }>('POST', '/v1/archive/replays', {
+      bus: 'default',
+      from,
+      to: new Date().toISOString(),
+      rules: ['orders'],
+    });
+    expect(replay.status).toBe(202);
+    const replayed = await waitFor(() => requestsFor(event.id, '/billing')[1], {
+      timeoutMs: 20_000,
+      message: 'the replayed delivery to reach the target',
+    });
+    expect(replayed.headers['ce-fuzereplay']).toBe(replay.body.id);
+    const replayTrace = traceIdOf(replayed.headers.traceparent)!;
+    expect(replayTrace).not.toBe(originalTrace);
+    expect(replayed.headers['ce-traceparent']).toBe(live!.headers['ce-traceparent']);
+    const replaySpans = await spansOf(replayTrace, ['publish fuze.deliver', 'process fuze.deliver', 'POST']);
+    const root = onlySpan(replaySpans, 'publish fuze.deliver');
+    expect(root.parentSpanContext).toBeUndefined();
+    expect(root.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual([
+      [originalTrace, spanIdOfSpan(publish!)],
+    ]);
+    expect(root.attributes).toMatchObject({ 'fuze.replay.job': replay.body.id, 'fuze.target': 'billing' });
+    expect(root.attributes['fuze.dead_letter.id']).toBeUndefined();
+    expect(parentIdOf(onlySpan(replaySpans, 'process fuze.deliver'))).toBe(spanIdOfSpan(root));
+  });
 });
