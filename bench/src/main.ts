@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   timers: () => import('./timers.js'),
   'timer-puts': () => import('./timer-puts.js'),
   tail: () => import('./tail.js'),
+  archive: () => import('./archive.js'),
   e2e: () => import('./e2e.js'),
   tracing: () => import('./tracing.js'),
   replacements: () => import('./replacements.js'),
