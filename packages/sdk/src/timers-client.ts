@@ -55,6 +55,7 @@ export interface Timer {
   /** What became of the last firing, once known (see docs/timers.md, "Outcomes"). */
   lastOutcome:
     | { state: 'published'; dueAt: string }
+    | { state: 'delivered'; dueAt: string; rule: string; target: string; deliveredAt: string }
     | {
         state: 'dead-lettered';
         dueAt: string;

@@ -11,7 +11,8 @@ export const openapi = fp(
         info: {
           title: 'Fuze admin API',
           version: '1',
-          description: 'Rules, dead letters, replays, timers, schemas, API keys, and the live tail of a bus.',
+          description:
+            'Rules, dead letters, replays (of dead letters and of the archive), timers, schemas, API keys, and the live tail of a bus.',
         },
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
         security: [{ bearer: [] }],

@@ -32,6 +32,8 @@ let db: TestDatabase;
 let fuze: InProcessFuze;
 let nc: NatsConnection;
 let receiver: Server;
+/** Requests to `/slow-ok` answered (after 2.5 s). */
+let slowAnswered = 0;
 /** System events the `alerts` target received. */
 const alerts: CloudEventRecord[] = [];
 
@@ -55,7 +57,13 @@ beforeAll(async () => {
       if (req.url === '/alerts') {
         alerts.push(JSON.parse(Buffer.concat(chunks).toString()) as CloudEventRecord);
         res.writeHead(200).end();
-      } else res.writeHead(503, { 'content-type': 'text/plain' }).end('down for maintenance');
+      } else if (req.url === '/ok') res.writeHead(200).end();
+      else if (req.url === '/slow-ok')
+        setTimeout(() => {
+          res.writeHead(200).end();
+          slowAnswered++;
+        }, 2_500);
+      else res.writeHead(503, { 'content-type': 'text/plain' }).end('down for maintenance');
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -81,6 +89,24 @@ metadata: { name: reminders }
 spec:
   pattern: { type: [com.shop.reminder] }
   targets:${failing('reminder-mailer')}
+---
+apiVersion: fuze.dev/v1
+kind: Rule
+metadata: { name: greetings }
+spec:
+  pattern: { type: [com.shop.greeting] }
+  targets:
+    - name: greeter
+      http: { url: "${base}/ok", timeout: 2s }
+---
+apiVersion: fuze.dev/v1
+kind: Rule
+metadata: { name: mixed }
+spec:
+  pattern: { type: [com.shop.mixed] }
+  targets:
+    - name: greeter-2
+      http: { url: "${base}/slow-ok", timeout: 5s }${failing('mixed-mailer')}
 ---
 apiVersion: fuze.dev/v1
 kind: Rule
@@ -246,6 +272,51 @@ describe('system events', () => {
     });
     expect(String((timer.body.lastOutcome as { error: string }).error)).toContain('503');
     expectValidData();
+  });
+
+  test('a timer whose event was delivered reads delivered, naming the target', {
+    timeout: 60_000,
+  }, async () => {
+    const put = await admin('PUT', '/v1/timers/greet:1', {
+      event: { type: 'com.shop.greeting', source: '/shop/greetings' },
+      at: new Date().toISOString(),
+    });
+    expect(put.status).toBe(201);
+    let timer: Record<string, unknown> = {};
+    await waitFor(
+      async () => {
+        timer = (await admin('GET', '/v1/timers/greet:1')).body;
+        return (timer.lastOutcome as { state?: string } | null)?.state === 'delivered';
+      },
+      { timeoutMs: 45_000, message: 'lastOutcome delivered' },
+    );
+    expect(timer).toMatchObject({
+      state: 'completed',
+      lastOutcome: { state: 'delivered', rule: 'greetings', target: 'greeter', dueAt: timer.lastDueAt },
+    });
+    expect(Date.parse((timer.lastOutcome as { deliveredAt: string }).deliveredAt)).toBeGreaterThanOrEqual(
+      Date.parse(timer.lastDueAt as string),
+    );
+  });
+
+  test('a dead letter of a firing wins over its delivery to another target', {
+    timeout: 60_000,
+  }, async () => {
+    const put = await admin('PUT', '/v1/timers/mixed:1', {
+      event: { type: 'com.shop.mixed', source: '/shop/mixed' },
+      at: new Date().toISOString(),
+    });
+    expect(put.status).toBe(201);
+    await waitFor(() => alertsOf('dev.fuze.timer.failed').some((e) => e.subject === 'mixed:1'), {
+      timeoutMs: 45_000,
+      message: 'the firing dead-lettered at mixed-mailer',
+    });
+    // greeter-2 answers after 2.5 s, after the dead letter was recorded; its delivery, written
+    // within a flush (250 ms), must not hide the dead letter.
+    await waitFor(() => slowAnswered > 0, { timeoutMs: 20_000, message: 'greeter-2 answered' });
+    await new Promise((r) => setTimeout(r, 1_500));
+    const timer = await admin('GET', '/v1/timers/mixed:1');
+    expect(timer.body.lastOutcome).toMatchObject({ state: 'dead-lettered', target: 'mixed-mailer' });
   });
 
   test('a one-shot timer with rearm fires again after its event dead-letters, as many times as asked', {

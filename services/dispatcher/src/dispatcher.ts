@@ -22,6 +22,7 @@ import {
   partitionsOf,
   type TargetCatalog,
 } from './target-catalog.js';
+import { TimerOutcomeRecorder } from './timer-outcome-recorder.js';
 
 export interface DispatcherOptions {
   nc: NatsConnection;
@@ -63,7 +64,8 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
   const deadLetters = jetStreamDeadLetterSink(options.publisher, options.streamPrefix);
   let targets: TargetCatalog = new Map();
   const running = new Map<string, TargetConsumer>();
-  const handler = deliverToTarget((name) => targets.get(name), { ...options });
+  const outcomes = new TimerOutcomeRecorder({ db: options.db, logger });
+  const handler = outcomes.middleware()(deliverToTarget((name) => targets.get(name), { ...options }));
 
   const startTarget = async (name: string, partitions: number) => {
     const consumer = new TargetConsumer({
@@ -137,6 +139,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
     async stop() {
       await watcher.stop();
       await Promise.all([...running.keys()].map(stopTarget));
+      await outcomes.stop();
     },
   };
 }

@@ -34,10 +34,12 @@ export type StoredTimerSchedule =
 
 /**
  * What became of a timer's last firing, once known: `published` when the firing committed (the
- * event is in the bus), `dead-lettered` when a delivery of that event was given up on.
+ * event is in the bus), `delivered` when a dispatcher delivered that event to a target (the first
+ * to succeed), `dead-lettered` when a delivery of it was given up on (this wins over `delivered`).
  */
 export type TimerOutcome =
   | { state: 'published'; dueAt: string }
+  | { state: 'delivered'; dueAt: string; rule: string; target: string; deliveredAt: string }
   | {
       state: 'dead-lettered';
       dueAt: string;

@@ -74,3 +74,57 @@ export async function recordDeadLetteredFirings(
     select i from matched order by i`);
   return rowsOf<{ i: number }>(result).map((row) => firings[row.i]!);
 }
+
+/** A delivery of a timer firing's event that a dispatcher completed. */
+export interface DeliveredFiring {
+  key: string;
+  generation: number;
+  dueMs: number;
+  /** The delivered event's source: the firing is the timer's only if it is the template's. */
+  eventSource: string;
+  rule: string;
+  target: string;
+  deliveredAt: Date;
+}
+
+/**
+ * Records delivered firings on their timers: `last_outcome` becomes `delivered` (with the first
+ * target that took the event) when the firing is still the timer's last and its outcome is still
+ * `published`, so a dead letter of the same firing, recorded before or after, is never hidden.
+ * Idempotent; returns how many timers changed.
+ */
+export async function recordDeliveredFirings(
+  db: FuzeDb,
+  firings: readonly DeliveredFiring[],
+): Promise<number> {
+  if (firings.length === 0) return 0;
+  const payload = JSON.stringify(
+    firings.map((f) => ({
+      key: f.key,
+      generation: f.generation,
+      due_at: new Date(f.dueMs).toISOString(),
+      source: f.eventSource,
+      outcome: {
+        state: 'delivered',
+        dueAt: new Date(f.dueMs).toISOString(),
+        rule: f.rule,
+        target: f.target,
+        deliveredAt: f.deliveredAt.toISOString(),
+      },
+    })),
+  );
+  const result = await db.execute(sql`
+    with f as (
+      select distinct on (key, generation, due_at) *
+      from jsonb_to_recordset(${payload}::jsonb)
+        as f(key text, generation bigint, due_at timestamptz, source text, outcome jsonb)
+    ), recorded as (
+      update timers t set last_outcome = f.outcome, updated_at = now()
+      from f
+      where t.key = f.key collate "C" and t.generation = f.generation and t.last_due_at = f.due_at
+        and t.event->>'source' = f.source and t.last_outcome->>'state' = 'published'
+      returning 1
+    )
+    select count(*)::int as n from recorded`);
+  return Number(rowsOf<{ n: number }>(result)[0]?.n ?? 0);
+}

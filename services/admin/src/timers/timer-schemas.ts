@@ -60,9 +60,10 @@ export const timerSchema = {
     lastOutcome: {
       type: ['object', 'null'],
       description:
-        'what became of the last firing, once known: `published` (the event is in the bus), or `dead-lettered` (a delivery of it was given up on: its dead letter, rule, target and error)',
+        'what became of the last firing, once known: `published` (the event is in the bus), `delivered` (a dispatcher delivered it: the first rule and target, and when), or `dead-lettered` (a delivery of it was given up on: its dead letter, rule, target and error)',
       properties: {
-        state: { type: 'string', enum: ['published', 'dead-lettered'] },
+        state: { type: 'string', enum: ['published', 'delivered', 'dead-lettered'] },
+        deliveredAt: { type: 'string', format: 'date-time' },
         dueAt: { type: 'string', format: 'date-time' },
         deadLetterId: { type: 'string' },
         rule: { type: 'string' },
