@@ -374,6 +374,25 @@ describe('archive replay', () => {
     expectPerKeyOrder(got);
   }, 240_000);
 
+  test('a job survives NATS restarting mid-job: nothing lost, per-key order kept', async () => {
+    const created = await api('POST', '/v1/archive/replays', { bus: 'shop', ...window, ratePerSecond: 40 });
+    const id = created.body.id as string;
+    await waitFor(async () => ((await api('GET', `/v1/replays/${id}`)).body as { done: number }).done >= 40, {
+      timeoutMs: 30_000,
+      message: 'the job under way',
+    });
+    await nats.restart();
+    const job = await waitForJob(id, 'completed', 120_000);
+    expect(job.archive.byTarget).toEqual(dryRun.archive.byTarget);
+    await waitFor(
+      () =>
+        new Set(deliveredBy(id).map((d) => `${d.target} ${d.headers['ce-id']}`)).size >=
+        dryRun.archive.deliveries,
+      { timeoutMs: 60_000, message: 'every replayed delivery' },
+    );
+    expectPerKeyOrder(deliveredBy(id));
+  }, 240_000);
+
   test('cancelling a job stops it', async () => {
     const created = await api('POST', '/v1/archive/replays', { bus: 'shop', ...window, ratePerSecond: 5 });
     const id = created.body.id as string;
