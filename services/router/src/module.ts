@@ -8,9 +8,10 @@ import {
   publishBusRouting,
   whileUnavailable,
 } from '@fuze/bus';
+import { type RuleSnapshot, ruleSnapshotOf } from '@fuze/routing';
 import { type CatalogBus, loadRuleCatalog, RulesWatcher, type ServiceModule } from '@fuze/runtime';
 import { RouterCounters } from './router-metrics.js';
-import { type RuleSnapshot, ruleSnapshotOf } from './rule-book.js';
+
 import { ShardRouter } from './shard-router.js';
 
 /**

@@ -1,4 +1,5 @@
 import type { CloudEventRecord } from '@fuze/core';
+import type { PlanTracer } from '@fuze/routing';
 import {
   attributes,
   type Context,
@@ -15,7 +16,6 @@ import {
   traceLogFields,
 } from '@fuze/telemetry';
 import type { JsMsg } from '@nats-io/jetstream';
-import type { PlanTracer } from './plan-deliveries.js';
 
 /**
  * The spans of routing one event, made only while tracing is on:

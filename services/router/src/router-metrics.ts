@@ -1,6 +1,6 @@
 import { routerDeadLetterTarget } from '@fuze/core';
+import type { DeliveryPlan } from '@fuze/routing';
 import { fuzeMetrics } from '@fuze/telemetry';
-import type { DeliveryPlan } from './plan-deliveries.js';
 
 /**
  * The router's counters, kept here for in-process inspection and exported to Prometheus:

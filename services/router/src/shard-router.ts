@@ -7,12 +7,11 @@ import {
   type Logger,
   routerDeadLetterTarget,
 } from '@fuze/core';
+import { type DeliveryPlan, planDeliveries, planFailureDeadLetter, type RuleSnapshot } from '@fuze/routing';
 import { tracingActive } from '@fuze/telemetry';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { CheckpointedAcks } from './checkpointed-acks.js';
-import { type DeliveryPlan, planDeliveries, planFailureDeadLetter } from './plan-deliveries.js';
 import { RouteTrace } from './route-trace.js';
-import type { RuleSnapshot } from './rule-book.js';
 
 export interface ShardRouterDeps {
   js: JetStreamClient;

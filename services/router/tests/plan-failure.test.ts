@@ -13,12 +13,11 @@ import {
   loadConfig,
   routerDeadLetterTarget,
 } from '@fuze/core';
+import type { DeliveryPlan, RuleSnapshot } from '@fuze/routing';
 import { type NatsServerHandle, readStream, startNatsServer, waitFor } from '@fuze/test/harness';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { DeliveryPlan } from '../src/plan-deliveries.js';
-import type { RuleSnapshot } from '../src/rule-book.js';
 import { ShardRouter } from '../src/shard-router.js';
 
 let nats: NatsServerHandle;

@@ -14,7 +14,7 @@ import {
   recordArchivePage,
   startArchiveReplay,
 } from '@fuze/db';
-import { type BusRules, planDeliveries, ruleSnapshotOf } from '@fuze/router';
+import { type BusRules, planDeliveries, ruleSnapshotOf } from '@fuze/routing';
 import { loadRuleCatalog } from '@fuze/runtime';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { JetStreamClient, JetStreamManager, Publisher } from '../dlq/jetstream.js';
