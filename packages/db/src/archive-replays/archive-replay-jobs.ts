@@ -5,6 +5,7 @@ import { REPLAY_NOTIFY_CHANNEL } from '../dead-letters/create-replay-job.js';
 import type { ReplayJobRow } from '../dead-letters/dead-letter-rows.js';
 import { withFailures } from '../dead-letters/run-replay-jobs.js';
 import {
+  type ArchiveCounts,
   type ArchiveReplayProgress,
   type ArchiveWindow,
   auditLog,
@@ -55,15 +56,11 @@ export async function createArchiveReplayJob(
 }
 
 /** What one page of an archive replay read and routed. */
-export interface ArchivePage {
+export interface ArchivePage extends ArchiveCounts {
   /** The page's last events-stream sequence: the job resumes after it. */
   cursor: number;
   /** Events of the bus read (including those that failed). */
   events: number;
-  matched: number;
-  deliveries: number;
-  byRule: Record<string, number>;
-  byTarget: Record<string, number>;
   failed: ReplayEntryFailure[];
 }
 

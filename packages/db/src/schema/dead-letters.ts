@@ -64,18 +64,21 @@ export interface ArchiveWindow {
   targets?: string[];
 }
 
+/** What an archive replay routed: events that matched a selected rule, deliveries made (dead letters included). */
+export interface ArchiveCounts {
+  matched: number;
+  deliveries: number;
+  byRule: Record<string, number>;
+  byTarget: Record<string, number>;
+}
+
 /** Where an archive replay is, and what it routed; updated with each page it stores. */
-export interface ArchiveReplayProgress {
+export interface ArchiveReplayProgress extends ArchiveCounts {
   /** The events stream's sequences the window spans (found when the job first runs). */
   firstSeq: number;
   lastSeq: number;
   /** The last sequence whose deliveries are stored: a resumed job reads on after it. */
   cursor: number;
-  /** Events of the window that matched a selected rule, and deliveries made (dead letters included). */
-  matched: number;
-  deliveries: number;
-  byRule: Record<string, number>;
-  byTarget: Record<string, number>;
 }
 
 export interface ReplayEntryFailure {
