@@ -14,6 +14,7 @@ export {
   bucketNames,
   ensureBuckets,
   openCheckpointBucket,
+  openFlowBucket,
   openLeaseBucket,
   openRoutingBucket,
 } from './kv-buckets.js';

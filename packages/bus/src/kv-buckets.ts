@@ -5,8 +5,18 @@ import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { leaseTtlMs } from './partition-leases.js';
 
 /** The KV buckets Fuze keeps its shared state in, for one stream prefix. */
-export function bucketNames(prefix: string): { leases: string; checkpoints: string; routing: string } {
-  return { leases: `${prefix}_LEASES`, checkpoints: `${prefix}_CHECKPOINTS`, routing: `${prefix}_ROUTING` };
+export function bucketNames(prefix: string): {
+  leases: string;
+  checkpoints: string;
+  routing: string;
+  flow: string;
+} {
+  return {
+    leases: `${prefix}_LEASES`,
+    checkpoints: `${prefix}_CHECKPOINTS`,
+    routing: `${prefix}_ROUTING`,
+    flow: `${prefix}_FLOW`,
+  };
 }
 
 interface DesiredBucket {
@@ -31,6 +41,11 @@ function desiredBuckets(prefix: string): DesiredBucket[] {
     {
       name: names.routing,
       description: "Fuze: the routing shard count and each bus's ordering key, read by every publisher",
+      ttlMs: 0,
+    },
+    {
+      name: names.flow,
+      description: "Fuze: each target's flow-control state (its circuit breaker), shared by every worker",
       ttlMs: 0,
     },
   ];
@@ -95,4 +110,9 @@ export async function openCheckpointBucket(nc: NatsConnection, prefix: string): 
 /** The bucket of routing settings (no TTL), provisioned by ensureBuckets; see RoutingTable. */
 export async function openRoutingBucket(nc: NatsConnection, prefix: string): Promise<KV> {
   return new Kvm(nc).open(bucketNames(prefix).routing);
+}
+
+/** The bucket of per-target flow-control state (no TTL), provisioned by ensureBuckets; see CircuitBreaker. */
+export async function openFlowBucket(nc: NatsConnection, prefix: string): Promise<KV> {
+  return new Kvm(nc).create(bucketNames(prefix).flow, { history: 1 });
 }

@@ -10,6 +10,8 @@ export interface DeliveryMetrics {
   retried(target: string): void;
   /** A delivery was stored in the dead-letter stream. */
   deadLettered(target: string): void;
+  /** The target's circuit breaker changed state, as this worker learnt it. */
+  breakerState?(target: string, state: 'closed' | 'open' | 'half-open'): void;
 }
 
 export const uncountedDeliveries: DeliveryMetrics = {

@@ -1,6 +1,8 @@
 // Public entry of @fuze/delivery: re-exports only.
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from '@fuze/rules';
 export { retryDelay } from './backoff.js';
+export { type BreakerState, CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+export { circuitBreakerMiddleware } from './circuit-breaker-middleware.js';
 export { concurrencyLimit } from './concurrency-limit.js';
 export {
   type DeadLetterOptions,

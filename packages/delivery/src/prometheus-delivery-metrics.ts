@@ -14,4 +14,10 @@ export const prometheusDeliveryMetrics: DeliveryMetrics = {
     fuzeMetrics.deliveries.inc({ target, outcome: 'dead_lettered' });
     fuzeMetrics.deadLettered.inc({ target, stage: 'deliver' });
   },
+  breakerState(target, state) {
+    fuzeMetrics.circuitBreakerState.set({ target }, breakerStates[state]);
+    if (state === 'open') fuzeMetrics.circuitBreakerOpened.inc({ target });
+  },
 };
+
+const breakerStates = { closed: 0, open: 1, 'half-open': 2 } as const;

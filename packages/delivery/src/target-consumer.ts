@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { type LeaseFence, openFence, PartitionLeases } from '@fuze/bus';
 import type { Clock, Logger } from '@fuze/core';
-import type { RetryPolicy } from '@fuze/rules';
+import type { CircuitBreakerPolicy, RetryPolicy } from '@fuze/rules';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { circuitBreakerMiddleware } from './circuit-breaker-middleware.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { type DeadLetterSink, deadLetterMiddleware } from './dead-letter-middleware.js';
 import { composeHandler, type Delivery, type DeliveryHandler, type DeliveryMiddleware } from './delivery.js';
@@ -31,6 +34,11 @@ export interface TargetConsumerOptions {
   deadLetters: DeadLetterSink;
   /** The lease bucket (`openLeaseBucket`) shared by every worker of the target. */
   leaseBucket: KV;
+  /**
+   * The flow bucket (`openFlowBucket`) and the target's current circuit breaker policy, read at
+   * each attempt; without them the target has no breaker.
+   */
+  circuitBreaker?: { bucket: KV; policy(): CircuitBreakerPolicy | undefined };
   /** Seams for tracing and metrics: `delivery` wraps the whole delivery, `attempt` each attempt. */
   middleware?: { delivery?: DeliveryMiddleware[]; attempt?: DeliveryMiddleware[] };
   /** What to count deliveries into: the dispatcher passes prometheusDeliveryMetrics; default none. */
@@ -48,7 +56,7 @@ export interface TargetConsumerOptions {
  *   key strictly in order, so a failing event holds back only its own key;
  * - `<p>.deliver.<target>.unordered`: a shared durable every worker pulls from, fully parallel.
  *
- * Every message goes through: telemetry (process span, delivered/latency metrics) → delivery middleware → dead-letter → retry → concurrency limit →
+ * Every message goes through: telemetry (process span, delivered/latency metrics) → delivery middleware → dead-letter → retry → circuit breaker → concurrency limit →
  * lease fencing → attempt middleware → handler. A message is acked once delivered or dead-lettered.
  */
 export class TargetConsumer {
@@ -60,6 +68,7 @@ export class TargetConsumer {
   private unordered: PartitionConsumer | undefined;
   private clients: { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager } | undefined;
   private readonly leases: PartitionLeases;
+  private readonly breaker: CircuitBreaker | undefined;
   private stopping = false;
   private readonly logger: Logger;
 
@@ -70,6 +79,17 @@ export class TargetConsumer {
     const handler: DeliveryHandler = (delivery) =>
       delivery.problem ? Promise.reject(new NonRetryableError(delivery.problem)) : options.handler(delivery);
     const metrics = options.metrics ?? uncountedDeliveries;
+    this.breaker = options.circuitBreaker
+      ? new CircuitBreaker({
+          kv: options.circuitBreaker.bucket,
+          target: options.target,
+          memberId: options.memberId ?? randomUUID(),
+          policy: options.circuitBreaker.policy,
+          onState: (state) => metrics.breakerState?.(options.target, state),
+          logger,
+          ...(options.clock ? { clock: options.clock } : {}),
+        })
+      : undefined;
     this.pipeline = composeHandler(
       handler,
       deliveryTelemetry(options.streamPrefix, metrics),
@@ -86,6 +106,7 @@ export class TargetConsumer {
         metrics,
         ...(options.clock ? { clock: options.clock } : {}),
       }),
+      circuitBreakerMiddleware(() => this.breaker, options.clock),
       concurrencyLimit(this.tuning.maxConcurrency),
       leaseFencing(),
       ...(options.middleware?.attempt ?? []),
@@ -122,6 +143,7 @@ export class TargetConsumer {
       js: jetstream(this.options.nc),
       jsm: await jetstreamManager(this.options.nc),
     };
+    await this.breaker?.start();
     this.unordered = this.partitionConsumer('unordered', openFence);
     this.unordered.start();
     await this.leases.start();
@@ -137,6 +159,7 @@ export class TargetConsumer {
       ...this.draining.values(),
     ]);
     await this.leases.stop();
+    this.breaker?.stop();
   }
 
   /**

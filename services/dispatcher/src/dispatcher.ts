@@ -1,4 +1,4 @@
-import { type JetStreamPublisher, openLeaseBucket, whileUnavailable } from '@fuze/bus';
+import { type JetStreamPublisher, openFlowBucket, openLeaseBucket, whileUnavailable } from '@fuze/bus';
 import type { Logger } from '@fuze/core';
 import type { FuzeDb } from '@fuze/db';
 import {
@@ -61,6 +61,11 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
     () => openLeaseBucket(options.nc, options.streamPrefix, tuning.leaseTtlMs),
     options.logger,
   );
+  const flowBucket = await whileUnavailable(
+    'opening the flow bucket',
+    () => openFlowBucket(options.nc, options.streamPrefix),
+    options.logger,
+  );
   const deadLetters = jetStreamDeadLetterSink(options.publisher, options.streamPrefix);
   let targets: TargetCatalog = new Map();
   const running = new Map<string, TargetConsumer>();
@@ -78,6 +83,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
       retryPolicy: (delivery) => targets.get(delivery.target)?.retry ?? DEFAULT_RETRY_POLICY,
       deadLetters,
       leaseBucket,
+      circuitBreaker: { bucket: flowBucket, policy: () => targets.get(name)?.circuitBreaker },
       metrics: prometheusDeliveryMetrics,
       tuning,
       logger,

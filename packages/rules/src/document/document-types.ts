@@ -36,6 +36,17 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
 });
 
 /**
+ * A target's circuit breaker, shared by every worker of the target: after `failures` retryable
+ * failures within `windowMs`, no attempt is made for `openForMs` (deliveries wait, in order, and
+ * spend no attempts); then one probe, whose success closes it.
+ */
+export interface CircuitBreakerPolicy {
+  readonly failures: number;
+  readonly windowMs: number;
+  readonly openForMs: number;
+}
+
+/**
  * Ordered delivery: events with the same key go to the same partition, in order. Without
  * `partitionKey` the event's CloudEvents `partitionkey` extension is the key (no key: unordered).
  */
@@ -69,6 +80,7 @@ interface TargetCommon {
   readonly input: InputSpec;
   readonly ordering?: OrderingSpec;
   readonly retry: RetryPolicy;
+  readonly circuitBreaker?: CircuitBreakerPolicy;
 }
 
 export interface HttpTargetSpec extends TargetCommon {

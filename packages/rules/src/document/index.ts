@@ -2,6 +2,7 @@ export { type DocumentError, formatDocumentError } from './document-error.js';
 export {
   API_VERSION,
   type BusDocument,
+  type CircuitBreakerPolicy,
   type ConsumerTargetSpec,
   DEFAULT_RETRY_POLICY,
   type DocumentSource,

@@ -1,4 +1,5 @@
 import { compileInput, type InputSpec, InvalidInputError } from '../transform/index.js';
+import { readCircuitBreaker } from './circuit-breaker-policy.js';
 import type { FieldPath } from './document-location.js';
 import type { TargetSpec } from './document-types.js';
 import { checkKnownFields, readMapping, readString } from './field-readers.js';
@@ -10,7 +11,7 @@ import type { Problems } from './problems.js';
 import { readRetryPolicy } from './retry-policy.js';
 
 const targetKinds = ['http', 'nats', 'consumer'] as const;
-const targetFields = ['name', ...targetKinds, 'input', 'ordering', 'retry'];
+const targetFields = ['name', ...targetKinds, 'input', 'ordering', 'retry', 'circuitBreaker'];
 
 function readInput(raw: unknown, path: FieldPath, problems: Problems): InputSpec | undefined {
   try {
@@ -64,8 +65,15 @@ export function readTarget(raw: unknown, path: FieldPath, problems: Problems): T
   const input = readInput(target['input'], [...path], problems);
   const ordering = readOrdering(target['ordering'], [...path, 'ordering'], problems);
   const retry = readRetryPolicy(target['retry'], [...path, 'retry'], problems);
+  const circuitBreaker = readCircuitBreaker(target['circuitBreaker'], [...path, 'circuitBreaker'], problems);
   const kind = kinds[0];
-  const common = { name: name ?? '', input: input ?? 'whole', retry, ...(ordering ? { ordering } : {}) };
+  const common = {
+    name: name ?? '',
+    input: input ?? 'whole',
+    retry,
+    ...(ordering ? { ordering } : {}),
+    ...(circuitBreaker ? { circuitBreaker } : {}),
+  };
 
   let spec: TargetSpec | undefined;
   if (kind === 'http') {

@@ -43,6 +43,18 @@ export const fuzeMetrics = {
     help: 'Live tail clients dropped because they read slower than events arrived',
     registers,
   }),
+  circuitBreakerState: new Gauge({
+    name: 'fuze_circuit_breaker_state',
+    help: "A target's circuit breaker as this process last saw it: 0 closed, 1 open, 2 half-open (probing)",
+    labelNames: ['target'],
+    registers,
+  }),
+  circuitBreakerOpened: new Counter({
+    name: 'fuze_circuit_breaker_opened_total',
+    help: "Times this process saw a target's circuit breaker open",
+    labelNames: ['target'],
+    registers,
+  }),
   /** Router. */
   eventsMatched: new Counter({
     name: 'fuze_events_matched_total',
