@@ -8,6 +8,7 @@ import {
   CircuitBreaker,
   circuitBreakerMiddleware,
   type Delivery,
+  DeliveryAbortedError,
   DeliveryError,
   NonRetryableError,
 } from '../src/index.js';
