@@ -1,0 +1,132 @@
+import { type Database, openDatabase } from '@fuze/db';
+import {
+  createTestDatabase,
+  deliveryEnvelope,
+  type FuzeProcess,
+  type NatsServerHandle,
+  provisionStreams,
+  publishDeliveries,
+  readDeadLetters,
+  spawnFuze,
+  startNatsServer,
+  type TestDatabase,
+  waitFor,
+} from '@fuze/test/harness';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { applyRulesYaml, JetStreamPublisher, WebhookReceiver } from './dispatcher-fixture.js';
+
+// A target down for a while behind a circuit breaker, delivered by 3 dispatcher processes: the
+// breaker opens after its failures, the events wait without spending attempts (a retry policy
+// that would dead-letter them in under 2 s dead-letters none), probes find the target back, and
+// every event arrives in per-key order.
+const keys = 30;
+const perKey = 20;
+const partitions = 16;
+const downMs = 12_000;
+
+let nats: NatsServerHandle;
+let nc: NatsConnection;
+let testDb: TestDatabase;
+let database: Database;
+let receiver: WebhookReceiver;
+const processes: FuzeProcess[] = [];
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  nc = await connect({ servers: nats.url, noAsyncTraces: true });
+  testDb = await createTestDatabase();
+  database = await openDatabase({ url: testDb.url });
+  receiver = await WebhookReceiver.start();
+});
+
+afterAll(async () => {
+  for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  await Promise.all(processes.map((p) => p.exited));
+  await receiver?.close();
+  await database?.close();
+  await testDb?.drop();
+  await nc?.close();
+  await nats?.[Symbol.asyncDispose]();
+});
+
+test(`a target down for ${downMs / 1000} s behind a circuit breaker: 3 dispatchers, ${keys * perKey} events, none dead-lettered, per-key order`, async () => {
+  const prefix = await provisionStreams(nc, 'CBRK');
+  await applyRulesYaml(
+    database,
+    `
+apiVersion: fuze.dev/v1
+kind: Rule
+metadata: { name: guarded }
+spec:
+  pattern: { type: [com.example.test] }
+  targets:
+    - name: guarded
+      http: { url: "${receiver.url}/guarded", mode: binary }
+      ordering: { partitionKey: "$.data.key", partitions: ${partitions} }
+      retry: { maxAttempts: 4, initialDelay: 100ms, maxDelay: 300ms, maxAge: 1h }
+      circuitBreaker: { failures: 10, window: 30s, openFor: 2s }
+`,
+  );
+  const arrivals = new Map<string, number[]>();
+  let downUntil = Number.POSITIVE_INFINITY;
+  let failedRequests = 0;
+  receiver.respond = (req, res) => {
+    if (Date.now() < downUntil) {
+      failedRequests += 1;
+      res.writeHead(503).end('down for maintenance');
+      return;
+    }
+    const { key, n } = JSON.parse(req.body.toString()) as { key: string; n: number };
+    arrivals.set(key, [...(arrivals.get(key) ?? []), n]);
+    res.writeHead(204).end();
+  };
+  const env = {
+    FUZE_NATS_URL: nats.url,
+    FUZE_DATABASE_URL: testDb.url,
+    FUZE_STREAM_PREFIX: prefix,
+    FUZE_METRICS_PORT: '0',
+    FUZE_LOG_LEVEL: 'info',
+  };
+  const dispatchers = [0, 1, 2].map(() => {
+    const p = spawnFuze(['serve', '--services', 'dispatcher'], env);
+    processes.push(p);
+    return p;
+  });
+  await Promise.all(dispatchers.map((p) => p.waitForLog('fuze is running', 90_000)));
+
+  const publisher = new JetStreamPublisher(nc);
+  const envelopes = [];
+  for (let n = 1; n <= perKey; n++)
+    for (let k = 0; k < keys; k++)
+      envelopes.push(deliveryEnvelope({ target: 'guarded', key: `key-${k}`, n }));
+  downUntil = Date.now() + downMs;
+  await publishDeliveries(publisher, prefix, partitions, envelopes);
+  await publisher.close();
+
+  await waitFor(() => dispatchers.some((p) => p.output().includes('circuit breaker open')), {
+    timeoutMs: 20_000,
+    message: 'a dispatcher to see the breaker open',
+  });
+  const received = () => [...arrivals.values()].reduce((sum, list) => sum + list.length, 0);
+  await waitFor(() => received() >= keys * perKey, {
+    timeoutMs: 120_000,
+    message: 'every event delivered',
+  });
+  for (const [key, list] of arrivals) {
+    const firsts = list.filter((n, i) => list.indexOf(n) === i);
+    expect(firsts, key).toEqual(Array.from({ length: perKey }, (_, i) => i + 1));
+  }
+  expect((await readDeadLetters(nc, prefix)).length).toBe(0);
+  // Without the breaker, each of the 600 events would have been tried 4 times while the target was
+  // down (2,400 failed requests), then dead-lettered. With it: the failures that open it, the
+  // attempts already under way then, and about one probe per openFor.
+  console.info(
+    `circuit breaker: ${failedRequests} requests failed while the target was down for ${downMs} ms`,
+  );
+  expect(failedRequests).toBeLessThan(300);
+  expect(dispatchers.some((p) => p.output().includes('circuit breaker probe succeeded; closed'))).toBe(true);
+
+  for (const p of dispatchers) p.child.kill('SIGTERM');
+  for (const p of dispatchers) expect(await p.exited).toBe(0);
+}, 240_000);
