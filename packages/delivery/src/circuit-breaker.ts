@@ -1,6 +1,7 @@
 import { type Clock, type Logger, systemClock } from '@fuze/core';
 import type { CircuitBreakerPolicy } from '@fuze/rules';
 import type { KV } from '@nats-io/kv';
+import { ChangeSignal } from './change-signal.js';
 import { DeliveryAbortedError } from './errors.js';
 
 /** A breaker's shared state, as stored in the flow bucket (`breaker.<target>`). */
@@ -40,8 +41,7 @@ export interface CircuitBreakerOptions {
 export class CircuitBreaker {
   private current: BreakerState = closed;
   private revision = 0;
-  private wake: () => void = () => {};
-  private changed = this.nextChange();
+  private readonly changes = new ChangeSignal();
   private watcher: { stop(): void } | undefined;
   private readonly clock: Clock;
   private readonly key: string;
@@ -55,7 +55,18 @@ export class CircuitBreaker {
     return this.current;
   }
 
-  async start(): Promise<void> {
+  /** Watches the shared state from the first use on: a target without a breaker costs no consumer. */
+  private watching: Promise<void> | undefined;
+
+  private watch(): Promise<void> {
+    this.watching ??= this.startWatch().catch((err: unknown) => {
+      this.watching = undefined;
+      throw err;
+    });
+    return this.watching;
+  }
+
+  private async startWatch(): Promise<void> {
     const iterator = await this.options.kv.watch({ key: this.key });
     this.watcher = iterator;
     void (async () => {
@@ -68,7 +79,7 @@ export class CircuitBreaker {
 
   stop(): void {
     this.watcher?.stop();
-    this.wake();
+    this.changes.notify();
   }
 
   /**
@@ -79,11 +90,13 @@ export class CircuitBreaker {
     for (;;) {
       if (stopping.aborted) throw new DeliveryAbortedError();
       const policy = this.options.policy();
+      if (!policy) return 'attempt';
+      await this.watch();
       const s = this.current;
-      if (!policy || s.state === 'closed') return 'attempt';
+      if (s.state === 'closed') return 'attempt';
       const now = this.clock.now();
       if (s.state === 'open' && now < s.until) {
-        await this.waitForChange(s.until - now, stopping);
+        await this.changes.wait(s.until - now, stopping);
         continue;
       }
       const probeOver = s.state === 'half-open' && now - s.since >= policy.openForMs;
@@ -92,7 +105,7 @@ export class CircuitBreaker {
           return 'probe';
         continue;
       }
-      if (s.state === 'half-open') await this.waitForChange(policy.openForMs - (now - s.since), stopping);
+      if (s.state === 'half-open') await this.changes.wait(policy.openForMs - (now - s.since), stopping);
     }
   }
 
@@ -100,6 +113,7 @@ export class CircuitBreaker {
   async failed(probe: boolean): Promise<void> {
     const policy = this.options.policy();
     if (!policy) return;
+    await this.watch().catch(() => {});
     for (let tries = 0; tries < 5; tries++) {
       const s = this.current;
       const now = this.clock.now();
@@ -170,29 +184,6 @@ export class CircuitBreaker {
     this.current = state;
     this.revision = revision;
     if (state.state !== before) this.options.onState?.(state.state);
-    this.wake();
-    this.changed = this.nextChange();
-  }
-
-  private nextChange(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.wake = resolve;
-    });
-  }
-
-  private async waitForChange(ms: number, stopping: AbortSignal): Promise<void> {
-    const changed = this.changed;
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    await Promise.race([
-      changed,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, Math.max(1, ms));
-        onAbort = resolve;
-        stopping.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]);
-    clearTimeout(timer);
-    if (onAbort) stopping.removeEventListener('abort', onAbort);
+    this.changes.notify();
   }
 }

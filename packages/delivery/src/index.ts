@@ -28,6 +28,10 @@ export {
 export { jetStreamDeadLetterSink } from './jetstream-dead-letter-sink.js';
 export { KeyedQueue } from './keyed-queue.js';
 export { prometheusDeliveryMetrics } from './prometheus-delivery-metrics.js';
+export { rateLimitMiddleware } from './rate-limit-middleware.js';
 export { type RetryOptions, retryMiddleware } from './retry-middleware.js';
-export { TargetConsumer, type TargetConsumerOptions } from './target-consumer.js';
+export { type HeldSlot, SharedConcurrency, type SharedConcurrencyOptions } from './shared-concurrency.js';
+export { sharedConcurrencyMiddleware } from './shared-concurrency-middleware.js';
+export { SharedRateLimit, type SharedRateLimitOptions } from './shared-rate-limit.js';
+export { type FlowSettings, TargetConsumer, type TargetConsumerOptions } from './target-consumer.js';
 export { type DeliveryTuning, defaultDeliveryTuning } from './tuning.js';

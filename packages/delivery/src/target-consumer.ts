@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type LeaseFence, openFence, PartitionLeases } from '@fuze/bus';
 import type { Clock, Logger } from '@fuze/core';
-import type { CircuitBreakerPolicy, RetryPolicy } from '@fuze/rules';
+import type { CircuitBreakerPolicy, RateLimitPolicy, RetryPolicy } from '@fuze/rules';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -15,8 +15,19 @@ import { deliveryTelemetry } from './delivery-telemetry.js';
 import { NonRetryableError } from './errors.js';
 import { leaseFencing } from './lease-fencing.js';
 import { PartitionConsumer } from './partition-consumer.js';
+import { rateLimitMiddleware } from './rate-limit-middleware.js';
 import { retryMiddleware } from './retry-middleware.js';
+import { SharedConcurrency } from './shared-concurrency.js';
+import { sharedConcurrencyMiddleware } from './shared-concurrency-middleware.js';
+import { SharedRateLimit } from './shared-rate-limit.js';
 import { type DeliveryTuning, defaultDeliveryTuning } from './tuning.js';
+
+/** A target's flow-control settings, as its rule defines them (a TargetSpec has these fields). */
+export interface FlowSettings {
+  readonly circuitBreaker?: CircuitBreakerPolicy;
+  readonly rateLimit?: RateLimitPolicy;
+  readonly maxConcurrency?: number;
+}
 
 export interface TargetConsumerOptions {
   nc: NatsConnection;
@@ -35,10 +46,11 @@ export interface TargetConsumerOptions {
   /** The lease bucket (`openLeaseBucket`) shared by every worker of the target. */
   leaseBucket: KV;
   /**
-   * The flow bucket (`openFlowBucket`) and the target's current circuit breaker policy, read at
-   * each attempt; without them the target has no breaker.
+   * The flow bucket (`openFlowBucket`) and the target's current flow-control settings (its
+   * circuit breaker, rate limit and `maxConcurrency`), read at each attempt; without them the
+   * target has none.
    */
-  circuitBreaker?: { bucket: KV; policy(): CircuitBreakerPolicy | undefined };
+  flowControl?: { bucket: KV; settings(): FlowSettings | undefined };
   /** Seams for tracing and metrics: `delivery` wraps the whole delivery, `attempt` each attempt. */
   middleware?: { delivery?: DeliveryMiddleware[]; attempt?: DeliveryMiddleware[] };
   /** What to count deliveries into: the dispatcher passes prometheusDeliveryMetrics; default none. */
@@ -56,7 +68,7 @@ export interface TargetConsumerOptions {
  *   key strictly in order, so a failing event holds back only its own key;
  * - `<p>.deliver.<target>.unordered`: a shared durable every worker pulls from, fully parallel.
  *
- * Every message goes through: telemetry (process span, delivered/latency metrics) → delivery middleware → dead-letter → retry → circuit breaker → concurrency limit →
+ * Every message goes through: telemetry (process span, delivered/latency metrics) → delivery middleware → dead-letter → retry → circuit breaker → concurrency limit (this process, then the target's) → rate limit →
  * lease fencing → attempt middleware → handler. A message is acked once delivered or dead-lettered.
  */
 export class TargetConsumer {
@@ -69,6 +81,8 @@ export class TargetConsumer {
   private clients: { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager } | undefined;
   private readonly leases: PartitionLeases;
   private readonly breaker: CircuitBreaker | undefined;
+  private readonly slots: SharedConcurrency | undefined;
+  private readonly rate: SharedRateLimit | undefined;
   private stopping = false;
   private readonly logger: Logger;
 
@@ -79,17 +93,36 @@ export class TargetConsumer {
     const handler: DeliveryHandler = (delivery) =>
       delivery.problem ? Promise.reject(new NonRetryableError(delivery.problem)) : options.handler(delivery);
     const metrics = options.metrics ?? uncountedDeliveries;
-    this.breaker = options.circuitBreaker
-      ? new CircuitBreaker({
-          kv: options.circuitBreaker.bucket,
-          target: options.target,
-          memberId: options.memberId ?? randomUUID(),
-          policy: options.circuitBreaker.policy,
-          onState: (state) => metrics.breakerState?.(options.target, state),
-          logger,
-          ...(options.clock ? { clock: options.clock } : {}),
-        })
-      : undefined;
+    const flow = options.flowControl;
+    const memberId = options.memberId ?? randomUUID();
+    const clock = options.clock ? { clock: options.clock } : {};
+    if (flow) {
+      const target = options.target;
+      this.breaker = new CircuitBreaker({
+        kv: flow.bucket,
+        target,
+        memberId,
+        policy: () => flow.settings()?.circuitBreaker,
+        onState: (state) => metrics.breakerState?.(target, state),
+        logger,
+        ...clock,
+      });
+      this.slots = new SharedConcurrency({
+        kv: flow.bucket,
+        target,
+        memberId,
+        limit: () => flow.settings()?.maxConcurrency,
+        logger,
+        ...clock,
+      });
+      this.rate = new SharedRateLimit({
+        kv: flow.bucket,
+        target,
+        policy: () => flow.settings()?.rateLimit,
+        logger,
+        ...clock,
+      });
+    }
     this.pipeline = composeHandler(
       handler,
       deliveryTelemetry(options.streamPrefix, metrics),
@@ -108,6 +141,8 @@ export class TargetConsumer {
       }),
       circuitBreakerMiddleware(() => this.breaker, options.clock),
       concurrencyLimit(this.tuning.maxConcurrency),
+      sharedConcurrencyMiddleware(this.slots),
+      rateLimitMiddleware(this.rate),
       leaseFencing(),
       ...(options.middleware?.attempt ?? []),
     );
@@ -143,7 +178,6 @@ export class TargetConsumer {
       js: jetstream(this.options.nc),
       jsm: await jetstreamManager(this.options.nc),
     };
-    await this.breaker?.start();
     this.unordered = this.partitionConsumer('unordered', openFence);
     this.unordered.start();
     await this.leases.start();
@@ -160,6 +194,7 @@ export class TargetConsumer {
     ]);
     await this.leases.stop();
     this.breaker?.stop();
+    this.slots?.stop();
   }
 
   /**

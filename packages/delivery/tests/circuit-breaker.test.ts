@@ -37,8 +37,6 @@ async function twoWorkers(p: typeof policy = policy) {
   const make = (memberId: string) => new CircuitBreaker({ kv, target, memberId, policy: () => p, logger });
   const a = make('a');
   const b = make('b');
-  await a.start();
-  await b.start();
   return { a, b, target, stop: () => [a, b].forEach((w) => w.stop()) };
 }
 

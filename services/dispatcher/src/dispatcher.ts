@@ -83,7 +83,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
       retryPolicy: (delivery) => targets.get(delivery.target)?.retry ?? DEFAULT_RETRY_POLICY,
       deadLetters,
       leaseBucket,
-      circuitBreaker: { bucket: flowBucket, policy: () => targets.get(name)?.circuitBreaker },
+      flowControl: { bucket: flowBucket, settings: () => targets.get(name) },
       metrics: prometheusDeliveryMetrics,
       tuning,
       logger,

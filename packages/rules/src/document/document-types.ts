@@ -46,6 +46,13 @@ export interface CircuitBreakerPolicy {
   readonly openForMs: number;
 }
 
+/** Attempts started per second for a target as a whole, across every worker (a token bucket). */
+export interface RateLimitPolicy {
+  readonly perSecond: number;
+  /** Tokens the bucket holds at most: attempts that may start at once after a quiet spell. */
+  readonly burst: number;
+}
+
 /**
  * Ordered delivery: events with the same key go to the same partition, in order. Without
  * `partitionKey` the event's CloudEvents `partitionkey` extension is the key (no key: unordered).
@@ -81,6 +88,9 @@ interface TargetCommon {
   readonly ordering?: OrderingSpec;
   readonly retry: RetryPolicy;
   readonly circuitBreaker?: CircuitBreakerPolicy;
+  readonly rateLimit?: RateLimitPolicy;
+  /** Attempts in flight at once for the target as a whole, across every worker. */
+  readonly maxConcurrency?: number;
 }
 
 export interface HttpTargetSpec extends TargetCommon {

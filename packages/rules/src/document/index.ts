@@ -13,6 +13,7 @@ export {
   type NatsDelivery,
   type NatsTargetSpec,
   type OrderingSpec,
+  type RateLimitPolicy,
   type RetryPolicy,
   type RuleDocument,
   type ScheduleDocument,

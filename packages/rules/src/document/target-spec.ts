@@ -3,6 +3,7 @@ import { readCircuitBreaker } from './circuit-breaker-policy.js';
 import type { FieldPath } from './document-location.js';
 import type { TargetSpec } from './document-types.js';
 import { checkKnownFields, readMapping, readString } from './field-readers.js';
+import { readMaxConcurrency, readRateLimit } from './flow-limits.js';
 import { readHttpDelivery } from './http-target.js';
 import { checkName } from './names.js';
 import { readNatsDelivery } from './nats-target.js';
@@ -11,7 +12,16 @@ import type { Problems } from './problems.js';
 import { readRetryPolicy } from './retry-policy.js';
 
 const targetKinds = ['http', 'nats', 'consumer'] as const;
-const targetFields = ['name', ...targetKinds, 'input', 'ordering', 'retry', 'circuitBreaker'];
+const targetFields = [
+  'name',
+  ...targetKinds,
+  'input',
+  'ordering',
+  'retry',
+  'circuitBreaker',
+  'rateLimit',
+  'maxConcurrency',
+];
 
 function readInput(raw: unknown, path: FieldPath, problems: Problems): InputSpec | undefined {
   try {
@@ -66,6 +76,8 @@ export function readTarget(raw: unknown, path: FieldPath, problems: Problems): T
   const ordering = readOrdering(target['ordering'], [...path, 'ordering'], problems);
   const retry = readRetryPolicy(target['retry'], [...path, 'retry'], problems);
   const circuitBreaker = readCircuitBreaker(target['circuitBreaker'], [...path, 'circuitBreaker'], problems);
+  const rateLimit = readRateLimit(target['rateLimit'], [...path, 'rateLimit'], problems);
+  const maxConcurrency = readMaxConcurrency(target, path, problems);
   const kind = kinds[0];
   const common = {
     name: name ?? '',
@@ -73,6 +85,8 @@ export function readTarget(raw: unknown, path: FieldPath, problems: Problems): T
     retry,
     ...(ordering ? { ordering } : {}),
     ...(circuitBreaker ? { circuitBreaker } : {}),
+    ...(rateLimit ? { rateLimit } : {}),
+    ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
   };
 
   let spec: TargetSpec | undefined;

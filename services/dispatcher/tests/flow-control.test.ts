@@ -16,10 +16,11 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { applyRulesYaml, JetStreamPublisher, WebhookReceiver } from './dispatcher-fixture.js';
 
-// A target down for a while behind a circuit breaker, delivered by 3 dispatcher processes: the
-// breaker opens after its failures, the events wait without spending attempts (a retry policy
-// that would dead-letter them in under 2 s dead-letters none), probes find the target back, and
-// every event arrives in per-key order.
+// Flow control held across 3 dispatcher processes. A target down for a while behind a circuit
+// breaker: the breaker opens after its failures, the events wait without spending attempts (a
+// retry policy that would dead-letter them in under 2 s dead-letters none), probes find the target
+// back, and every event arrives in per-key order. A rate-limited target and a concurrency-limited
+// one: the receiver never sees more than the limits allow.
 const keys = 30;
 const perKey = 20;
 const partitions = 16;
@@ -49,6 +50,24 @@ afterAll(async () => {
   await nc?.close();
   await nats?.[Symbol.asyncDispose]();
 });
+
+/** Three `fuze serve --services dispatcher` processes on one prefix, running. */
+async function startDispatchers(prefix: string): Promise<FuzeProcess[]> {
+  const env = {
+    FUZE_NATS_URL: nats.url,
+    FUZE_DATABASE_URL: testDb.url,
+    FUZE_STREAM_PREFIX: prefix,
+    FUZE_METRICS_PORT: '0',
+    FUZE_LOG_LEVEL: 'info',
+  };
+  const dispatchers = [0, 1, 2].map(() => {
+    const p = spawnFuze(['serve', '--services', 'dispatcher'], env);
+    processes.push(p);
+    return p;
+  });
+  await Promise.all(dispatchers.map((p) => p.waitForLog('fuze is running', 90_000)));
+  return dispatchers;
+}
 
 test(`a target down for ${downMs / 1000} s behind a circuit breaker: 3 dispatchers, ${keys * perKey} events, none dead-lettered, per-key order`, async () => {
   const prefix = await provisionStreams(nc, 'CBRK');
@@ -81,19 +100,7 @@ spec:
     arrivals.set(key, [...(arrivals.get(key) ?? []), n]);
     res.writeHead(204).end();
   };
-  const env = {
-    FUZE_NATS_URL: nats.url,
-    FUZE_DATABASE_URL: testDb.url,
-    FUZE_STREAM_PREFIX: prefix,
-    FUZE_METRICS_PORT: '0',
-    FUZE_LOG_LEVEL: 'info',
-  };
-  const dispatchers = [0, 1, 2].map(() => {
-    const p = spawnFuze(['serve', '--services', 'dispatcher'], env);
-    processes.push(p);
-    return p;
-  });
-  await Promise.all(dispatchers.map((p) => p.waitForLog('fuze is running', 90_000)));
+  const dispatchers = await startDispatchers(prefix);
 
   const publisher = new JetStreamPublisher(nc);
   const envelopes = [];
@@ -126,6 +133,82 @@ spec:
   );
   expect(failedRequests).toBeLessThan(300);
   expect(dispatchers.some((p) => p.output().includes('circuit breaker probe succeeded; closed'))).toBe(true);
+
+  for (const p of dispatchers) p.child.kill('SIGTERM');
+  for (const p of dispatchers) expect(await p.exited).toBe(0);
+}, 240_000);
+
+test('rateLimit and maxConcurrency hold for the target as a whole across 3 dispatchers', async () => {
+  const prefix = await provisionStreams(nc, 'FLOW');
+  const perSecond = 50;
+  const burst = 10;
+  await applyRulesYaml(
+    database,
+    `
+apiVersion: fuze.dev/v1
+kind: Rule
+metadata: { name: limited }
+spec:
+  pattern: { type: [com.example.test] }
+  targets:
+    - name: paced
+      http: { url: "${receiver.url}/paced", mode: binary }
+      ordering: { partitionKey: "$.data.key", partitions: ${partitions} }
+      rateLimit: { perSecond: ${perSecond}, burst: ${burst} }
+    - name: narrow
+      http: { url: "${receiver.url}/narrow", mode: binary }
+      ordering: { partitionKey: "$.data.key", partitions: ${partitions} }
+      maxConcurrency: 8
+`,
+  );
+  const paced: number[] = [];
+  let inFlight = 0;
+  let mostInFlight = 0;
+  let narrowDone = 0;
+  receiver.respond = async (req, res) => {
+    if (req.url === '/paced') {
+      paced.push(Date.now());
+      res.writeHead(204).end();
+      return;
+    }
+    inFlight += 1;
+    mostInFlight = Math.max(mostInFlight, inFlight);
+    await new Promise((r) => setTimeout(r, 50));
+    inFlight -= 1;
+    narrowDone += 1;
+    res.writeHead(204).end();
+  };
+  const dispatchers = await startDispatchers(prefix);
+  const publisher = new JetStreamPublisher(nc);
+  const pacedEvents = 1_500;
+  const narrowEvents = 600;
+  const envelopes = [];
+  for (let i = 0; i < pacedEvents; i++)
+    envelopes.push(deliveryEnvelope({ target: 'paced', key: `key-${i % 40}`, n: Math.floor(i / 40) + 1 }));
+  for (let i = 0; i < narrowEvents; i++)
+    envelopes.push(deliveryEnvelope({ target: 'narrow', key: `key-${i % 40}`, n: Math.floor(i / 40) + 1 }));
+  await publishDeliveries(publisher, prefix, partitions, envelopes);
+  await publisher.close();
+
+  await waitFor(() => paced.length >= pacedEvents && narrowDone >= narrowEvents, {
+    timeoutMs: 120_000,
+    message: 'every event delivered',
+  });
+  // Every 1-second window at the receiver, starting at each arrival.
+  let busiest = 0;
+  for (let i = 0, j = 0; i < paced.length; i++) {
+    while (j < paced.length && paced[j]! < paced[i]! + 1_000) j++;
+    busiest = Math.max(busiest, j - i);
+  }
+  const seconds = (paced.at(-1)! - paced[0]!) / 1000;
+  console.info(
+    `flow control: ${pacedEvents} events at perSecond ${perSecond} (burst ${burst}) took ${seconds.toFixed(1)} s, busiest second ${busiest}; ` +
+      `maxConcurrency 8: at most ${mostInFlight} requests in flight`,
+  );
+  expect(busiest).toBeLessThanOrEqual(perSecond * 1.1 + burst);
+  expect(mostInFlight).toBeLessThanOrEqual(8);
+  expect(mostInFlight).toBeGreaterThan(1);
+  expect((await readDeadLetters(nc, prefix)).length).toBe(0);
 
   for (const p of dispatchers) p.child.kill('SIGTERM');
   for (const p of dispatchers) expect(await p.exited).toBe(0);
