@@ -5,6 +5,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
 import { registerTail } from './commands/tail.js';
+import { registerTargets } from './commands/targets.js';
 import { registerTimers } from './commands/timers.js';
 
 /** The `fuze` command line; each command registers itself from commands/. */
@@ -19,5 +20,6 @@ export function buildProgram(): Command {
   registerDlq(program);
   registerReplay(program);
   registerTail(program);
+  registerTargets(program);
   return program;
 }

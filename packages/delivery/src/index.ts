@@ -34,4 +34,10 @@ export { type HeldSlot, SharedConcurrency, type SharedConcurrencyOptions } from 
 export { sharedConcurrencyMiddleware } from './shared-concurrency-middleware.js';
 export { SharedRateLimit, type SharedRateLimitOptions } from './shared-rate-limit.js';
 export { type FlowSettings, TargetConsumer, type TargetConsumerOptions } from './target-consumer.js';
+export {
+  TargetStats,
+  type TargetStatsOptions,
+  type TargetWorkerStats,
+  targetStatsKey,
+} from './target-stats.js';
 export { type DeliveryTuning, defaultDeliveryTuning } from './tuning.js';

@@ -20,6 +20,7 @@ import { retryMiddleware } from './retry-middleware.js';
 import { SharedConcurrency } from './shared-concurrency.js';
 import { sharedConcurrencyMiddleware } from './shared-concurrency-middleware.js';
 import { SharedRateLimit } from './shared-rate-limit.js';
+import { TargetStats } from './target-stats.js';
 import { type DeliveryTuning, defaultDeliveryTuning } from './tuning.js';
 
 /** A target's flow-control settings, as its rule defines them (a TargetSpec has these fields). */
@@ -83,6 +84,7 @@ export class TargetConsumer {
   private readonly breaker: CircuitBreaker | undefined;
   private readonly slots: SharedConcurrency | undefined;
   private readonly rate: SharedRateLimit | undefined;
+  private readonly stats: TargetStats;
   private stopping = false;
   private readonly logger: Logger;
 
@@ -96,6 +98,16 @@ export class TargetConsumer {
     const flow = options.flowControl;
     const memberId = options.memberId ?? randomUUID();
     const clock = options.clock ? { clock: options.clock } : {};
+    this.stats = new TargetStats({
+      kv: options.leaseBucket,
+      target: options.target,
+      memberId,
+      snapshot: () => ({
+        partitions: this.ownedPartitions(),
+        ...(flow?.settings()?.circuitBreaker && this.breaker ? { breaker: this.breaker.state.state } : {}),
+      }),
+      logger,
+    });
     if (flow) {
       const target = options.target;
       this.breaker = new CircuitBreaker({
@@ -143,6 +155,7 @@ export class TargetConsumer {
       concurrencyLimit(this.tuning.maxConcurrency),
       sharedConcurrencyMiddleware(this.slots),
       rateLimitMiddleware(this.rate),
+      this.stats.middleware(),
       leaseFencing(),
       ...(options.middleware?.attempt ?? []),
     );
@@ -151,7 +164,7 @@ export class TargetConsumer {
       partitions: options.partitions,
       ttlMs: this.tuning.leaseTtlMs,
       logger,
-      ...(options.memberId ? { memberId: options.memberId } : {}),
+      memberId,
       owner: {
         acquired: (partition, fence) => this.acquired(partition, fence),
         released: (partition) => this.released(partition, this.tuning.releaseGraceMs),
@@ -195,6 +208,7 @@ export class TargetConsumer {
     await this.leases.stop();
     this.breaker?.stop();
     this.slots?.stop();
+    this.stats.stop();
   }
 
   /**

@@ -12,6 +12,7 @@ import { problemSchema } from './problem-schema.js';
 import { rulesRoutes, ruleTestingRoutes } from './rules/index.js';
 import { schemasRoutes } from './schemas-routes.js';
 import { tailRoutes } from './tail/index.js';
+import { targetsRoutes } from './targets/index.js';
 import { timersRoutes } from './timers/index.js';
 import { refuseUnstorableInput } from './unstorable-input.js';
 
@@ -45,6 +46,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   app.register(ruleTestingRoutes, { db: deps.db });
   app.register(timersRoutes, { db: deps.db });
   app.register(deadLetterRoutes, { db: deps.db, jsm: deps.jsm, streamPrefix: deps.prefix });
+  app.register(targetsRoutes, { db: deps.db, nats: deps.nats, streamPrefix: deps.prefix });
   app.register(archiveRoutes, { db: deps.db, jsm: deps.jsm, eventsStream: streamNames(deps.prefix).events });
   app.register(tailRoutes, {
     js: deps.js,

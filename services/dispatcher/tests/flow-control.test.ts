@@ -1,5 +1,7 @@
+import { adminModule } from '@fuze/admin';
 import { type Database, openDatabase } from '@fuze/db';
 import {
+  callApi,
   createTestDatabase,
   deliveryEnvelope,
   type FuzeProcess,
@@ -8,6 +10,7 @@ import {
   publishDeliveries,
   readDeadLetters,
   spawnFuze,
+  startInProcessFuze,
   startNatsServer,
   type TestDatabase,
   waitFor,
@@ -50,6 +53,28 @@ afterAll(async () => {
   await nc?.close();
   await nats?.[Symbol.asyncDispose]();
 });
+
+/** The admin API on one prefix, in this process (GET /v1/targets). */
+function startAdmin(prefix: string) {
+  return startInProcessFuze({
+    modules: [adminModule],
+    natsUrl: nats.url,
+    env: { FUZE_DATABASE_URL: testDb.url, FUZE_STREAM_PREFIX: prefix, FUZE_LOG_LEVEL: 'error' },
+  });
+}
+
+interface TargetView {
+  name: string;
+  rateLimit: { perSecond: number; burst: number } | null;
+  maxConcurrency: number | null;
+  live: { workers: number; attemptsPerSecond: number; inFlight: number; breaker: string | null };
+}
+
+async function targetsOf(adminUrl: string): Promise<Map<string, TargetView>> {
+  const { status, body } = await callApi<{ items: TargetView[] }>(adminUrl, 'GET', '/v1/targets');
+  expect(status).toBe(200);
+  return new Map(body.items.map((t) => [t.name, t]));
+}
 
 /** Three `fuze serve --services dispatcher` processes on one prefix, running. */
 async function startDispatchers(prefix: string): Promise<FuzeProcess[]> {
@@ -101,6 +126,7 @@ spec:
     res.writeHead(204).end();
   };
   const dispatchers = await startDispatchers(prefix);
+  const admin = await startAdmin(prefix);
 
   const publisher = new JetStreamPublisher(nc);
   const envelopes = [];
@@ -115,6 +141,8 @@ spec:
     timeoutMs: 20_000,
     message: 'a dispatcher to see the breaker open',
   });
+  // The shared state, as GET /v1/targets shows it, while the target is still down.
+  expect(['open', 'half-open']).toContain((await targetsOf(admin.adminUrl)).get('guarded')?.live.breaker);
   const received = () => [...arrivals.values()].reduce((sum, list) => sum + list.length, 0);
   await waitFor(() => received() >= keys * perKey, {
     timeoutMs: 120_000,
@@ -179,6 +207,7 @@ spec:
     res.writeHead(204).end();
   };
   const dispatchers = await startDispatchers(prefix);
+  const admin = await startAdmin(prefix);
   const publisher = new JetStreamPublisher(nc);
   const pacedEvents = 1_500;
   const narrowEvents = 600;
@@ -189,6 +218,24 @@ spec:
     envelopes.push(deliveryEnvelope({ target: 'narrow', key: `key-${i % 40}`, n: Math.floor(i / 40) + 1 }));
   await publishDeliveries(publisher, prefix, partitions, envelopes);
   await publisher.close();
+
+  // While the paced target runs: three workers report, at about its rate (the limit, summed).
+  await waitFor(
+    async () => {
+      const live = (await targetsOf(admin.adminUrl)).get('paced')!.live;
+      return live.workers === 3 && live.attemptsPerSecond > 0;
+    },
+    { timeoutMs: 20_000, message: 'the paced target reported by its three workers' },
+  );
+  const pacedView = (await targetsOf(admin.adminUrl)).get('paced')!;
+  expect(pacedView.rateLimit).toEqual({ perSecond, burst });
+  expect(pacedView.live.attemptsPerSecond).toBeLessThanOrEqual(perSecond * 1.5 + burst);
+  expect((await targetsOf(admin.adminUrl)).get('narrow')?.maxConcurrency).toBe(8);
+  const cli = spawnFuze(['targets'], { FUZE_ADMIN_URL: admin.adminUrl });
+  expect(await cli.exited).toBe(0);
+  expect(cli.output()).toMatch(/paced\s+http\s+16\s+3\s/);
+  expect(cli.output()).toContain('50/s burst 10');
+  expect(cli.output()).toContain('max 8 in flight');
 
   await waitFor(() => paced.length >= pacedEvents && narrowDone >= narrowEvents, {
     timeoutMs: 120_000,
@@ -210,6 +257,7 @@ spec:
   expect(mostInFlight).toBeGreaterThan(1);
   expect((await readDeadLetters(nc, prefix)).length).toBe(0);
 
+  await admin.stop();
   for (const p of dispatchers) p.child.kill('SIGTERM');
   for (const p of dispatchers) expect(await p.exited).toBe(0);
 }, 240_000);

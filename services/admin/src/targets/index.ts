@@ -1,0 +1,1 @@
+export { type TargetsRoutesOptions, targetsRoutes } from './targets-routes.js';

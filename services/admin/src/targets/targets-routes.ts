@@ -1,0 +1,155 @@
+import { openFlowBucket, openLeaseBucket } from '@fuze/bus';
+import { formatDuration } from '@fuze/core';
+import type { FuzeDb } from '@fuze/db';
+import { type BreakerState, type TargetWorkerStats, targetStatsKey } from '@fuze/delivery';
+import { requireScope } from '@fuze/http';
+import type { TargetSpec } from '@fuze/rules';
+import { loadRuleCatalog } from '@fuze/runtime';
+import type { KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { FastifyInstance } from 'fastify';
+
+export interface TargetsRoutesOptions {
+  db: FuzeDb;
+  nats: NatsConnection;
+  streamPrefix: string;
+}
+
+const rateLimit = {
+  type: ['object', 'null'],
+  properties: { perSecond: { type: 'integer' }, burst: { type: 'integer' } },
+} as const;
+
+const targetSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    kind: { type: 'string', enum: ['http', 'nats', 'consumer'] },
+    rules: {
+      type: 'array',
+      items: { type: 'object', properties: { bus: { type: 'string' }, rule: { type: 'string' } } },
+    },
+    partitions: { type: 'integer' },
+    circuitBreaker: {
+      type: ['object', 'null'],
+      properties: {
+        failures: { type: 'integer' },
+        window: { type: 'string', description: 'a duration, e.g. 30s' },
+        openFor: { type: 'string' },
+      },
+    },
+    rateLimit,
+    maxConcurrency: { type: ['integer', 'null'] },
+    live: {
+      type: 'object',
+      description: 'summed over the workers that reported in the last 5 s',
+      properties: {
+        workers: { type: 'integer', description: 'dispatcher processes or SDK consumers delivering it' },
+        attemptsPerSecond: { type: 'number' },
+        inFlight: { type: 'integer' },
+        breaker: {
+          type: ['string', 'null'],
+          enum: ['closed', 'open', 'half-open', null],
+          description: 'the shared circuit breaker state; null without a breaker',
+        },
+        breakerOpenUntil: { type: ['string', 'null'], format: 'date-time' },
+      },
+    },
+  },
+} as const;
+
+/**
+ * `GET /v1/targets`: every target the rules define, with its flow-control settings and what its
+ * workers report now (attempts per second, in flight, partitions; the shared breaker state).
+ */
+export async function targetsRoutes(app: FastifyInstance, options: TargetsRoutesOptions): Promise<void> {
+  let buckets: Promise<{ leases: KV; flow: KV }> | undefined;
+  const openBuckets = () => {
+    buckets ??= Promise.all([
+      openLeaseBucket(options.nats, options.streamPrefix),
+      openFlowBucket(options.nats, options.streamPrefix),
+    ]).then(([leases, flow]) => ({ leases, flow }));
+    buckets.catch(() => {
+      buckets = undefined;
+    });
+    return buckets;
+  };
+
+  app.get(
+    '/v1/targets',
+    {
+      preHandler: requireScope('rules:read'),
+      schema: {
+        tags: ['rules'],
+        summary: 'Every target: its rules, flow control, and live rate, in-flight count and breaker state',
+        response: {
+          200: { type: 'object', properties: { items: { type: 'array', items: targetSchema } } },
+        },
+      },
+    },
+    async () => {
+      const catalog = await loadRuleCatalog(options.db);
+      const { leases, flow } = await openBuckets();
+      const reports = await workerReports(leases);
+      const items = await Promise.all(
+        [...catalog.targets.values()]
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map(async (spec) => {
+            const rules = catalog.rules
+              .filter((rule) => rule.document.targets.some((t) => t.name === spec.name))
+              .map((rule) => ({ bus: rule.bus, rule: rule.name }));
+            const workers = reports.filter((r) => r.target === spec.name).map((r) => r.stats);
+            const breaker = spec.circuitBreaker ? await breakerState(flow, spec.name) : undefined;
+            return {
+              ...settingsOf(spec, catalog.partitionsOf(spec.name)),
+              rules,
+              live: {
+                workers: workers.length,
+                attemptsPerSecond: Math.round(workers.reduce((n, w) => n + w.attemptsPerSecond, 0) * 10) / 10,
+                inFlight: workers.reduce((n, w) => n + w.inFlight, 0),
+                breaker: breaker?.state ?? null,
+                breakerOpenUntil: breaker?.state === 'open' ? new Date(breaker.until).toISOString() : null,
+              },
+            };
+          }),
+      );
+      return { items };
+    },
+  );
+}
+
+function settingsOf(spec: TargetSpec, partitions: number) {
+  return {
+    name: spec.name,
+    kind: spec.kind,
+    partitions,
+    circuitBreaker: spec.circuitBreaker
+      ? {
+          failures: spec.circuitBreaker.failures,
+          window: formatDuration(spec.circuitBreaker.windowMs),
+          openFor: formatDuration(spec.circuitBreaker.openForMs),
+        }
+      : null,
+    rateLimit: spec.rateLimit ?? null,
+    maxConcurrency: spec.maxConcurrency ?? null,
+  };
+}
+
+/** Every worker's latest report (the lease bucket's TTL has dropped those of workers gone). */
+async function workerReports(kv: KV): Promise<Array<{ target: string; stats: TargetWorkerStats }>> {
+  const keys: string[] = [];
+  for await (const key of await kv.keys(targetStatsKey('*', '*'))) keys.push(key);
+  const entries = await Promise.all(keys.map((key) => kv.get(key)));
+  return entries.flatMap((entry) =>
+    entry && entry.operation === 'PUT'
+      ? [{ target: entry.key.split('.')[1]!, stats: entry.json() as TargetWorkerStats }]
+      : [],
+  );
+}
+
+async function breakerState(kv: KV, target: string): Promise<BreakerState> {
+  const entry = await kv.get(`breaker.${target}`);
+  return entry && entry.operation === 'PUT'
+    ? (entry.json() as BreakerState)
+    : { state: 'closed', failures: 0, windowStart: 0 };
+}
