@@ -6,8 +6,9 @@ import type { SharedRateLimit } from './shared-rate-limit.js';
  * attempt, so the rate the target sees is the rate tokens are taken.
  */
 export function rateLimitMiddleware(limit: SharedRateLimit | undefined): DeliveryMiddleware {
+  if (!limit) return (next) => next;
   return (next) => async (delivery) => {
-    await limit?.take(delivery.stopping);
+    await limit.take(delivery.stopping);
     await next(delivery);
   };
 }

@@ -151,7 +151,7 @@ export class TargetConsumer {
         metrics,
         ...(options.clock ? { clock: options.clock } : {}),
       }),
-      circuitBreakerMiddleware(() => this.breaker, options.clock),
+      ...(this.breaker ? [circuitBreakerMiddleware(() => this.breaker, options.clock)] : []),
       concurrencyLimit(this.tuning.maxConcurrency),
       sharedConcurrencyMiddleware(this.slots),
       rateLimitMiddleware(this.rate),

@@ -37,7 +37,11 @@ async function twoWorkers(p: typeof policy = policy) {
   const make = (memberId: string) => new CircuitBreaker({ kv, target, memberId, policy: () => p, logger });
   const a = make('a');
   const b = make('b');
-  return { a, b, target, stop: () => [a, b].forEach((w) => w.stop()) };
+  const stop = () => {
+    a.stop();
+    b.stop();
+  };
+  return { a, b, target, stop };
 }
 
 const retryable = () => new DeliveryError('503', true);
