@@ -41,5 +41,11 @@ export {
   recordRoutingShards,
   routingShardsKey,
 } from './routing-table.js';
+export {
+  type PublishedTargetSettings,
+  publishTargetSettings,
+  readTargetSettings,
+  targetSettingsKey,
+} from './target-settings.js';
 export { desiredStreams, ensureTopology } from './topology.js';
 export { isJetStreamUnavailable, whileUnavailable } from './while-unavailable.js';

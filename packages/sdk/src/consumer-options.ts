@@ -15,12 +15,17 @@ export interface ConsumerOptions {
   connection?: NatsConnection;
   /** The server's FUZE_STREAM_PREFIX. `FUZE_STREAM_PREFIX`; default `FUZE`. */
   streamPrefix?: string;
-  /** The target's `ordering.partitions`; must match the rule. Default 16 (the rules' default). */
+  /**
+   * The target's `ordering.partitions`. Leave it out: the consumer reads it from the rule (as
+   * published by the routers); given, it must agree with the rule. Without published settings
+   * (no router has run yet), default 16 (the rules' default).
+   */
   partitions?: number;
   /**
-   * The retry policy: the rule's `retry:` block is not read by SDK consumers, so give the same
-   * values here. Fields left out take the rules' defaults (10 attempts, exponential backoff with
-   * full jitter from 1 s to 5 min, 24 h max age).
+   * The retry policy. Leave it out: the consumer reads the rule's `retry:` (as published by the
+   * routers); fields given must agree with it. Without published settings, fields left out take
+   * the rules' defaults (10 attempts, exponential backoff with full jitter from 1 s to 5 min, 24 h
+   * max age).
    */
   retry?: Partial<RetryPolicy>;
   /** Handler calls running at once in this process. Default 64. */
@@ -41,6 +46,8 @@ export interface ResolvedConsumerOptions {
   streamPrefix: string;
   partitions: number;
   retry: RetryPolicy;
+  /** What the application gave itself, to check against the rule's published settings. */
+  given: { partitions: number | undefined; retry: Partial<RetryPolicy> };
   tuning: Partial<DeliveryTuning>;
   name: string;
   logger: Logger | undefined;
@@ -86,6 +93,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     streamPrefix,
     partitions,
     retry,
+    given: { partitions: options.partitions, retry: { ...options.retry } },
     tuning: { ...options.tuning, maxConcurrency },
     name: options.name ?? `fuze-consumer-${options.target}`,
     logger: options.logger,

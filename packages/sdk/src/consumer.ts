@@ -1,4 +1,11 @@
-import { connectNats, JetStreamPublisher, openLeaseBucket } from '@fuze/bus';
+import {
+  connectNats,
+  JetStreamPublisher,
+  openFlowBucket,
+  openLeaseBucket,
+  openRoutingBucket,
+  readTargetSettings,
+} from '@fuze/bus';
 import { type CloudEventRecord, deliveredCloudEvent, FuzeError, streamNames } from '@fuze/core';
 import {
   type Delivery,
@@ -13,6 +20,7 @@ import {
   type ResolvedConsumerOptions,
   resolveConsumerOptions,
 } from './consumer-options.js';
+import { type ConsumerSettings, consumerSettings } from './rule-settings.js';
 import { stderrLogger } from './stderr-logger.js';
 
 export { NonRetryableError, RetryAfterError } from '@fuze/delivery';
@@ -90,21 +98,40 @@ class TargetConsumerClient implements Consumer {
     const logger = options.logger ?? stderrLogger('warn', { consumer: options.target });
     const nc =
       options.connection ?? (await connectNats({ url: options.natsUrl, name: options.name, logger }));
+    // The rule's settings, as the routers publish them; none when no router ran here yet.
+    const routing = await openRoutingBucket(nc, options.streamPrefix).catch(() => undefined);
+    const published = routing ? await readTargetSettings(routing, options.target) : undefined;
+    let settings: ConsumerSettings;
+    try {
+      settings = consumerSettings(options, published);
+    } catch (err) {
+      if (!options.connection) await nc.close();
+      throw err;
+    }
+    if (!published)
+      logger.info(
+        { target: options.target },
+        "no router has published this target's settings yet: using the consumer's options",
+      );
+    const flow = settings.flow;
     const publisher = new JetStreamPublisher(nc);
     const consumer = new TargetConsumer({
       nc,
       streamPrefix: options.streamPrefix,
       deliveryStream: streamNames(options.streamPrefix).delivery,
       target: options.target,
-      partitions: options.partitions,
+      partitions: settings.partitions,
       handler: (delivery) => runHandler(handler, delivery),
-      retryPolicy: () => options.retry,
+      retryPolicy: () => settings.retry,
       deadLetters: jetStreamDeadLetterSink(publisher, options.streamPrefix),
       leaseBucket: await openLeaseBucket(
         nc,
         options.streamPrefix,
         options.tuning.leaseTtlMs ?? defaultDeliveryTuning.leaseTtlMs,
       ),
+      ...(flow
+        ? { flowControl: { bucket: await openFlowBucket(nc, options.streamPrefix), settings: () => flow } }
+        : {}),
       tuning: options.tuning,
       logger,
     });

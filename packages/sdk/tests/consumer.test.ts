@@ -1,4 +1,4 @@
-import { JetStreamPublisher } from '@fuze/bus';
+import { JetStreamPublisher, openRoutingBucket, publishTargetSettings } from '@fuze/bus';
 import {
   deliveryEnvelope,
   type NatsServerHandle,
@@ -57,6 +57,54 @@ function consumerOf(
 }
 
 describe('createConsumer', () => {
+  test('the rule is the source of truth: its published settings are used, options that disagree refused', async () => {
+    const prefix = await provisionStreams(nc);
+    // What a router publishes for `consumer` targets when it loads the rules.
+    await publishTargetSettings(await openRoutingBucket(nc, prefix), 'ruled', {
+      revision: 3,
+      partitions: 4,
+      retry: { maxAttempts: 2, backoff: 'fixed', initialDelayMs: 5, maxDelayMs: 5, maxAgeMs: 3_600_000 },
+      maxConcurrency: 1,
+    });
+    const refused = await consumerOf('ruled', prefix, { partitions: 8 })
+      .handle(async () => {})
+      .catch((err: unknown) => err);
+    expect(isFuzeError(refused) && refused.code).toBe('FUZE_CONFIG_INVALID');
+    expect(String((refused as Error).message)).toContain("partitions=8, the rule's ordering.partitions is 4");
+    expect(String((refused as Error).message)).toContain("retry.maxAttempts=50, the rule's is 2");
+
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const attempts: number[] = [];
+    const consumer = createConsumer({ target: 'ruled', natsUrl: server.url, streamPrefix: prefix, tuning });
+    consumers.push(consumer);
+    await consumer.handle(async (_event, context) => {
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight -= 1;
+      attempts.push(context.attempt);
+      throw new Error('always fails');
+    });
+    await publishDeliveries(
+      publisher,
+      prefix,
+      4,
+      ['a', 'b', 'c', 'd'].map((key) => deliveryEnvelope({ target: 'ruled', key, n: 1 })),
+    );
+    const deadLetters = await waitFor(
+      async () => {
+        const found = (await readDeadLetters(nc, prefix)).filter((r) => r.target === 'ruled');
+        return found.length === 4 ? found : undefined;
+      },
+      { timeoutMs: 30_000, message: "four dead letters after the rule's 2 attempts" },
+    );
+    expect(deadLetters.map((r) => r.failure.attempts)).toEqual([2, 2, 2, 2]);
+    expect(Math.max(...attempts)).toBe(2);
+    // The rule's maxConcurrency: 1, held by the consumer.
+    expect(mostInFlight).toBe(1);
+  });
+
   test('two consumers share the partitions; per-key order holds while the handler fails at random', async () => {
     const prefix = await provisionStreams(nc);
     const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);

@@ -6,10 +6,12 @@ import {
   openRoutingBucket,
   PartitionLeases,
   publishBusRouting,
+  publishTargetSettings,
   whileUnavailable,
 } from '@fuze/bus';
 import { type RuleSnapshot, ruleSnapshotOf } from '@fuze/routing';
 import { type CatalogBus, loadRuleCatalog, RulesWatcher, type ServiceModule } from '@fuze/runtime';
+import { consumerTargetSettings } from './consumer-target-settings.js';
 import { RouterCounters } from './router-metrics.js';
 
 import { ShardRouter } from './shard-router.js';
@@ -35,12 +37,19 @@ export const routerModule: ServiceModule = {
       prefix,
       load: async () => {
         const catalog = await loadRuleCatalog(context.database.db);
-        return { snapshot: ruleSnapshotOf(catalog, context.logger), buses: catalog.buses };
+        return { snapshot: ruleSnapshotOf(catalog, context.logger), buses: catalog.buses, catalog };
       },
-      apply: async ({ snapshot, buses }) => {
+      apply: async ({ snapshot, buses, catalog }) => {
         rules = snapshot;
         // The publishers' copy of each bus's routing settings; a throw loads and writes again.
         await publishRoutingOf(buses);
+        // SDK consumers' copy of their targets' settings.
+        for (const [name, settings] of consumerTargetSettings(catalog))
+          await whileUnavailable(
+            `publishing the settings of target ${name}`,
+            () => publishTargetSettings(routingBucket, name, settings),
+            context.logger,
+          );
       },
       // Routing with no rules would ack every event unmatched.
       firstLoad: 'required',

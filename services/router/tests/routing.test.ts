@@ -1,4 +1,5 @@
 import { adminModule } from '@fuze/admin';
+import { openRoutingBucket, readTargetSettings } from '@fuze/bus';
 import { decodeDeliveryMessage, partitionFor, streamNames } from '@fuze/core';
 import { gatewayModule } from '@fuze/gateway';
 import {
@@ -189,6 +190,41 @@ describe('router', () => {
       expect(order).toEqual([...order].sort((a, b) => a - b));
       expect(order.length).toBe(20);
     }
+  });
+
+  test("consumer targets' settings are published for SDK consumers, and follow a rule change", async () => {
+    const routing = await openRoutingBucket(nc, prefix);
+    const audit = await waitFor(() => readTargetSettings(routing, 'audit'), { message: 'audit published' });
+    expect(audit).toMatchObject({ partitions: 16, retry: { maxAttempts: 10, backoff: 'exponential' } });
+    expect(await readTargetSettings(routing, 'billing')).toBeUndefined(); // an http target: the dispatcher's
+    const changed = await admin('PUT', '/v1/rules/default/limited', {
+      apiVersion: 'fuze.dev/v1',
+      kind: 'Rule',
+      metadata: { name: 'limited', bus: 'default' },
+      spec: {
+        pattern: { type: ['com.shop.limited'] },
+        targets: [
+          {
+            name: 'limited-desk',
+            consumer: {},
+            ordering: { partitions: 2 },
+            retry: { maxAttempts: 3 },
+            rateLimit: { perSecond: 5 },
+            maxConcurrency: 2,
+          },
+        ],
+      },
+    });
+    expect(changed.status).toBe(200);
+    const limited = await waitFor(() => readTargetSettings(routing, 'limited-desk'), {
+      message: 'limited-desk published',
+    });
+    expect(limited).toMatchObject({
+      partitions: 2,
+      retry: { maxAttempts: 3 },
+      rateLimit: { perSecond: 5, burst: 5 },
+      maxConcurrency: 2,
+    });
   });
 
   test('a rule change reaches the router without a restart, for later events only', async () => {
