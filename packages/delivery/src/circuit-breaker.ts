@@ -3,6 +3,7 @@ import type { CircuitBreakerPolicy } from '@fuze/rules';
 import type { KV } from '@nats-io/kv';
 import { ChangeSignal } from './change-signal.js';
 import { DeliveryAbortedError } from './errors.js';
+import { startedOnce } from './started-once.js';
 
 /** A breaker's shared state, as stored in the flow bucket (`breaker.<target>`). */
 export type BreakerState =
@@ -55,16 +56,7 @@ export class CircuitBreaker {
     return this.current;
   }
 
-  /** Watches the shared state from the first use on: a target without a breaker costs no consumer. */
-  private watching: Promise<void> | undefined;
-
-  private watch(): Promise<void> {
-    this.watching ??= this.startWatch().catch((err: unknown) => {
-      this.watching = undefined;
-      throw err;
-    });
-    return this.watching;
-  }
+  private readonly watch = startedOnce(() => this.startWatch());
 
   private async startWatch(): Promise<void> {
     const iterator = await this.options.kv.watch({ key: this.key });

@@ -2,6 +2,7 @@ import { type Clock, type Logger, systemClock } from '@fuze/core';
 import type { KV } from '@nats-io/kv';
 import { ChangeSignal } from './change-signal.js';
 import { DeliveryAbortedError } from './errors.js';
+import { startedOnce } from './started-once.js';
 
 /** A slot as stored in the flow bucket (`slots.<target>.<n>`): who holds it, until when (epoch ms). */
 interface StoredSlot {
@@ -48,16 +49,7 @@ export class SharedConcurrency {
     this.renewMs = options.renewMs ?? 10_000;
   }
 
-  /** Watches the slots from the first use on: a target without a limit costs no consumer. */
-  private watching: Promise<void> | undefined;
-
-  private watch(): Promise<void> {
-    this.watching ??= this.startWatch().catch((err: unknown) => {
-      this.watching = undefined;
-      throw err;
-    });
-    return this.watching;
-  }
+  private readonly watch = startedOnce(() => this.startWatch());
 
   private async startWatch(): Promise<void> {
     const iterator = await this.options.kv.watch({ key: `${this.prefix}.>` });
