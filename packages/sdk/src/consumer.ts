@@ -20,7 +20,7 @@ import {
   type ResolvedConsumerOptions,
   resolveConsumerOptions,
 } from './consumer-options.js';
-import { type ConsumerSettings, consumerSettings } from './rule-settings.js';
+import { type ConsumerSettings, consumerSettings, followRuleSettings } from './rule-settings.js';
 import { stderrLogger } from './stderr-logger.js';
 
 export { NonRetryableError, RetryAfterError } from '@fuze/delivery';
@@ -83,7 +83,12 @@ export function createConsumer(options: ConsumerOptions): Consumer {
 
 class TargetConsumerClient implements Consumer {
   private running:
-    | { consumer: TargetConsumer; publisher: JetStreamPublisher; nc: NatsConnection }
+    | {
+        consumer: TargetConsumer;
+        publisher: JetStreamPublisher;
+        nc: NatsConnection;
+        following: { stop(): void } | undefined;
+      }
     | undefined;
   private started = false;
   private closing: Promise<void> | undefined;
@@ -113,7 +118,8 @@ class TargetConsumerClient implements Consumer {
         { target: options.target },
         "no router has published this target's settings yet: using the consumer's options",
       );
-    const flow = settings.flow;
+    const live = { value: settings };
+    const following = routing ? await followRuleSettings(routing, options, live, logger) : undefined;
     const publisher = new JetStreamPublisher(nc);
     const consumer = new TargetConsumer({
       nc,
@@ -122,20 +128,25 @@ class TargetConsumerClient implements Consumer {
       target: options.target,
       partitions: settings.partitions,
       handler: (delivery) => runHandler(handler, delivery),
-      retryPolicy: () => settings.retry,
+      retryPolicy: () => live.value.retry,
       deadLetters: jetStreamDeadLetterSink(publisher, options.streamPrefix),
       leaseBucket: await openLeaseBucket(
         nc,
         options.streamPrefix,
         options.tuning.leaseTtlMs ?? defaultDeliveryTuning.leaseTtlMs,
       ),
-      ...(flow
-        ? { flowControl: { bucket: await openFlowBucket(nc, options.streamPrefix), settings: () => flow } }
+      ...(routing
+        ? {
+            flowControl: {
+              bucket: await openFlowBucket(nc, options.streamPrefix),
+              settings: () => live.value.flow,
+            },
+          }
         : {}),
       tuning: options.tuning,
       logger,
     });
-    this.running = { consumer, publisher, nc };
+    this.running = { consumer, publisher, nc, following };
     await consumer.start();
     return this;
   }
@@ -144,6 +155,7 @@ class TargetConsumerClient implements Consumer {
     this.closing ??= (async () => {
       const running = this.running;
       if (!running) return;
+      running.following?.stop();
       await running.consumer.stop();
       await running.publisher.close();
       if (!this.options.connection) await running.nc.drain();

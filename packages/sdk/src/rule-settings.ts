@@ -1,6 +1,7 @@
-import type { PublishedTargetSettings } from '@fuze/bus';
-import { FuzeError } from '@fuze/core';
+import { type PublishedTargetSettings, targetSettingsKey } from '@fuze/bus';
+import { FuzeError, type Logger } from '@fuze/core';
 import type { FlowSettings, RetryPolicy } from '@fuze/delivery';
+import type { KV } from '@nats-io/kv';
 import type { ResolvedConsumerOptions } from './consumer-options.js';
 
 /** How a consumer delivers its target: the rule's settings, or its own options without them. */
@@ -48,4 +49,42 @@ export function consumerSettings(
       ...(published.maxConcurrency === undefined ? {} : { maxConcurrency: published.maxConcurrency }),
     },
   };
+}
+
+/**
+ * Keeps `live.value` current as routers publish changes of the rule: the retry policy and flow
+ * control of later attempts follow at once; a new partition count, or options that now disagree,
+ * are logged (the consumer must be restarted for those) and the settings in force are kept.
+ */
+export async function followRuleSettings(
+  kv: KV,
+  options: ResolvedConsumerOptions,
+  live: { value: ConsumerSettings },
+  logger: Logger,
+): Promise<{ stop(): void }> {
+  const watch = await kv.watch({ key: targetSettingsKey(options.target) });
+  void (async () => {
+    for await (const entry of watch) {
+      if (entry.operation !== 'PUT') continue;
+      let next: ConsumerSettings;
+      try {
+        next = consumerSettings(options, entry.json() as PublishedTargetSettings);
+      } catch (err) {
+        logger.error(
+          { err, target: options.target },
+          'the rule changed and now disagrees with this consumer',
+        );
+        continue;
+      }
+      if (next.partitions !== live.value.partitions) {
+        logger.warn(
+          { target: options.target, partitions: next.partitions, consuming: live.value.partitions },
+          "the rule's partition count changed: restart this consumer to consume the new partitions",
+        );
+        next = { ...next, partitions: live.value.partitions };
+      }
+      live.value = next;
+    }
+  })().catch((err: unknown) => logger.warn({ err }, 'the watch of the rule settings ended'));
+  return { stop: () => watch.stop() };
 }

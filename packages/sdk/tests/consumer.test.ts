@@ -103,6 +103,20 @@ describe('createConsumer', () => {
     expect(Math.max(...attempts)).toBe(2);
     // The rule's maxConcurrency: 1, held by the consumer.
     expect(mostInFlight).toBe(1);
+
+    // A rule change (a router publishes it again): later attempts follow it without a restart.
+    await publishTargetSettings(await openRoutingBucket(nc, prefix), 'ruled', {
+      revision: 4,
+      partitions: 4,
+      retry: { maxAttempts: 3, backoff: 'fixed', initialDelayMs: 5, maxDelayMs: 5, maxAgeMs: 3_600_000 },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    await publishDeliveries(publisher, prefix, 4, [deliveryEnvelope({ target: 'ruled', key: 'e', n: 1 })]);
+    const later = await waitFor(
+      async () => (await readDeadLetters(nc, prefix)).find((r) => r.attributes.id === 'e-1'),
+      { timeoutMs: 30_000, message: 'the dead letter under the changed rule' },
+    );
+    expect(later.failure.attempts).toBe(3);
   });
 
   test('two consumers share the partitions; per-key order holds while the handler fails at random', async () => {
