@@ -194,6 +194,7 @@ export class TargetConsumer {
     this.unordered = this.partitionConsumer('unordered', openFence);
     this.unordered.start();
     await this.leases.start();
+    this.stats.start();
   }
 
   /** Drains every partition at once (running attempts get `shutdownGraceMs`), then gives the leases back. */

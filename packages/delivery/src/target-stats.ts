@@ -41,10 +41,14 @@ export class TargetStats {
   private started = 0;
   private inFlight = 0;
   private lastReport = Date.now();
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: TargetStatsOptions) {
-    this.timer = setInterval(() => void this.report(), options.intervalMs ?? 2_000);
+  constructor(private readonly options: TargetStatsOptions) {}
+
+  /** Reports from now on, every interval. */
+  start(): void {
+    this.lastReport = Date.now();
+    this.timer ??= setInterval(() => void this.report(), this.options.intervalMs ?? 2_000);
     this.timer.unref();
   }
 
