@@ -499,7 +499,7 @@ describe('messages say what to do', () => {
       'spec.targets[0].retry.backoff: must be one of exponential, fixed, not string "exponentail". Did you mean "exponential"?',
     );
     expect(messageFor('      consumer: {}\n      xyz: 1\n')).toBe(
-      'spec.targets[0].xyz: unknown field "xyz". Allowed here: name, http, nats, consumer, input, ordering, retry.',
+      'spec.targets[0].xyz: unknown field "xyz". Allowed here: name, http, nats, consumer, input, ordering, retry, circuitBreaker, rateLimit, maxConcurrency.',
     );
   });
 
