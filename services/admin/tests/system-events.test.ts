@@ -334,6 +334,15 @@ describe('system events', () => {
     await waitFor(() => failures().length === 3, {
       timeoutMs: 45_000,
       message: 'three failed firings of remind:order-2',
+    }).catch(async (err: unknown) => {
+      // What the timer says, for the intermittent stall seen once in a fresh-clone run.
+      const timer = (await admin('GET', '/v1/timers/remind:order-2')).body;
+      console.error(
+        `rearm stalled: ${failures().length} timer.failed events (generations ${failures()
+          .map((e) => e.data.generation)
+          .join(', ')}); timer: ${JSON.stringify(timer)}`,
+      );
+      throw err;
     });
     expect(failures().map((e) => e.data.generation)).toEqual([1, 2, 3]);
     await waitFor(async () => (await admin('GET', '/v1/timers/remind:order-2')).body.state === 'completed', {
