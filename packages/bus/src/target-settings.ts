@@ -1,3 +1,4 @@
+import type { CircuitBreakerPolicy, RateLimitPolicy, RetryPolicy } from '@fuze/rules';
 import type { KV } from '@nats-io/kv';
 import { isWrongLastSequence } from './compare-and-swap.js';
 
@@ -9,15 +10,9 @@ import { isWrongLastSequence } from './compare-and-swap.js';
 export interface PublishedTargetSettings {
   revision: number;
   partitions: number;
-  retry: {
-    maxAttempts: number;
-    backoff: 'exponential' | 'fixed';
-    initialDelayMs: number;
-    maxDelayMs: number;
-    maxAgeMs: number;
-  };
-  circuitBreaker?: { failures: number; windowMs: number; openForMs: number };
-  rateLimit?: { perSecond: number; burst: number };
+  retry: RetryPolicy;
+  circuitBreaker?: CircuitBreakerPolicy;
+  rateLimit?: RateLimitPolicy;
   maxConcurrency?: number;
 }
 
