@@ -21,6 +21,7 @@ export interface TimerOutcomeRecorderOptions {
 export class TimerOutcomeRecorder {
   private pending: DeliveredFiring[] = [];
   private dropped = 0;
+  private failures = 0;
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -72,9 +73,17 @@ export class TimerOutcomeRecorder {
     const batch = this.pending.splice(0, 1_000);
     try {
       await recordDeliveredFirings(this.options.db, batch);
+      if (this.failures > 0) this.options.logger.info('recording timer delivery outcomes again');
+      this.failures = 0;
     } catch (err) {
       this.pending.unshift(...batch);
-      this.options.logger.warn({ err }, 'cannot record timer delivery outcomes (Postgres down?); retrying');
+      // Every flush retries; one line for the outage, and one per 20 failed flushes after it.
+      if (this.failures++ % 20 === 0) {
+        this.options.logger.warn(
+          { err, failures: this.failures },
+          'cannot record timer delivery outcomes (Postgres down?); retrying',
+        );
+      }
     }
   }
 

@@ -210,7 +210,11 @@ export class FiringLoop {
 
   private failed(err: unknown): void {
     this.failures++;
-    this.backoffUntil = Date.now() + Math.min(250 * 2 ** (this.failures - 1), 5_000);
+    // Jittered, and capped low: a fixed period could keep landing in the down half of a database
+    // that flaps at the same period (seen in a drill: 70 s without a firing while Postgres was up
+    // half the time). A range query a second or two apart costs nothing.
+    const ceiling = Math.min(250 * 2 ** (this.failures - 1), 2_000);
+    this.backoffUntil = Date.now() + ceiling * (0.5 + Math.random() / 2);
     if (this.failures === 1 || this.failures % 20 === 0) {
       this.options.logger.warn(
         { err, failures: this.failures },
