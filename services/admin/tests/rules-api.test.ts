@@ -149,6 +149,51 @@ spec:
     );
   });
 
+  test('flow control: the dry run shows the limits a target gets and had; rules of one target must agree on them', async () => {
+    const limits = `
+      rateLimit: { perSecond: 50, burst: 100 }
+      maxConcurrency: 8
+      circuitBreaker: { failures: 20, window: 30s, openFor: 60s }`;
+    const files = [
+      { path: 'r.yaml', content: rule('renew-due', limits, 'renewer', 'http://renewer:3000/renew') },
+      { path: 's.yaml', content: rule('renew-forced', limits, 'renewer', 'http://renewer:3000/renew') },
+    ];
+    const dry = await apply(files, { dryRun: true });
+    expect(dry.status).toBe(200);
+    const set = {
+      rateLimit: { perSecond: 50, burst: 100 },
+      maxConcurrency: 8,
+      circuitBreaker: { failures: 20, window: '30s', openFor: '1m' },
+    };
+    expect(dry.body.flowControl).toEqual([{ target: 'renewer', before: null, after: set }]);
+    expect((await admin('GET', '/v1/rules/default/renew-due')).status).toBe(404);
+    expect((await apply(files)).body.flowControl).toEqual([{ target: 'renewer', before: null, after: set }]);
+    expect((await apply(files)).body.flowControl).toEqual([]);
+
+    // One rule of the target with other limits: refused, naming the rule that disagrees.
+    const other = limits.replace('perSecond: 50', 'perSecond: 10');
+    const refused = await apply([
+      { path: 's.yaml', content: rule('renew-forced', other, 'renewer', 'http://renewer:3000/renew') },
+    ]);
+    expect(refused.status).toBe(400);
+    expect(refused.body.detail).toContain(
+      'target "renewer" is defined differently in stored rule default/renew-due',
+    );
+    expect(refused.body.detail).toContain('flow control (rateLimit, maxConcurrency, circuitBreaker)');
+
+    // Both rules change together: the dry run says from what to what.
+    const changed = await apply(
+      files.map((f) => ({ ...f, content: f.content.replace('perSecond: 50', 'perSecond: 10') })),
+      { dryRun: true },
+    );
+    expect(changed.body.flowControl).toEqual([
+      { target: 'renewer', before: set, after: { ...set, rateLimit: { perSecond: 10, burst: 100 } } },
+    ]);
+    // Deleting the target's rules removes its limits.
+    for (const name of ['renew-due', 'renew-forced'])
+      expect((await admin('DELETE', `/v1/rules/default/${name}`)).status).toBe(204);
+  });
+
   test('dry run reports without changing; prune deletes what the files no longer declare', async () => {
     const dry = await apply([{ path: 'a.yaml', content: rule('placed') }], { prune: true, dryRun: true });
     expect(dry.body).toMatchObject({ dryRun: true, deleted: [{ name: 'paid' }], revisions: {} });
@@ -364,6 +409,28 @@ describe('fuze apply and fuze rules test (CLI)', { timeout: 120_000 }, () => {
     const tested = await cli(['rules', 'test', '-e', join(dir, 'event.json')]);
     expect(tested.stdout).toContain('MATCH    placed -> billing');
     expect(tested.stdout).toMatch(/no match cancelled: type: /);
+  });
+
+  test('the dry run prints the flow control a target would get', async () => {
+    const limited = join(dir, 'limited');
+    mkdirSync(limited, { recursive: true });
+    writeFileSync(
+      join(limited, 'renew.yaml'),
+      rule(
+        'renew-cli',
+        `
+      rateLimit: { perSecond: 50, burst: 100 }
+      maxConcurrency: 8
+      circuitBreaker: { failures: 20, window: 30s, openFor: 60s }`,
+        'renewer-cli',
+        'http://renewer:3000/renew',
+      ),
+    );
+    const dry = await cli(['apply', '-f', limited, '--dry-run']);
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toContain(
+      'target renewer-cli flow control would be set to 50/s burst 100, max 8 in flight, breaker 20 in 30s, open 1m (was none)',
+    );
   });
 
   test('kind: Schedule: the dry run shows the timer, the apply creates it, re-applying leaves it alone', async () => {

@@ -1,6 +1,7 @@
 import { createAdminClient } from '@fuze/core';
 import type { Command } from 'commander';
 import { adminConnection, runAdminAction, withAdminOptions } from '../admin-connection.js';
+import { type FlowLimits, flowLimitsText } from '../output/flow-limits-text.js';
 import { readRuleFiles } from '../rule-files.js';
 
 interface ApplyResult {
@@ -13,6 +14,8 @@ interface ApplyResult {
   schedules: { created: string[]; updated: string[]; unchanged: string[]; pruned: string[] };
   /** Absent from servers older than Bus documents. */
   buses?: { created: string[]; changed: string[]; deleted: string[]; unchanged: string[] };
+  /** Absent from servers older than flow control. */
+  flowControl?: Array<{ target: string; before: FlowLimits | null; after: FlowLimits | null }>;
   warnings?: string[];
 }
 
@@ -72,6 +75,10 @@ export function formatApplyResult(result: ApplyResult): string {
     ['deleted (default settings)', buses.deleted],
   ] as const) {
     for (const name of names) lines.push(`bus settings ${name} ${verb}${label}`);
+  }
+  const limits = (l: FlowLimits | null) => (flowLimitsText(l) === '-' ? 'none' : flowLimitsText(l));
+  for (const { target, before, after } of result.flowControl ?? []) {
+    lines.push(`target ${target} flow control ${verb}set to ${limits(after)} (was ${limits(before)})`);
   }
   if (lines.length === 0) lines.push('nothing to apply');
   for (const [bus, revision] of Object.entries(result.revisions))

@@ -2,14 +2,12 @@ import { createAdminClient } from '@fuze/core';
 import type { Command } from 'commander';
 import { adminConnection, runAdminAction, withAdminOptions } from '../admin-connection.js';
 import { formatColumns } from '../output/columns.js';
+import { type FlowLimits, flowLimitsText } from '../output/flow-limits-text.js';
 
-interface TargetView {
+interface TargetView extends FlowLimits {
   name: string;
   kind: string;
   partitions: number;
-  circuitBreaker: { failures: number; window: string; openFor: string } | null;
-  rateLimit: { perSecond: number; burst: number } | null;
-  maxConcurrency: number | null;
   live: {
     workers: number;
     attemptsPerSecond: number;
@@ -52,7 +50,7 @@ export function registerTargets(program: Command): void {
               String(t.live.attemptsPerSecond),
               String(t.live.inFlight),
               breakerText(t),
-              limitsText(t),
+              flowLimitsText(t),
             ]),
           ]),
         );
@@ -63,15 +61,4 @@ export function registerTargets(program: Command): void {
 function breakerText(t: TargetView): string {
   if (t.live.breaker === null) return '-';
   return t.live.breakerOpenUntil ? `open until ${t.live.breakerOpenUntil}` : t.live.breaker;
-}
-
-function limitsText(t: TargetView): string {
-  const parts: string[] = [];
-  if (t.rateLimit) parts.push(`${t.rateLimit.perSecond}/s burst ${t.rateLimit.burst}`);
-  if (t.maxConcurrency !== null) parts.push(`max ${t.maxConcurrency} in flight`);
-  if (t.circuitBreaker)
-    parts.push(
-      `breaker ${t.circuitBreaker.failures} in ${t.circuitBreaker.window}, open ${t.circuitBreaker.openFor}`,
-    );
-  return parts.length > 0 ? parts.join(', ') : '-';
 }

@@ -18,6 +18,7 @@ import {
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type ApplyBusesResult, duplicateBuses, planBuses } from './apply-buses.js';
 import { type ApplySchedulesResult, applySchedules } from './apply-schedules.js';
+import { type FlowControlChange, flowControlChanges } from './flow-control-changes.js';
 import { orderingKeyWarnings } from './ordering-key-warnings.js';
 import { canonicalJson, deliveryDefinition, type RuleRef, storedDocument } from './rule-ref.js';
 
@@ -47,6 +48,8 @@ export interface ApplyResult {
   schedules: ApplySchedulesResult;
   /** `kind: Bus` documents, by bus name. */
   buses: ApplyBusesResult;
+  /** Targets whose rateLimit, maxConcurrency or circuitBreaker the apply changes (or would). */
+  flowControl: FlowControlChange[];
   /** What applied but may not do what was meant (e.g. a target ordered by another key than its bus). */
   warnings: string[];
 }
@@ -132,6 +135,7 @@ export async function applyRuleFiles(
     revisions: Object.fromEntries(revisions),
     schedules: schedulesResult,
     buses: busPlan.summary,
+    flowControl: flowControlChanges(stored, plan.changes),
     warnings: orderingKeyWarnings(rules, buses, storedBuses, busPlan.summary.deleted),
   };
   if (revisions.size > 0) announceRuleRevisions(deps, result.revisions);
@@ -230,7 +234,7 @@ function conflictingTargets(rules: RuleDocument[], stored: StoredRule[], prune: 
           atRule(
             rule,
             `spec.targets[${i}]`,
-            `target "${target.name}" is defined differently in ${other.where}: a target name is global, so its kind, endpoint, retry policy and partitions must match (or give this target another name)`,
+            `target "${target.name}" is defined differently in ${other.where}: a target name is global, so its kind, endpoint, retry policy, partitions and flow control (rateLimit, maxConcurrency, circuitBreaker) must match (or give this target another name)`,
           ),
         );
       } else if (!other) {

@@ -13,8 +13,8 @@ export function storedDocument(doc: RuleDocument): Record<string, unknown> {
 
 /**
  * The parts of a target every rule routing to it must agree on: its name is global (one
- * delivery subject, one set of partitions, one retry policy, one dispatcher). The input
- * transformer and partition-key path may differ per rule.
+ * delivery subject, one set of partitions, one retry policy, one set of flow limits, one
+ * dispatcher). The input transformer and partition-key path may differ per rule.
  */
 export function deliveryDefinition(target: TargetSpec): string {
   return canonicalJson({
@@ -23,6 +23,9 @@ export function deliveryDefinition(target: TargetSpec): string {
     nats: target.kind === 'nats' ? target.nats : undefined,
     retry: target.retry,
     partitions: target.ordering?.partitions ?? 16,
+    circuitBreaker: target.circuitBreaker,
+    rateLimit: target.rateLimit,
+    maxConcurrency: target.maxConcurrency,
   });
 }
 

@@ -3,6 +3,7 @@ import { applyRuleChanges, type FuzeDb, getStoredRule, listStoredRules } from '@
 import { requireScope } from '@fuze/http';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
+import { flowLimitsProperties } from '../targets/flow-limits-view.js';
 import { announceRuleRevisions, applyRuleFiles } from './apply-rule-files.js';
 
 const refList = {
@@ -37,6 +38,19 @@ const applyResult = {
         changed: keyList,
         deleted: { ...keyList, description: 'no longer declared (with prune): back to default settings' },
         unchanged: keyList,
+      },
+    },
+    flowControl: {
+      type: 'array',
+      description:
+        'targets whose rateLimit, maxConcurrency or circuitBreaker the apply changes (or would, on a dry run); before/after null: the target has no rule before/after',
+      items: {
+        type: 'object',
+        properties: {
+          target: { type: 'string' },
+          before: { type: ['object', 'null'], properties: flowLimitsProperties },
+          after: { type: ['object', 'null'], properties: flowLimitsProperties },
+        },
       },
     },
     warnings: {

@@ -1,5 +1,4 @@
 import { openFlowBucket, openLeaseBucket } from '@fuze/bus';
-import { formatDuration } from '@fuze/core';
 import type { FuzeDb } from '@fuze/db';
 import { type BreakerState, type TargetWorkerStats, targetStatsKey } from '@fuze/delivery';
 import { requireScope } from '@fuze/http';
@@ -8,17 +7,13 @@ import { loadRuleCatalog } from '@fuze/runtime';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
+import { flowLimitsProperties, flowLimitsView } from './flow-limits-view.js';
 
 export interface TargetsRoutesOptions {
   db: FuzeDb;
   nats: NatsConnection;
   streamPrefix: string;
 }
-
-const rateLimit = {
-  type: ['object', 'null'],
-  properties: { perSecond: { type: 'integer' }, burst: { type: 'integer' } },
-} as const;
 
 const targetSchema = {
   type: 'object',
@@ -30,16 +25,7 @@ const targetSchema = {
       items: { type: 'object', properties: { bus: { type: 'string' }, rule: { type: 'string' } } },
     },
     partitions: { type: 'integer' },
-    circuitBreaker: {
-      type: ['object', 'null'],
-      properties: {
-        failures: { type: 'integer' },
-        window: { type: 'string', description: 'a duration, e.g. 30s' },
-        openFor: { type: 'string' },
-      },
-    },
-    rateLimit,
-    maxConcurrency: { type: ['integer', 'null'] },
+    ...flowLimitsProperties,
     live: {
       type: 'object',
       description: 'summed over the workers that reported in the last 5 s',
@@ -123,15 +109,7 @@ function settingsOf(spec: TargetSpec, partitions: number) {
     name: spec.name,
     kind: spec.kind,
     partitions,
-    circuitBreaker: spec.circuitBreaker
-      ? {
-          failures: spec.circuitBreaker.failures,
-          window: formatDuration(spec.circuitBreaker.windowMs),
-          openFor: formatDuration(spec.circuitBreaker.openForMs),
-        }
-      : null,
-    rateLimit: spec.rateLimit ?? null,
-    maxConcurrency: spec.maxConcurrency ?? null,
+    ...flowLimitsView(spec),
   };
 }
 
