@@ -261,3 +261,81 @@ spec:
   for (const p of dispatchers) p.child.kill('SIGTERM');
   for (const p of dispatchers) expect(await p.exited).toBe(0);
 }, 240_000);
+
+test('NATS restarted twice while a limited target delivers: the limits still hold, nothing is lost, per-key order kept', async () => {
+  const prefix = await provisionStreams(nc, 'FLRS');
+  const perSecond = 40;
+  const burst = 10;
+  const maxConcurrency = 4;
+  await applyRulesYaml(
+    database,
+    `
+apiVersion: fuze.dev/v1
+kind: Rule
+metadata: { name: limited-restart }
+spec:
+  pattern: { type: [com.example.test] }
+  targets:
+    - name: steady
+      http: { url: "${receiver.url}/steady", mode: binary }
+      ordering: { partitionKey: "$.data.key", partitions: ${partitions} }
+      retry: { maxAttempts: 3, initialDelay: 100ms, maxDelay: 300ms, maxAge: 1h }
+      rateLimit: { perSecond: ${perSecond}, burst: ${burst} }
+      maxConcurrency: ${maxConcurrency}
+      circuitBreaker: { failures: 50, window: 30s, openFor: 2s }
+`,
+  );
+  const requests: number[] = [];
+  const arrivals = new Map<string, number[]>();
+  let inFlight = 0;
+  let mostInFlight = 0;
+  receiver.respond = async (req, res) => {
+    requests.push(Date.now());
+    inFlight += 1;
+    mostInFlight = Math.max(mostInFlight, inFlight);
+    await new Promise((r) => setTimeout(r, 20));
+    inFlight -= 1;
+    const { key, n } = JSON.parse(req.body.toString()) as { key: string; n: number };
+    arrivals.set(key, [...(arrivals.get(key) ?? []), n]);
+    res.writeHead(204).end();
+  };
+  const dispatchers = await startDispatchers(prefix);
+  const publisher = new JetStreamPublisher(nc);
+  const keyCount = 40;
+  const events = 800;
+  const envelopes = [];
+  for (let i = 0; i < events; i++)
+    envelopes.push(
+      deliveryEnvelope({ target: 'steady', key: `key-${i % keyCount}`, n: Math.floor(i / keyCount) + 1 }),
+    );
+  await publishDeliveries(publisher, prefix, partitions, envelopes);
+  await publisher.close();
+
+  const firstsDelivered = () => [...arrivals.values()].reduce((sum, list) => sum + new Set(list).size, 0);
+  for (const share of [0.2, 0.5]) {
+    await waitFor(() => firstsDelivered() >= events * share, {
+      timeoutMs: 60_000,
+      message: `${share * 100}% delivered before a NATS restart`,
+    });
+    await nats.restart();
+  }
+  await waitFor(() => firstsDelivered() >= events, { timeoutMs: 120_000, message: 'every event delivered' });
+  for (const [key, list] of arrivals) {
+    const firsts = list.filter((n, i) => list.indexOf(n) === i);
+    expect(firsts, key).toEqual(Array.from({ length: events / keyCount }, (_, i) => i + 1));
+  }
+  let busiest = 0;
+  for (let i = 0, j = 0; i < requests.length; i++) {
+    while (j < requests.length && requests[j]! < requests[i]! + 1_000) j++;
+    busiest = Math.max(busiest, j - i);
+  }
+  console.info(
+    `flow control through 2 NATS restarts: ${requests.length} requests for ${events} events in ${((requests.at(-1)! - requests[0]!) / 1000).toFixed(1)} s, ` +
+      `busiest second ${busiest} (limit ${perSecond} + burst ${burst}), at most ${mostInFlight} in flight (limit ${maxConcurrency})`,
+  );
+  expect(busiest).toBeLessThanOrEqual(perSecond * 1.1 + burst);
+  expect(mostInFlight).toBeLessThanOrEqual(maxConcurrency);
+  expect((await readDeadLetters(nc, prefix)).length).toBe(0);
+  for (const p of dispatchers) p.child.kill('SIGTERM');
+  for (const p of dispatchers) expect(await p.exited).toBe(0);
+}, 300_000);
