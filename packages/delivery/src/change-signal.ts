@@ -12,6 +12,8 @@ export class ChangeSignal {
   }
 
   async wait(ms: number, stopping: AbortSignal): Promise<void> {
+    // An abort before the wait fires no event: it would wait the whole `ms`.
+    if (stopping.aborted) return;
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     await Promise.race([

@@ -67,6 +67,11 @@ export class CircuitBreaker {
         this.learn(entry.operation === 'PUT' ? (entry.json() as BreakerState) : closed, entry.revision);
       }
     })().catch((err: unknown) => this.options.logger.warn({ err }, 'circuit breaker watch ended'));
+    // The watch delivers the stored state later: read it now, so that a worker joining while the
+    // breaker is open does not take its first attempt for closed.
+    const entry = await this.options.kv.get(this.key);
+    if (entry && entry.revision >= this.revision)
+      this.learn(entry.operation === 'PUT' ? (entry.json() as BreakerState) : closed, entry.revision);
   }
 
   stop(): void {

@@ -30,6 +30,7 @@ export { KeyedQueue } from './keyed-queue.js';
 export { prometheusDeliveryMetrics } from './prometheus-delivery-metrics.js';
 export { rateLimitMiddleware } from './rate-limit-middleware.js';
 export { type RetryOptions, retryMiddleware } from './retry-middleware.js';
+export { ServerClock } from './server-clock.js';
 export { type HeldSlot, SharedConcurrency, type SharedConcurrencyOptions } from './shared-concurrency.js';
 export { sharedConcurrencyMiddleware } from './shared-concurrency-middleware.js';
 export { SharedRateLimit, type SharedRateLimitOptions } from './shared-rate-limit.js';

@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { type Clock, type Logger, systemClock } from '@fuze/core';
 import type { RateLimitPolicy } from '@fuze/rules';
 import type { KV } from '@nats-io/kv';
 import { DeliveryAbortedError } from './errors.js';
-import { ServerClock } from './server-clock.js';
 
 /**
- * The bucket as stored in the flow bucket (`rate.<target>`): tokens left at a time (epoch ms by
- * the NATS server's clock).
+ * The bucket as stored in the flow bucket (`rate.<target>`): tokens left at a time (epoch ms, by
+ * the clock given: a `ServerClock`, so that every worker reads the same one).
  */
 interface StoredBucket {
   tokens: number;
@@ -20,6 +18,7 @@ export interface SharedRateLimitOptions {
   target: string;
   /** The target's current limit; undefined: unlimited (attempts pass). */
   policy(): RateLimitPolicy | undefined;
+  /** Every worker of the target must read the same clock: give a `ServerClock`. */
   clock?: Clock;
   logger: Logger;
 }
@@ -30,22 +29,19 @@ export interface SharedRateLimitOptions {
  * second's worth, at least one token) and starts one attempt per token, so the target sees at
  * most `burst` + `perSecond` x t attempts over any t seconds, plus the chunks the workers hold.
  * Tokens a worker took but did not use are lost, never lent: the limit errs low. The refill is
- * timed by the NATS server's clock (`ServerClock`), so workers whose clocks disagree still share
- * one bucket. Should NATS be unreachable, attempts wait (a limit that cannot be checked is not
- * lifted).
+ * timed by the clock given, which TargetConsumer makes the NATS server's (`ServerClock`), so
+ * workers whose own clocks disagree still share one bucket. Should NATS be unreachable, attempts
+ * wait (a limit that cannot be checked is not lifted).
  */
 export class SharedRateLimit {
   private stash = 0;
   private refilling: Promise<number> | undefined;
   private readonly clock: Clock;
-  private readonly serverClock: ServerClock;
   private readonly key: string;
 
   constructor(private readonly options: SharedRateLimitOptions) {
-    this.key = `rate.${options.target}`;
-    const probeKey = `clock.${options.target}.${randomUUID().replaceAll('-', '')}`;
     this.clock = options.clock ?? systemClock;
-    this.serverClock = new ServerClock(options.kv, probeKey, this.clock);
+    this.key = `rate.${options.target}`;
   }
 
   /**
@@ -75,10 +71,8 @@ export class SharedRateLimit {
     const chunk = Math.max(1, Math.floor(policy.perSecond / 50));
     for (let tries = 0; tries < 10; tries++) {
       try {
-        await this.serverClock.ready();
         const entry = await kv.get(this.key);
-        this.serverClock.read(entry);
-        const now = this.serverClock.now();
+        const now = this.clock.now();
         const stored = entry?.operation === 'PUT' ? (entry.json() as StoredBucket) : undefined;
         const elapsed = stored ? Math.max(0, now - stored.at) : 0;
         const tokens = stored
@@ -87,9 +81,8 @@ export class SharedRateLimit {
         const taken = Math.min(chunk, Math.floor(tokens));
         if (taken === 0) return Math.max(1, Math.ceil(((1 - tokens) * 1000) / policy.perSecond));
         const next = JSON.stringify({ tokens: tokens - taken, at: now } satisfies StoredBucket);
-        await this.serverClock.write(() =>
-          entry ? kv.update(this.key, next, entry.revision) : kv.create(this.key, next),
-        );
+        if (entry) await kv.update(this.key, next, entry.revision);
+        else await kv.create(this.key, next);
         this.stash += taken;
         return 0;
       } catch (err) {

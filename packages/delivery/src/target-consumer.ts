@@ -17,6 +17,7 @@ import { leaseFencing } from './lease-fencing.js';
 import { PartitionConsumer } from './partition-consumer.js';
 import { rateLimitMiddleware } from './rate-limit-middleware.js';
 import { retryMiddleware } from './retry-middleware.js';
+import { ServerClock } from './server-clock.js';
 import { SharedConcurrency } from './shared-concurrency.js';
 import { sharedConcurrencyMiddleware } from './shared-concurrency-middleware.js';
 import { SharedRateLimit } from './shared-rate-limit.js';
@@ -84,6 +85,8 @@ export class TargetConsumer {
   private readonly breaker: CircuitBreaker | undefined;
   private readonly slots: SharedConcurrency | undefined;
   private readonly rate: SharedRateLimit | undefined;
+  /** The NATS server's clock, which every worker of the target reads for its flow-control state. */
+  private readonly flowClock: ServerClock | undefined;
   private readonly stats: TargetStats;
   private stopping = false;
   private readonly logger: Logger;
@@ -97,7 +100,6 @@ export class TargetConsumer {
     const metrics = options.metrics ?? uncountedDeliveries;
     const flow = options.flowControl;
     const memberId = options.memberId ?? randomUUID();
-    const clock = options.clock ? { clock: options.clock } : {};
     this.stats = new TargetStats({
       kv: options.leaseBucket,
       target: options.target,
@@ -110,6 +112,8 @@ export class TargetConsumer {
     });
     if (flow) {
       const target = options.target;
+      this.flowClock = new ServerClock(flow.bucket, `clock.${target}.${memberId}`, options.clock);
+      const clock = { clock: this.flowClock };
       this.breaker = new CircuitBreaker({
         kv: flow.bucket,
         target,
@@ -193,6 +197,7 @@ export class TargetConsumer {
     };
     this.unordered = this.partitionConsumer('unordered', openFence);
     this.unordered.start();
+    await this.flowClock?.start();
     await this.leases.start();
     this.stats.start();
   }
@@ -209,6 +214,7 @@ export class TargetConsumer {
     await this.leases.stop();
     this.breaker?.stop();
     this.slots?.stop();
+    this.flowClock?.stop();
     this.stats.stop();
   }
 
