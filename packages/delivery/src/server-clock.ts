@@ -41,9 +41,12 @@ export class ServerClock implements Clock {
     return this.local.sleep(ms, signal);
   }
 
-  /** Takes a first reading (a failure leaves the local clock in use), then one every 30 s. */
+  /**
+   * Takes three first readings (a process just started answers slowly; the quickest round trip
+   * errs least; failures leave the local clock in use), then one every 30 s.
+   */
   async start(): Promise<void> {
-    await this.read().catch(() => {});
+    for (let i = 0; i < 3; i++) await this.read().catch(() => {});
     this.readings ??= setInterval(() => void this.read().catch(() => {}), readingEveryMs);
     this.readings.unref();
   }

@@ -30,8 +30,9 @@ export interface SharedRateLimitOptions {
  * most `burst` + `perSecond` x t attempts over any t seconds, plus the chunks the workers hold.
  * Tokens a worker took but did not use are lost, never lent: the limit errs low. The refill is
  * timed by the clock given, which TargetConsumer makes the NATS server's (`ServerClock`), so
- * workers whose own clocks disagree still share one bucket. Should NATS be unreachable, attempts
- * wait (a limit that cannot be checked is not lifted).
+ * workers whose own clocks disagree still share one bucket; the bucket's time only moves forward,
+ * so what error is left in their clocks is never counted as refill twice. Should NATS be
+ * unreachable, attempts wait (a limit that cannot be checked is not lifted).
  */
 export class SharedRateLimit {
   private stash = 0;
@@ -80,7 +81,11 @@ export class SharedRateLimit {
           : policy.burst;
         const taken = Math.min(chunk, Math.floor(tokens));
         if (taken === 0) return Math.max(1, Math.ceil(((1 - tokens) * 1000) / policy.perSecond));
-        const next = JSON.stringify({ tokens: tokens - taken, at: now } satisfies StoredBucket);
+        // The bucket's time never goes back. Two workers' clocks agree only to a few ms (the
+        // ServerClock's error); were a worker behind to write its earlier time, the next worker
+        // would count that gap again as refill, at every hand-over: the limit would leak.
+        const at = stored ? Math.max(now, stored.at) : now;
+        const next = JSON.stringify({ tokens: tokens - taken, at } satisfies StoredBucket);
         if (entry) await kv.update(this.key, next, entry.revision);
         else await kv.create(this.key, next);
         this.stash += taken;

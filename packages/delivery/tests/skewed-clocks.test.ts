@@ -73,6 +73,35 @@ test('rate limit: clocks 20 s ahead and 20 s behind share one bucket; the limit 
   for (const n of taken) expect(n, said).toBeGreaterThan(0);
 });
 
+test('rate limit: clocks 100 ms apart (what a ServerClock may still err by under load) leak no refill at hand-overs', {
+  timeout: 30_000,
+}, async () => {
+  const policy = { perSecond: 40, burst: 10 };
+  const runMs = 4_000;
+  const workers = [100, 0, -100].map((skew) => {
+    const clock: Clock = { now: () => Date.now() + skew, sleep: systemClock.sleep };
+    return new SharedRateLimit({ kv, target: 'near', policy: () => policy, clock, logger });
+  });
+  const stop = new AbortController();
+  const started = Date.now();
+  const taken = workers.map(() => 0);
+  const loops = workers.map(async (worker, i) => {
+    while (!stop.signal.aborted) {
+      await worker.take(stop.signal).catch(() => {});
+      if (!stop.signal.aborted && Date.now() - started < runMs) taken[i]! += 1;
+    }
+  });
+  await new Promise((r) => setTimeout(r, runMs));
+  stop.abort();
+  await Promise.all(loops);
+  const total = taken.reduce((a, b) => a + b, 0);
+  // The burst, 4 s of refill with 10% slack, one chunk per worker, and the 200 ms spread once.
+  const most = policy.burst + (policy.perSecond * (runMs * 1.1 + 200)) / 1000 + workers.length;
+  const said = `taken per worker: ${taken.join(', ')}`;
+  expect(total, said).toBeLessThanOrEqual(most);
+  expect(total, said).toBeGreaterThanOrEqual((policy.perSecond * runMs * 0.5) / 1000);
+});
+
 test('maxConcurrency: a worker 60 s ahead does not take live slots; a dead worker’s slots lapse', {
   timeout: 30_000,
 }, async () => {
