@@ -151,6 +151,15 @@ describe('packed packages', { timeout: 300_000 }, () => {
     expectOk(await fuzeCli(['timers', 'list']), 'timers list');
     expectOk(await fuzeCli(['dlq', 'list']), 'dlq list');
   });
+
+  test('the globally installed fuze serves the web console, every file of it', async () => {
+    const page = await fetch(`${urls.admin}/console/`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const assets = [...html.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.length).toBeGreaterThanOrEqual(2); // the script and the style sheet
+    for (const asset of assets) expect((await fetch(`${urls.admin}${asset}`)).status, asset).toBe(200);
+  });
 });
 
 describe('examples/, installed from the tarballs, against fuze serve', { timeout: 300_000 }, () => {

@@ -1,4 +1,5 @@
 export { type AdminAnswer, callApi } from './admin-api.js';
+export { chromiumPath, launchBrowser } from './browser.js';
 export {
   type DeliveryInput,
   deliveryEnvelope,

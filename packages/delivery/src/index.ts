@@ -36,6 +36,7 @@ export { sharedConcurrencyMiddleware } from './shared-concurrency-middleware.js'
 export { SharedRateLimit, type SharedRateLimitOptions } from './shared-rate-limit.js';
 export { type FlowSettings, TargetConsumer, type TargetConsumerOptions } from './target-consumer.js';
 export {
+  latencyBucketsMs,
   TargetStats,
   type TargetStatsOptions,
   type TargetWorkerStats,

@@ -97,7 +97,6 @@ export class TargetConsumer {
     this.logger = logger;
     const handler: DeliveryHandler = (delivery) =>
       delivery.problem ? Promise.reject(new NonRetryableError(delivery.problem)) : options.handler(delivery);
-    const metrics = options.metrics ?? uncountedDeliveries;
     const flow = options.flowControl;
     const memberId = options.memberId ?? randomUUID();
     this.stats = new TargetStats({
@@ -110,6 +109,7 @@ export class TargetConsumer {
       }),
       logger,
     });
+    const metrics = this.stats.counting(options.metrics ?? uncountedDeliveries);
     if (flow) {
       const target = options.target;
       this.flowClock = new ServerClock(flow.bucket, `clock.${target}.${memberId}`, options.clock);

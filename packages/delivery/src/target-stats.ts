@@ -1,6 +1,15 @@
 import type { Logger } from '@fuze/core';
 import type { KV } from '@nats-io/kv';
 import type { DeliveryMiddleware } from './delivery.js';
+import type { DeliveryMetrics } from './delivery-metrics.js';
+
+/**
+ * Upper bounds (ms) of the delivery-latency buckets a report counts into, the last one open: a
+ * fixed set, so that the admin API can add up the workers' buckets and read quantiles from the sum.
+ */
+export const latencyBucketsMs = [
+  5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000,
+];
 
 /** What one worker reports of one target (`stats.<target>.<member>` in the lease bucket). */
 export interface TargetWorkerStats {
@@ -9,6 +18,15 @@ export interface TargetWorkerStats {
   at: number;
   /** Attempts this worker started per second over the last report interval. */
   attemptsPerSecond: number;
+  /** Over the same interval, counted by the calls that feed /metrics (DeliveryMetrics). */
+  deliveredPerSecond?: number;
+  retriesPerSecond?: number;
+  deadLettersPerSecond?: number;
+  /**
+   * Deliveries of the interval by latency (from the event's acceptance to the target's answer):
+   * one count per `latencyBucketsMs` bound, then one for slower ones.
+   */
+  latencyBuckets?: number[];
   inFlight: number;
   /** Partitions of the target this worker owns. */
   partitions: number[];
@@ -39,6 +57,10 @@ export function targetStatsKey(target: string, member = '*'): string {
  */
 export class TargetStats {
   private started = 0;
+  private delivered = 0;
+  private retried = 0;
+  private deadLettered = 0;
+  private latencies = new Array<number>(latencyBucketsMs.length + 1).fill(0);
   private inFlight = 0;
   private lastReport = Date.now();
   private timer: NodeJS.Timeout | undefined;
@@ -65,6 +87,30 @@ export class TargetStats {
     };
   }
 
+  /** `metrics`, also counted here: the report's rates come from the same calls as /metrics. */
+  counting(metrics: DeliveryMetrics): DeliveryMetrics {
+    return {
+      ...metrics,
+      delivered: (target, latencySeconds) => {
+        this.delivered += 1;
+        if (latencySeconds !== undefined) {
+          const ms = latencySeconds * 1000;
+          const bucket = latencyBucketsMs.findIndex((bound) => ms <= bound);
+          this.latencies[bucket < 0 ? latencyBucketsMs.length : bucket]! += 1;
+        }
+        metrics.delivered(target, latencySeconds);
+      },
+      retried: (target) => {
+        this.retried += 1;
+        metrics.retried(target);
+      },
+      deadLettered: (target) => {
+        this.deadLettered += 1;
+        metrics.deadLettered(target);
+      },
+    };
+  }
+
   stop(): void {
     clearInterval(this.timer);
   }
@@ -72,14 +118,23 @@ export class TargetStats {
   private async report(): Promise<void> {
     const now = Date.now();
     const seconds = Math.max(0.001, (now - this.lastReport) / 1000);
+    const rate = (count: number) => Math.round((count / seconds) * 10) / 10;
     const stats: TargetWorkerStats = {
       member: this.options.memberId,
       at: now,
-      attemptsPerSecond: Math.round((this.started / seconds) * 10) / 10,
+      attemptsPerSecond: rate(this.started),
+      deliveredPerSecond: rate(this.delivered),
+      retriesPerSecond: rate(this.retried),
+      deadLettersPerSecond: rate(this.deadLettered),
+      latencyBuckets: this.latencies,
       inFlight: this.inFlight,
       ...this.options.snapshot(),
     };
     this.started = 0;
+    this.delivered = 0;
+    this.retried = 0;
+    this.deadLettered = 0;
+    this.latencies = new Array<number>(latencyBucketsMs.length + 1).fill(0);
     this.lastReport = now;
     await this.options.kv
       .put(targetStatsKey(this.options.target, this.options.memberId), JSON.stringify(stats))

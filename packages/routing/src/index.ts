@@ -7,6 +7,12 @@ export {
   planFailureDeadLetter,
 } from './plan-deliveries.js';
 export {
+  type RouterWorkerStats,
+  RoutingStats,
+  type RoutingStatsOptions,
+  routingStatsKey,
+} from './routing-stats.js';
+export {
   type BusRules,
   type RoutableRule,
   type RoutableTarget,

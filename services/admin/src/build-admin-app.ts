@@ -5,6 +5,8 @@ import type { ServiceContext } from '@fuze/runtime';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
 import { archiveRoutes } from './archive/index.js';
+import { busesRoutes } from './buses/index.js';
+import { consoleRoutes } from './console-routes.js';
 import { deadLetterRoutes } from './dlq/index.js';
 import { keysRoutes } from './keys-routes.js';
 import { openapi } from './openapi.js';
@@ -40,12 +42,14 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   app.register(openapi);
   app.register(bearerAuth, { authenticator: deps.authenticator });
   app.register(healthRoutes, { readiness: deps.readiness });
+  app.register(consoleRoutes);
   app.register(schemasRoutes, { db: deps.db });
   app.register(keysRoutes, { db: deps.db });
   app.register(rulesRoutes, { db: deps.db, nats: deps.nats, streamPrefix: deps.prefix });
   app.register(ruleTestingRoutes, { db: deps.db });
   app.register(timersRoutes, { db: deps.db });
   app.register(deadLetterRoutes, { db: deps.db, jsm: deps.jsm, streamPrefix: deps.prefix });
+  app.register(busesRoutes, { db: deps.db, nats: deps.nats, streamPrefix: deps.prefix });
   app.register(targetsRoutes, { db: deps.db, nats: deps.nats, streamPrefix: deps.prefix });
   app.register(archiveRoutes, { db: deps.db, jsm: deps.jsm, eventsStream: streamNames(deps.prefix).events });
   app.register(tailRoutes, {

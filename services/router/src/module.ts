@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   Checkpoint,
   leaseTtlMs,
@@ -9,7 +10,7 @@ import {
   publishTargetSettings,
   whileUnavailable,
 } from '@fuze/bus';
-import { type RuleSnapshot, ruleSnapshotOf } from '@fuze/routing';
+import { RoutingStats, type RuleSnapshot, ruleSnapshotOf } from '@fuze/routing';
 import { type CatalogBus, loadRuleCatalog, RulesWatcher, type ServiceModule } from '@fuze/runtime';
 import { consumerTargetSettings } from './consumer-target-settings.js';
 import { RouterCounters } from './router-metrics.js';
@@ -80,6 +81,11 @@ export const routerModule: ServiceModule = {
       () => openLeaseBucket(context.nats, prefix),
       context.logger,
     );
+    const routingStats = new RoutingStats({
+      kv: leaseBucket,
+      memberId: randomUUID(),
+      logger: context.logger,
+    });
     const leases = new PartitionLeases(leaseBucket, {
       group: 'router',
       partitions: context.config.streams.routingShards,
@@ -98,7 +104,10 @@ export const routerModule: ServiceModule = {
               logger: context.logger,
               rules: () => rules,
               maxPayloadBytes: () => context.nats.info?.max_payload ?? 1024 * 1024,
-              routed: (plan, bus) => counters.record(plan, bus),
+              routed: (plan, bus) => {
+                counters.record(plan, bus);
+                routingStats.record(bus, plan.matchedRules);
+              },
               unreadable: () => counters.unreadableSkipped(),
               fence,
               checkpoint: new Checkpoint(checkpoints, `router.${shard}`),
@@ -112,10 +121,12 @@ export const routerModule: ServiceModule = {
       },
     });
     await leases.start();
+    routingStats.start();
     context.logger.info({ shards: leases.ownedPartitions() }, 'router owns shards');
     return {
       counters,
       async stop() {
+        routingStats.stop();
         await leases.stop();
         await watcher.stop();
       },

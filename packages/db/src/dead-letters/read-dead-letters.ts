@@ -66,3 +66,13 @@ function readPosition(value: unknown): { at: string; id: string } | undefined {
   }
   return undefined;
 }
+
+/** How many dead letters wait (state `dead`) per target: the DLQ's depth, target by target. */
+export async function countDeadLettersByTarget(db: FuzeDb): Promise<Map<string, number>> {
+  const rows = await db
+    .select({ target: deadLetters.target, count: sql<number>`count(*)::int` })
+    .from(deadLetters)
+    .where(eq(deadLetters.state, 'dead'))
+    .groupBy(deadLetters.target);
+  return new Map(rows.map((r) => [r.target, Number(r.count)]));
+}

@@ -1,13 +1,21 @@
 import { openFlowBucket, openLeaseBucket } from '@fuze/bus';
-import type { FuzeDb } from '@fuze/db';
-import { type BreakerState, type TargetWorkerStats, targetStatsKey } from '@fuze/delivery';
+import { streamNames } from '@fuze/core';
+import { countDeadLettersByTarget, type FuzeDb } from '@fuze/db';
+import {
+  type BreakerState,
+  deliveryConsumerName,
+  type TargetWorkerStats,
+  targetStatsKey,
+} from '@fuze/delivery';
 import { requireScope } from '@fuze/http';
 import type { TargetSpec } from '@fuze/rules';
 import { loadRuleCatalog } from '@fuze/runtime';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
 import { flowLimitsProperties, flowLimitsView } from './flow-limits-view.js';
+import { liveProperties, liveView } from './target-live-view.js';
 
 export interface TargetsRoutesOptions {
   db: FuzeDb;
@@ -30,9 +38,12 @@ const targetSchema = {
       type: 'object',
       description: 'summed over the workers that reported in the last 5 s',
       properties: {
-        workers: { type: 'integer', description: 'dispatcher processes or SDK consumers delivering it' },
-        attemptsPerSecond: { type: 'number' },
-        inFlight: { type: 'integer' },
+        ...liveProperties,
+        backlog: {
+          type: 'integer',
+          description: 'deliveries stored for it and not yet acknowledged, over its partitions (its lag)',
+        },
+        deadLetters: { type: 'integer', description: 'dead letters waiting (state `dead`): its DLQ depth' },
         breaker: {
           type: ['string', 'null'],
           enum: ['closed', 'open', 'half-open', null],
@@ -67,7 +78,8 @@ export async function targetsRoutes(app: FastifyInstance, options: TargetsRoutes
       preHandler: requireScope('rules:read'),
       schema: {
         tags: ['rules'],
-        summary: 'Every target: its rules, flow control, and live rate, in-flight count and breaker state',
+        summary:
+          'Every target: its rules, flow control, and live rates, latency, backlog, DLQ depth and breaker state',
         response: {
           200: { type: 'object', properties: { items: { type: 'array', items: targetSchema } } },
         },
@@ -76,7 +88,11 @@ export async function targetsRoutes(app: FastifyInstance, options: TargetsRoutes
     async () => {
       const catalog = await loadRuleCatalog(options.db);
       const { leases, flow } = await openBuckets();
-      const reports = await workerReports(leases);
+      const [reports, backlogs, deadLetters] = await Promise.all([
+        workerReports(leases),
+        backlogByConsumer(options.nats, options.streamPrefix),
+        countDeadLettersByTarget(options.db),
+      ]);
       const items = await Promise.all(
         [...catalog.targets.values()]
           .sort((a, b) => a.name.localeCompare(b.name))
@@ -90,9 +106,14 @@ export async function targetsRoutes(app: FastifyInstance, options: TargetsRoutes
               ...settingsOf(spec, catalog.partitionsOf(spec.name)),
               rules,
               live: {
-                workers: workers.length,
-                attemptsPerSecond: Math.round(workers.reduce((n, w) => n + w.attemptsPerSecond, 0) * 10) / 10,
-                inFlight: workers.reduce((n, w) => n + w.inFlight, 0),
+                ...liveView(workers),
+                backlog: backlogOf(
+                  backlogs,
+                  options.streamPrefix,
+                  spec.name,
+                  catalog.partitionsOf(spec.name),
+                ),
+                deadLetters: deadLetters.get(spec.name) ?? 0,
                 breaker: breaker?.state ?? null,
                 breakerOpenUntil: breaker?.state === 'open' ? new Date(breaker.until).toISOString() : null,
               },
@@ -123,6 +144,27 @@ async function workerReports(kv: KV): Promise<Array<{ target: string; stats: Tar
       ? [{ target: entry.key.split('.')[1]!, stats: entry.json() as TargetWorkerStats }]
       : [],
   );
+}
+
+/** Messages each delivery consumer has not had acknowledged: waiting, or delivered and unacked. */
+async function backlogByConsumer(nats: NatsConnection, prefix: string): Promise<Map<string, number>> {
+  const jsm = await jetstreamManager(nats);
+  const backlog = new Map<string, number>();
+  for await (const info of jsm.consumers.list(streamNames(prefix).delivery)) {
+    backlog.set(info.name, info.num_pending + info.num_ack_pending);
+  }
+  return backlog;
+}
+
+function backlogOf(
+  backlogs: Map<string, number>,
+  prefix: string,
+  target: string,
+  partitions: number,
+): number {
+  let sum = backlogs.get(deliveryConsumerName(prefix, target, 'unordered')) ?? 0;
+  for (let p = 0; p < partitions; p++) sum += backlogs.get(deliveryConsumerName(prefix, target, p)) ?? 0;
+  return sum;
 }
 
 async function breakerState(kv: KV, target: string): Promise<BreakerState> {

@@ -1,0 +1,1 @@
+export { type BusesRoutesOptions, busesRoutes } from './buses-routes.js';
