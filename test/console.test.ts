@@ -21,8 +21,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 /**
  * The web console in headless Chromium against a real `fuze serve` (every service, real NATS and
  * Postgres, an admin token): an operator logs in, watches an event fail into the DLQ, opens and
- * replays it, tests an event against the rules, tails the bus, cancels a timer, counts an archive
- * replay and purges. With FUZE_CONSOLE_SCREENSHOTS=1 each view is saved to docs/console/ for
+ * replays it, reads the overview's rates, tests an event against the rules, tails the bus, fires
+ * and cancels a timer, counts an archive replay and purges; an API key without a scope is told so. With FUZE_CONSOLE_SCREENSHOTS=1 each view is saved to docs/console/ for
  * docs/console.md.
  */
 const token = 'console-test-admin-token';
@@ -60,11 +60,11 @@ spec:
       http: { url: "${url}" }
 `;
 
-async function publish(id: string, type: string, source = 'shop'): Promise<void> {
-  const message = HTTP.binary(new CloudEvent({ id, source, type, data: { orderId: id } }));
+async function publish(id: string, type: string, headers: Record<string, string> = {}): Promise<void> {
+  const message = HTTP.binary(new CloudEvent({ id, source: 'shop', type, data: { orderId: id } }));
   const res = await fetch(`${fuze.gatewayUrl}/v1/events`, {
     method: 'POST',
-    headers: { ...(message.headers as Record<string, string>), ...auth },
+    headers: { ...(message.headers as Record<string, string>), ...auth, ...headers },
     body: message.body as string,
   });
   expect(res.status).toBe(202);
@@ -114,6 +114,7 @@ beforeAll(async () => {
     FUZE_DATA_DIR: dataDir,
     FUZE_STREAM_PREFIX: 'CON',
     FUZE_ADMIN_TOKEN: token,
+    FUZE_TRACE_URL: 'http://traces.example/trace/{traceId}',
   });
   const applied = await callApi(
     fuze.adminUrl,
@@ -168,7 +169,8 @@ describe.sequential('the web console, in Chromium', () => {
   });
 
   test('a dead-lettered event appears; opened and replayed, the bar reaches 100% and the event arrives', async () => {
-    await publish('order-1', 'com.shop.order.created');
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await publish('order-1', 'com.shop.order.created', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
     await page.getByRole('link', { name: 'Dead letters' }).click();
     await page.getByRole('heading', { name: 'Dead letters' }).waitFor();
     const row = page.locator('table.dead-letters tbody tr', { hasText: 'com.shop.order.created' });
@@ -181,6 +183,10 @@ describe.sequential('the web console, in Chromium', () => {
     await row.getByRole('link').click();
     expect(await textOf(page.getByTestId('dead-letter-state'), /dead/)).toBe('dead');
     expect(await page.locator('pre').first().textContent()).toContain('order-1');
+    // FUZE_TRACE_URL makes the trace id a link to the trace UI.
+    expect(await page.getByRole('link', { name: traceId }).getAttribute('href')).toBe(
+      `http://traces.example/trace/${traceId}`,
+    );
 
     receiver.up = true;
     await page.getByRole('button', { name: 'Replay this event' }).click();
@@ -253,12 +259,12 @@ describe.sequential('the web console, in Chromium', () => {
     await screenshot('tail');
   });
 
-  test('finds a timer by key prefix and cancels it after a confirmation', async () => {
+  test('finds a timer by key prefix, fires it now, and cancels it after a confirmation', async () => {
     const put = await callApi(
       fuze.adminUrl,
       'PUT',
       '/v1/timers/reminders:cart-7',
-      { event: { type: 'com.shop.cart.reminder', source: 'shop', data: { cart: 7 } }, delay: '1h' },
+      { event: { type: 'com.shop.cart.reminder', source: 'shop', data: { cart: 7 } }, cron: '0 9 * * *' },
       auth,
     );
     expect(put.status, JSON.stringify(put.body)).toBeLessThan(300);
@@ -269,6 +275,9 @@ describe.sequential('the web console, in Chromium', () => {
     await screenshot('timers');
     await page.getByRole('link', { name: 'reminders:cart-7' }).click();
     await textOf(page.getByTestId('timer-state'), /scheduled/);
+    await page.getByRole('button', { name: 'Fire now' }).click();
+    await textOf(page.getByTestId('timer-fired'), /\(1 firings\)/);
+    expect(await page.getByTestId('timer-state').textContent()).toBe('scheduled'); // a cron goes on
     await page.getByRole('button', { name: 'Cancel timer…' }).click();
     await page.getByRole('button', { name: 'Cancel the timer' }).click();
     await textOf(page.getByTestId('timer-state'), /cancelled/);
@@ -290,6 +299,34 @@ describe.sequential('the web console, in Chromium', () => {
     await textOf(page.getByTestId('progress-percent'), /^100%$/);
     expect(await textOf(page.locator('.replay-job'), /completed/)).toContain('(dry run)');
     await screenshot('archive');
+  });
+
+  test('an API key with dlq:read only: dead letters are listed, the rest says which scope it lacks', async () => {
+    const key = await callApi<{ token: string }>(
+      fuze.adminUrl,
+      'POST',
+      '/v1/keys',
+      { name: 'dlq-reader', scopes: ['dlq:read'] },
+      auth,
+    );
+    expect(key.status, JSON.stringify(key.body)).toBeLessThan(300);
+    const context = await browser.newContext();
+    const reader = await context.newPage();
+    try {
+      await reader.goto(`${fuze.adminUrl}/console/`);
+      await reader.getByLabel('Admin token or API key').fill(key.body.token);
+      await reader.getByRole('button', { name: 'Sign in' }).click();
+      await reader.getByRole('heading', { name: 'Overview' }).waitFor();
+      expect(await textOf(reader.getByRole('alert'), /scope/)).toContain('lacks the "rules:read" scope');
+      await reader.getByRole('link', { name: 'Dead letters' }).click();
+      const row = reader.locator('table.dead-letters tbody tr').first();
+      await textOf(row, /billing/);
+      await row.getByRole('checkbox').check();
+      await reader.getByRole('button', { name: /Replay selected/ }).click();
+      expect(await textOf(reader.getByRole('alert'), /scope/)).toContain('lacks the "dlq:write" scope');
+    } finally {
+      await context.close();
+    }
   });
 
   test('purges the dead letters a filter matches, only after a confirmation', async () => {

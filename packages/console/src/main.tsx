@@ -48,14 +48,15 @@ function App() {
     return () => removeEventListener('hashchange', onHash);
   }, []);
 
-  // One cheap call tells whether this browser may read: without a token where one is needed, 401.
+  // One cheap call tells whether this browser may read: without a valid token where one is
+  // needed, 401. A 403 lets the operator in: the token is good, and each view says what it lacks.
   const check = async () => {
     try {
       await api('GET', '/v1/targets');
       setAccess('granted');
       setLoginError(undefined);
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+      if (err instanceof ApiError && err.status === 401) {
         setLoginError(savedToken() ? err.message : undefined);
         saveToken(null);
         setAccess('login');

@@ -100,6 +100,18 @@ describe('loadConfig', () => {
     ]);
     expect((redactConfig(some) as { systemEvents: string[] }).systemEvents).toHaveLength(2);
   });
+
+  test('FUZE_TRACE_URL is an http(s) URL with {traceId} in it', () => {
+    expect(loadConfig({}).traceUrl).toBeUndefined();
+    const jaeger = 'http://jaeger:16686/trace/{traceId}';
+    expect(loadConfig({ FUZE_TRACE_URL: jaeger }).traceUrl).toBe(jaeger);
+    expect(() => loadConfig({ FUZE_TRACE_URL: 'http://jaeger:16686/trace/' })).toThrow(
+      'FUZE_TRACE_URL="http://jaeger:16686/trace/" is invalid: put {traceId} where the trace id goes',
+    );
+    expect(() => loadConfig({ FUZE_TRACE_URL: 'jaeger/{traceId}' })).toThrow(
+      'FUZE_TRACE_URL="jaeger/{traceId}" is invalid',
+    );
+  });
 });
 
 describe('FUZE_* variables Fuze does not read', () => {

@@ -32,6 +32,8 @@ export interface AdminDeps {
   readiness: ReadinessProbe;
   /** FUZE_HTTP_REQUEST_TIMEOUT; default 30 s. */
   requestTimeoutMs?: number;
+  /** FUZE_TRACE_URL: where the console links a trace id. */
+  traceUrl?: string | undefined;
 }
 
 /** The admin API, not listening (tests `inject()` into it). */
@@ -42,7 +44,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   app.register(openapi);
   app.register(bearerAuth, { authenticator: deps.authenticator });
   app.register(healthRoutes, { readiness: deps.readiness });
-  app.register(consoleRoutes);
+  app.register(consoleRoutes, { traceUrl: deps.traceUrl });
   app.register(schemasRoutes, { db: deps.db });
   app.register(keysRoutes, { db: deps.db });
   app.register(rulesRoutes, { db: deps.db, nats: deps.nats, streamPrefix: deps.prefix });

@@ -15,13 +15,20 @@ const contentSecurityPolicy =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /**
- * The web console at /console/: static files, no auth of their own (they hold no data); every
- * call the page makes goes to the admin API with the token the operator enters, and each needs
- * the scope its route needs.
+ * The web console at /console/: static files and its settings (FUZE_TRACE_URL), no auth of their
+ * own (they hold no data); every call the page makes goes to the admin API with the token the
+ * operator enters, and each needs the scope its route needs.
  */
-export async function consoleRoutes(app: FastifyInstance, options: { folder?: string } = {}): Promise<void> {
+export async function consoleRoutes(
+  app: FastifyInstance,
+  options: { folder?: string; traceUrl?: string | undefined } = {},
+): Promise<void> {
   const folder = options.folder ?? consoleAssetsFolder;
   app.get('/console', { schema: { hide: true } }, (_request, reply) => reply.redirect('/console/', 308));
+  // What the page needs of the server's configuration; nothing secret.
+  app.get('/console/settings.json', { schema: { hide: true } }, async () => ({
+    traceUrl: options.traceUrl ?? null,
+  }));
   if (!existsSync(`${folder}/index.html`)) {
     app.get('/console/*', { schema: { hide: true } }, async () => {
       throw new FuzeError(

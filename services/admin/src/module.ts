@@ -11,6 +11,7 @@ export const adminModule: ServiceModule = {
       db: context.database.db,
       prefix: context.config.streams.prefix,
       requestTimeoutMs: context.config.http.requestTimeoutMs,
+      traceUrl: context.config.traceUrl,
     });
     const address = await app.listen({ host: context.config.http.host, port: context.config.http.adminPort });
     context.logger.info({ address }, 'admin API listening');

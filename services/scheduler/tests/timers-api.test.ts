@@ -130,6 +130,35 @@ describe('admin API through the SDK client', () => {
     expect(events.map((e) => e.event.id)).toContain(`trial-end:user-42@${fired.lastDueAt}#1`);
   });
 
+  test('fire now: a cron timer fires at once and goes on with its schedule; only a scheduled timer can', async () => {
+    const timers = createTimersClient({ adminUrl, token });
+    await timers.put('report:weekly', { event: timerEvent, cron: '0 9 * * MON' });
+    const fire = (key: string) =>
+      fetch(`${adminUrl}/v1/timers/${encodeURIComponent(key)}/fire`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+    const answer = await fire('report:weekly');
+    expect(answer.status).toBe(200);
+    const fired = await waitFor(async () => {
+      const t = await timers.get('report:weekly');
+      return t?.fireCount === 1 ? t : undefined;
+    });
+    expect(fired.state).toBe('scheduled');
+    expect(new Date(fired.nextFireAt!).getUTCDay()).toBe(1); // back on Mondays
+    expect(new Date(fired.nextFireAt!).getTime()).toBeGreaterThan(Date.now());
+    const events = await readEvents(bus, eventsStream);
+    expect(events.map((e) => e.event.id)).toContain(`report:weekly@${fired.lastDueAt}#1`);
+
+    await timers.cancel('report:weekly');
+    const refused = await fire('report:weekly');
+    expect(refused.status).toBe(409);
+    const problem = (await refused.json()) as { code: string; detail: string };
+    expect(problem.code).toBe('FUZE_TIMER_NOT_SCHEDULED');
+    expect(problem.detail).toContain('is cancelled, not scheduled');
+    expect((await fire('no-such-timer')).status).toBe(404);
+  });
+
   test('problems are problem+json naming the field; auth is required', async () => {
     const timers = createTimersClient({ adminUrl, token });
     const bad = await timers.put('bad', { event: timerEvent, cron: '0 9 * *' }).catch((e: unknown) => e);
@@ -232,6 +261,7 @@ describe('admin API through the SDK client', () => {
     expect(Object.keys(doc.paths['/v1/timers/{key}']!)).toEqual(
       expect.arrayContaining(['put', 'get', 'delete']),
     );
+    expect(Object.keys(doc.paths['/v1/timers/{key}/fire']!)).toEqual(['post']);
     expect(Object.keys(doc.paths['/v1/timers']!)).toEqual(expect.arrayContaining(['put', 'get']));
   });
 });

@@ -191,6 +191,17 @@ export function registerTimers(program: Command): void {
         console.error(`cancelled timer ${key}`);
       }),
     );
+  withAdminOptions(timers.command('fire'))
+    .description(
+      'Fire a scheduled timer now (a cron or rate timer then goes on with its schedule; a one-shot one completes)',
+    )
+    .argument('<key>', 'timer key')
+    .action((key: string, _options: unknown, command: Command) =>
+      runAdminAction(async () => {
+        await createAdminClient(adminConnection(command)).request('POST', `${timerPath(key)}/fire`);
+        console.error(`timer ${key} is due now`);
+      }),
+    );
 }
 
 function timerPath(key: string): string {

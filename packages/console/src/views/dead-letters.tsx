@@ -241,8 +241,22 @@ interface DeadLetterDetail extends DeadLetter {
   replayFailures: string[];
 }
 
+/** The console's settings: FUZE_TRACE_URL, where a trace id links to. */
+function useTraceUrl(): string | null {
+  const settings = usePoll(
+    (signal) =>
+      fetch('/console/settings.json', { signal }).then(
+        (r) => r.json() as Promise<{ traceUrl: string | null }>,
+      ),
+    0,
+    [],
+  );
+  return settings.value?.traceUrl ?? null;
+}
+
 /** One dead letter: the event, the failure, the attempts; replay it. */
 export function DeadLetterView({ id }: { id: string }) {
+  const traceUrl = useTraceUrl();
   const detail = usePoll(
     (signal) => api<DeadLetterDetail>('GET', `/v1/dlq/${encodeURIComponent(id)}`, undefined, signal),
     3_000,
@@ -294,7 +308,19 @@ export function DeadLetterView({ id }: { id: string }) {
             <dt>Accepted</dt>
             <dd>{formatTime(d.acceptedAt)}</dd>
             <dt>Trace</dt>
-            <dd>{d.traceId ?? '—'}</dd>
+            <dd>
+              {d.traceId && traceUrl ? (
+                <a
+                  href={traceUrl.replace('{traceId}', encodeURIComponent(d.traceId))}
+                  target="_blank"
+                  rel="noreferrer"
+                >
+                  {d.traceId}
+                </a>
+              ) : (
+                (d.traceId ?? '—')
+              )}
+            </dd>
             <dt>Replays</dt>
             <dd>
               {d.replayCount}

@@ -98,7 +98,7 @@ export function TimersView() {
   );
 }
 
-/** One timer: its record, next firing and last outcome; cancel it. */
+/** One timer: its record, next firing and last outcome; fire it now, or cancel it. */
 export function TimerView({ timerKey }: { timerKey: string }) {
   const timer = usePoll(
     (signal) => api<Timer>('GET', `/v1/timers/${encodeURIComponent(timerKey)}`, undefined, signal),
@@ -108,6 +108,17 @@ export function TimerView({ timerKey }: { timerKey: string }) {
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<Error>();
   const t = timer.value;
+  const [fired, setFired] = useState<string>();
+  const fireNow = async () => {
+    setError(undefined);
+    try {
+      await api('POST', `/v1/timers/${encodeURIComponent(timerKey)}/fire`);
+      setFired(`${timerKey} is due now: the scheduler fires it in a moment.`);
+      timer.refresh();
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
   const cancel = async () => {
     setError(undefined);
     try {
@@ -139,7 +150,7 @@ export function TimerView({ timerKey }: { timerKey: string }) {
             <dt>Next fire</dt>
             <dd>{formatTime(t.nextFireAt)}</dd>
             <dt>Last fired</dt>
-            <dd>
+            <dd data-testid="timer-fired">
               {formatTime(t.lastFiredAt)} ({t.fireCount} firings)
             </dd>
             <dt>Last outcome</dt>
@@ -156,10 +167,16 @@ export function TimerView({ timerKey }: { timerKey: string }) {
             )}
           </dl>
           {t.state === 'scheduled' && !confirming && (
-            <button type="button" class="danger" onClick={() => setConfirming(true)}>
-              Cancel timer…
-            </button>
+            <div class="actions">
+              <button type="button" onClick={() => void fireNow()}>
+                Fire now
+              </button>
+              <button type="button" class="danger" onClick={() => setConfirming(true)}>
+                Cancel timer…
+              </button>
+            </div>
           )}
+          {fired && <p class="notice">{fired}</p>}
           {confirming && (
             <span class="confirm" role="alertdialog" aria-label="Confirm cancel">
               Cancel {timerKey}? It stops firing; its record stays (a PUT re-arms it).{' '}

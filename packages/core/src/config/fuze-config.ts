@@ -40,6 +40,11 @@ export interface FuzeConfig {
     readonly schemasDir: string;
   };
   readonly log: { readonly level: LogLevel };
+  /**
+   * FUZE_TRACE_URL: a trace UI's page of one trace, `{traceId}` in it (e.g. Jaeger's
+   * `http://jaeger:16686/trace/{traceId}`); the web console links each dead letter's trace there.
+   */
+  readonly traceUrl: string | undefined;
   /** The system event types this deployment publishes on the system bus (`FUZE_SYSTEM_EVENTS`). */
   readonly systemEvents: ReadonlySet<SystemEventType>;
 }

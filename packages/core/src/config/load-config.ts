@@ -58,6 +58,7 @@ export function loadConfig(env: Env = process.env, options: { strict?: boolean }
       schemasDir: resolve(read.string('FUZE_SCHEMAS_DIR', './schemas/events')),
     },
     log: { level: read.oneOf('FUZE_LOG_LEVEL', logLevels, 'info' as LogLevel) },
+    traceUrl: read.traceUrl('FUZE_TRACE_URL'),
     systemEvents: read.systemEvents('FUZE_SYSTEM_EVENTS'),
   };
 
@@ -181,6 +182,16 @@ class VariableReader {
 
   url(name: string, fallback: string, protocols: string[]): string {
     return this.optionalUrl(name, protocols) ?? fallback;
+  }
+
+  /** An http(s) URL with `{traceId}` in it, or nothing. */
+  traceUrl(name: string): string | undefined {
+    const value = this.optionalUrl(name, ['http:', 'https:']);
+    if (value === undefined || value.includes('{traceId}')) return value;
+    this.problems.push(
+      `${name}="${value}" is invalid: put {traceId} where the trace id goes (e.g. http://jaeger:16686/trace/{traceId})`,
+    );
+    return undefined;
   }
 
   optionalUrl(name: string, protocols: string[]): string | undefined {

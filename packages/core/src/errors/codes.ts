@@ -106,6 +106,11 @@ export const errorCodes = {
   },
   FUZE_INVALID_PATTERN: { name: 'InvalidPatternError', status: 400, summary: 'An event pattern is invalid' },
   FUZE_TIMER_NOT_FOUND: { name: 'TimerNotFoundError', status: 404, summary: 'No timer has this key' },
+  FUZE_TIMER_NOT_SCHEDULED: {
+    name: 'TimerNotScheduledError',
+    status: 409,
+    summary: 'The timer is not scheduled (completed, cancelled, paused or failed): it cannot fire now',
+  },
   FUZE_INVALID_TIMER: {
     name: 'InvalidTimerError',
     status: 400,

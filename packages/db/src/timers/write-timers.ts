@@ -133,6 +133,25 @@ export async function cancelTimer(db: FuzeDb, key: string): Promise<TimerRow | u
   return row;
 }
 
+/**
+ * Makes a scheduled timer due now (an operator's "fire now"): its next firing moves to the
+ * database's now and the scheduler is woken; after it fires, a cron or rate timer goes on from its
+ * schedule and a one-shot timer completes. Waits for a firing in flight on it. Undefined when no
+ * scheduled timer has this key.
+ */
+export async function fireTimerNow(db: FuzeDb, key: string): Promise<TimerRow | undefined> {
+  return db.transaction(async (tx) => {
+    const nowMs = await databaseNow(tx);
+    const [row] = await tx
+      .update(timers)
+      .set({ nextFireAt: new Date(nowMs), updatedAt: sql`now()` })
+      .where(and(eq(timers.key, key), eq(timers.state, 'scheduled')))
+      .returning();
+    if (row) await notifyDue(tx, nowMs, nowMs);
+    return row;
+  });
+}
+
 /** Locks the existing timers among `keys` (FOR UPDATE) and returns them. */
 export async function lockTimers(db: FuzeDb, keys: readonly string[]): Promise<TimerRow[]> {
   if (keys.length === 0) return [];

@@ -1,5 +1,14 @@
 import { FuzeError } from '@fuze/core';
-import { cancelTimer, type FuzeDb, getTimer, listTimers, putTimer, putTimers, timerStates } from '@fuze/db';
+import {
+  cancelTimer,
+  type FuzeDb,
+  fireTimerNow,
+  getTimer,
+  listTimers,
+  putTimer,
+  putTimers,
+  timerStates,
+} from '@fuze/db';
 import { requireScope } from '@fuze/http';
 import {
   armTimer,
@@ -23,8 +32,9 @@ import { timerView } from './timer-view.js';
 
 /**
  * Timers: `PUT` creates or atomically replaces (re-arms) a timer, `GET` reads one or lists them,
- * `DELETE` cancels (the record stays, state `cancelled`). A replace or cancel racing with a firing
- * waits for it: the firing's event is published once and the change applies after it.
+ * `DELETE` cancels (the record stays, state `cancelled`), `POST .../fire` makes it due now. A
+ * replace, cancel or fire-now racing with a firing waits for it: the firing's event is published
+ * once and the change applies after it.
  */
 export async function timersRoutes(app: FastifyInstance, options: { db: FuzeDb }): Promise<void> {
   app.put<{ Params: { key: string }; Body: TimerRequest }>(
@@ -153,6 +163,32 @@ export async function timersRoutes(app: FastifyInstance, options: { db: FuzeDb }
         items: page.items.map(timerView),
         ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
       };
+    },
+  );
+
+  app.post<{ Params: { key: string } }>(
+    '/v1/timers/:key/fire',
+    {
+      preHandler: requireScope('timers:write'),
+      schema: {
+        tags: ['timers'],
+        summary:
+          'Fire a scheduled timer now: its next firing moves to now; then a cron or rate timer goes on with its schedule, a one-shot timer completes',
+        params: keyParams,
+        response: { 200: timerSchema, 404: problem, 409: problem },
+      },
+    },
+    async (request) => {
+      const key = request.params.key;
+      const timer = await fireTimerNow(options.db, key);
+      if (timer) return timerView(timer);
+      const existing = await getTimer(options.db, key);
+      if (!existing) throw notFound(key);
+      throw new FuzeError(
+        'FUZE_TIMER_NOT_SCHEDULED',
+        `the timer "${key}" is ${existing.state}, not scheduled: it cannot fire now; re-arm it with a PUT first`,
+        { details: { key, state: existing.state } },
+      );
     },
   );
 
