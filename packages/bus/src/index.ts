@@ -49,3 +49,9 @@ export {
 } from './target-settings.js';
 export { desiredStreams, ensureTopology } from './topology.js';
 export { isJetStreamUnavailable, whileUnavailable } from './while-unavailable.js';
+export {
+  perSecond,
+  readWorkerReports,
+  WorkerReporter,
+  type WorkerReporterOptions,
+} from './worker-reports.js';

@@ -1,3 +1,4 @@
+import { perSecond, WorkerReporter } from '@fuze/bus';
 import type { Logger } from '@fuze/core';
 import type { KV } from '@nats-io/kv';
 import type { DeliveryMiddleware } from './delivery.js';
@@ -62,16 +63,21 @@ export class TargetStats {
   private deadLettered = 0;
   private latencies = new Array<number>(latencyBucketsMs.length + 1).fill(0);
   private inFlight = 0;
-  private lastReport = Date.now();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly reporter: WorkerReporter;
 
-  constructor(private readonly options: TargetStatsOptions) {}
+  constructor(private readonly options: TargetStatsOptions) {
+    this.reporter = new WorkerReporter({
+      kv: options.kv,
+      key: targetStatsKey(options.target, options.memberId),
+      report: (seconds) => this.report(seconds),
+      ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+      logger: options.logger,
+    });
+  }
 
   /** Reports from now on, every interval. */
   start(): void {
-    this.lastReport = Date.now();
-    this.timer ??= setInterval(() => void this.report(), this.options.intervalMs ?? 2_000);
-    this.timer.unref();
+    this.reporter.start();
   }
 
   /** Innermost: counts each attempt as it starts, and while it runs. */
@@ -112,16 +118,15 @@ export class TargetStats {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.reporter.stop();
   }
 
-  private async report(): Promise<void> {
-    const now = Date.now();
-    const seconds = Math.max(0.001, (now - this.lastReport) / 1000);
-    const rate = (count: number) => Math.round((count / seconds) * 10) / 10;
+  /** What was counted over the last `seconds`, as rates; the counts start again. */
+  private report(seconds: number): TargetWorkerStats {
+    const rate = (count: number) => perSecond(count, seconds);
     const stats: TargetWorkerStats = {
       member: this.options.memberId,
-      at: now,
+      at: Date.now(),
       attemptsPerSecond: rate(this.started),
       deliveredPerSecond: rate(this.delivered),
       retriesPerSecond: rate(this.retried),
@@ -135,9 +140,6 @@ export class TargetStats {
     this.retried = 0;
     this.deadLettered = 0;
     this.latencies = new Array<number>(latencyBucketsMs.length + 1).fill(0);
-    this.lastReport = now;
-    await this.options.kv
-      .put(targetStatsKey(this.options.target, this.options.memberId), JSON.stringify(stats))
-      .catch((err: unknown) => this.options.logger.debug({ err }, 'cannot report target stats'));
+    return stats;
   }
 }

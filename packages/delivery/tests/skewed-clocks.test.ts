@@ -33,6 +33,23 @@ async function serverClockSkewedBy(skewMs: number, bucket = kv): Promise<ServerC
   return clock;
 }
 
+/** Each worker takes tokens as fast as it may for `runMs`: how many each took. */
+async function takeFor(workers: readonly SharedRateLimit[], runMs: number): Promise<number[]> {
+  const stop = new AbortController();
+  const started = Date.now();
+  const taken = workers.map(() => 0);
+  const loops = workers.map(async (worker, i) => {
+    while (!stop.signal.aborted) {
+      await worker.take(stop.signal).catch(() => {});
+      if (!stop.signal.aborted && Date.now() - started < runMs) taken[i]! += 1;
+    }
+  });
+  await new Promise((r) => setTimeout(r, runMs));
+  stop.abort();
+  await Promise.all(loops);
+  return taken;
+}
+
 test('a ServerClock reads the server time whatever the local clock says', async () => {
   const ahead = await serverClockSkewedBy(20_000);
   const behind = await serverClockSkewedBy(-20_000);
@@ -51,18 +68,7 @@ test('rate limit: clocks 20 s ahead and 20 s behind share one bucket; the limit 
   const workers = clocksOf.map(
     (clock) => new SharedRateLimit({ kv, target: 'skewed', policy: () => policy, clock, logger }),
   );
-  const stop = new AbortController();
-  const started = Date.now();
-  const taken = workers.map(() => 0);
-  const loops = workers.map(async (worker, i) => {
-    while (!stop.signal.aborted) {
-      await worker.take(stop.signal).catch(() => {});
-      if (!stop.signal.aborted && Date.now() - started < runMs) taken[i]! += 1;
-    }
-  });
-  await new Promise((r) => setTimeout(r, runMs));
-  stop.abort();
-  await Promise.all(loops);
+  const taken = await takeFor(workers, runMs);
   for (const clock of clocksOf) clock.stop();
   const total = taken.reduce((a, b) => a + b, 0);
   // At most the burst, 4 s of refill with 10% slack, and one chunk (1 token) per worker.
@@ -82,18 +88,7 @@ test('rate limit: clocks 100 ms apart (what a ServerClock may still err by under
     const clock: Clock = { now: () => Date.now() + skew, sleep: systemClock.sleep };
     return new SharedRateLimit({ kv, target: 'near', policy: () => policy, clock, logger });
   });
-  const stop = new AbortController();
-  const started = Date.now();
-  const taken = workers.map(() => 0);
-  const loops = workers.map(async (worker, i) => {
-    while (!stop.signal.aborted) {
-      await worker.take(stop.signal).catch(() => {});
-      if (!stop.signal.aborted && Date.now() - started < runMs) taken[i]! += 1;
-    }
-  });
-  await new Promise((r) => setTimeout(r, runMs));
-  stop.abort();
-  await Promise.all(loops);
+  const taken = await takeFor(workers, runMs);
   const total = taken.reduce((a, b) => a + b, 0);
   // The burst, 4 s of refill with 10% slack, one chunk per worker, and the 200 ms spread once.
   const most = policy.burst + (policy.perSecond * (runMs * 1.1 + 200)) / 1000 + workers.length;

@@ -1,3 +1,4 @@
+import { perSecond, WorkerReporter, type WorkerReporterOptions } from '@fuze/bus';
 import type { Logger } from '@fuze/core';
 
 /** What one router reports (`routing.<member>` in the lease bucket, whose TTL drops a dead one's). */
@@ -17,8 +18,8 @@ export function routingStatsKey(member = '*'): string {
 }
 
 export interface RoutingStatsOptions {
-  /** The lease bucket (only `put` is used). */
-  kv: { put(key: string, value: string): Promise<unknown> };
+  /** The lease bucket. */
+  kv: WorkerReporterOptions['kv'];
   memberId: string;
   /** Default 2 s (under the lease bucket's 5 s TTL). */
   intervalMs?: number;
@@ -34,20 +35,24 @@ export interface RoutingStatsOptions {
 export class RoutingStats {
   private events = new Map<string, number>();
   private matched = new Map<string, number>();
-  private lastReport = Date.now();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly reporter: WorkerReporter;
 
-  constructor(private readonly options: RoutingStatsOptions) {}
+  constructor(private readonly options: RoutingStatsOptions) {
+    this.reporter = new WorkerReporter({
+      kv: options.kv,
+      key: routingStatsKey(options.memberId),
+      report: (seconds) => this.report(seconds),
+      ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+      logger: options.logger,
+    });
+  }
 
   start(): void {
-    this.lastReport = Date.now();
-    this.timer ??= setInterval(() => void this.report(), this.options.intervalMs ?? 2_000);
-    this.timer.unref();
+    this.reporter.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.reporter.stop();
   }
 
   record(bus: string, matchedRules: readonly string[]): void {
@@ -58,22 +63,18 @@ export class RoutingStats {
     }
   }
 
-  private async report(): Promise<void> {
-    const now = Date.now();
-    const seconds = Math.max(0.001, (now - this.lastReport) / 1000);
+  /** What was routed over the last `seconds`, as rates; the counts start again. */
+  private report(seconds: number): RouterWorkerStats {
     const rates = (counts: Map<string, number>) =>
-      Object.fromEntries([...counts].map(([key, n]) => [key, Math.round((n / seconds) * 10) / 10]));
+      Object.fromEntries([...counts].map(([key, n]) => [key, perSecond(n, seconds)]));
     const stats: RouterWorkerStats = {
       member: this.options.memberId,
-      at: now,
+      at: Date.now(),
       eventsPerSecond: rates(this.events),
       matchedPerSecond: rates(this.matched),
     };
     this.events = new Map();
     this.matched = new Map();
-    this.lastReport = now;
-    await this.options.kv
-      .put(routingStatsKey(this.options.memberId), JSON.stringify(stats))
-      .catch((err: unknown) => this.options.logger.debug({ err }, 'cannot report routing stats'));
+    return stats;
   }
 }

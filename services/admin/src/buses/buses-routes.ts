@@ -1,4 +1,4 @@
-import { openLeaseBucket } from '@fuze/bus';
+import { openLeaseBucket, readWorkerReports } from '@fuze/bus';
 import { defaultBus } from '@fuze/core';
 import type { FuzeDb } from '@fuze/db';
 import { requireScope } from '@fuze/http';
@@ -95,10 +95,5 @@ export async function busesRoutes(app: FastifyInstance, options: BusesRoutesOpti
 
 /** Every router's latest report (the lease bucket's TTL has dropped those of routers gone). */
 async function routerReports(kv: KV): Promise<RouterWorkerStats[]> {
-  const keys: string[] = [];
-  for await (const key of await kv.keys(routingStatsKey())) keys.push(key);
-  const entries = await Promise.all(keys.map((key) => kv.get(key)));
-  return entries.flatMap((entry) =>
-    entry && entry.operation === 'PUT' ? [entry.json() as RouterWorkerStats] : [],
-  );
+  return (await readWorkerReports<RouterWorkerStats>(kv, routingStatsKey())).map((r) => r.report);
 }

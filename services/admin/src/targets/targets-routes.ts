@@ -1,4 +1,4 @@
-import { openFlowBucket, openLeaseBucket } from '@fuze/bus';
+import { openFlowBucket, openLeaseBucket, readWorkerReports } from '@fuze/bus';
 import { streamNames } from '@fuze/core';
 import { countDeadLettersByTarget, type FuzeDb } from '@fuze/db';
 import {
@@ -136,14 +136,8 @@ function settingsOf(spec: TargetSpec, partitions: number) {
 
 /** Every worker's latest report (the lease bucket's TTL has dropped those of workers gone). */
 async function workerReports(kv: KV): Promise<Array<{ target: string; stats: TargetWorkerStats }>> {
-  const keys: string[] = [];
-  for await (const key of await kv.keys(targetStatsKey('*', '*'))) keys.push(key);
-  const entries = await Promise.all(keys.map((key) => kv.get(key)));
-  return entries.flatMap((entry) =>
-    entry && entry.operation === 'PUT'
-      ? [{ target: entry.key.split('.')[1]!, stats: entry.json() as TargetWorkerStats }]
-      : [],
-  );
+  const reports = await readWorkerReports<TargetWorkerStats>(kv, targetStatsKey('*', '*'));
+  return reports.map(({ key, report }) => ({ target: key.split('.')[1]!, stats: report }));
 }
 
 /** Messages each delivery consumer has not had acknowledged: waiting, or delivered and unacked. */
