@@ -149,7 +149,7 @@ describe.sequential('the web console, in Chromium', () => {
     expect((await fetch(`${fuze.adminUrl}/v1/targets`)).status).toBe(401);
   });
 
-  test('logs in: a wrong token is refused with the server’s reason; the right one opens the overview', async () => {
+  test('logs in (with the keyboard alone): a wrong token is refused with the server’s reason; the right one opens the overview', async () => {
     const started = Date.now();
     await page.goto(`${fuze.adminUrl}/console/`);
     await page.getByLabel('Admin token or API key').waitFor();
@@ -158,8 +158,17 @@ describe.sequential('the web console, in Chromium', () => {
     await page.getByLabel('Admin token or API key').fill('not-the-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     expect(await textOf(page.getByRole('alert'), /not valid/)).toContain('the bearer token is not valid');
-    await page.getByLabel('Admin token or API key').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // With the keyboard alone: the token, Enter; then Tab to a section and Enter.
+    await page.getByLabel('Admin token or API key').fill('');
+    await page.getByLabel('Admin token or API key').focus();
+    await page.keyboard.type(token);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('link', { name: 'Overview' }).focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Rules', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Overview' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await textOf(page.locator('tr[data-target="billing"]'), /billing\s*http\s*default\/orders/);
     await textOf(page.locator('tr[data-target="billing"] [data-testid="workers"]'), /^[1-9]/); // a worker reports
@@ -329,12 +338,45 @@ describe.sequential('the web console, in Chromium', () => {
     }
   });
 
+  test('bad input is named where it was typed: malformed JSON to test, an invalid tail pattern', async () => {
+    await page.getByRole('link', { name: 'Rules' }).click();
+    await page.getByLabel('CloudEvent (JSON)').fill('{"type": "com.shop.order.created",');
+    await page.getByRole('button', { name: 'Test against the rules' }).click();
+    expect(await textOf(page.getByRole('alert'), /JSON/)).toMatch(/JSON/);
+    await page.getByRole('link', { name: 'Live tail' }).click();
+    await page.getByLabel('Pattern (JSON, optional)').fill('{"type": [{"prefx": "com."}]}');
+    await page.getByRole('button', { name: 'Tail' }).click();
+    expect(await textOf(page.getByRole('alert'), /prefx/)).toContain('unknown operator "prefx"');
+  });
+
+  test('NATS killed and restarted: the overview says what fails, then recovers on its own', async () => {
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await textOf(page.locator('tr[data-target="billing"] [data-testid="workers"]'), /^[1-9]/);
+    await nats.kill();
+    try {
+      await textOf(page.getByRole('alert'), /\S/, 60_000);
+    } finally {
+      await nats.restart();
+    }
+    await waitFor(async () => (await page.getByRole('alert').count()) === 0, {
+      timeoutMs: 90_000,
+      message: 'the overview without an error again',
+    });
+    await textOf(page.locator('tr[data-target="billing"] [data-testid="workers"]'), /^[1-9]/, 60_000);
+  });
+
   test('purges the dead letters a filter matches, only after a confirmation', async () => {
     await publish('order-2', 'com.shop.order.created');
     receiver.up = false;
     await publish('order-3', 'com.shop.order.created');
     await page.goto(`${fuze.adminUrl}/console/#/dead-letters?target=billing&state=dead`);
     await textOf(page.locator('table.dead-letters tbody'), /com\.shop\.order\.created/, 60_000);
+    // A dry run of the filter's replay counts and replays nothing.
+    await page.getByLabel('dry run').check();
+    await page.getByRole('button', { name: 'Replay all matching the filter' }).click();
+    expect(await textOf(page.locator('.replay-job'), /completed/)).toMatch(/\(dry run\)/);
+    await textOf(page.getByTestId('progress-percent'), /^100%$/);
+    await textOf(page.locator('table.dead-letters tbody tr').first(), /dead$/);
     await page.getByRole('button', { name: 'Purge matching…' }).click();
     await page.getByRole('alertdialog', { name: 'Confirm purge' }).waitFor();
     await page.getByRole('button', { name: 'Purge', exact: true }).click();
