@@ -28,7 +28,7 @@ const sampleEvent = `{
   "data": {}
 }`;
 
-/** Every rule as YAML, with its targets; and "test an event": which rules match, and why not. */
+/** Every rule as YAML (as stored), its targets and matches per second; and "test an event": which rules match, and why not. */
 export function RulesView() {
   const [bus, setBus] = useState('');
   const rules = usePoll(
@@ -65,6 +65,7 @@ export function RulesView() {
               revision {rule.revision}; {(matchedPerSecond(rule.bus, rule.name) ?? 0).toFixed(1)} matched/s
             </span>
           </summary>
+          <p class="muted">As stored: normalised, every default filled in.</p>
           <pre>{stringify(rule.document)}</pre>
         </details>
       ))}
