@@ -10,7 +10,7 @@ import {
 import { requireScope } from '@fuze/http';
 import type { TargetSpec } from '@fuze/rules';
 import { loadRuleCatalog } from '@fuze/runtime';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
@@ -71,6 +71,14 @@ export async function targetsRoutes(app: FastifyInstance, options: TargetsRoutes
     });
     return buckets;
   };
+  let manager: Promise<JetStreamManager> | undefined;
+  const openManager = () => {
+    manager ??= jetstreamManager(options.nats);
+    manager.catch(() => {
+      manager = undefined;
+    });
+    return manager;
+  };
 
   app.get(
     '/v1/targets',
@@ -90,7 +98,7 @@ export async function targetsRoutes(app: FastifyInstance, options: TargetsRoutes
       const { leases, flow } = await openBuckets();
       const [reports, backlogs, deadLetters] = await Promise.all([
         workerReports(leases),
-        backlogByConsumer(options.nats, options.streamPrefix),
+        backlogByConsumer(await openManager(), options.streamPrefix),
         countDeadLettersByTarget(options.db),
       ]);
       const items = await Promise.all(
@@ -141,8 +149,7 @@ async function workerReports(kv: KV): Promise<Array<{ target: string; stats: Tar
 }
 
 /** Messages each delivery consumer has not had acknowledged: waiting, or delivered and unacked. */
-async function backlogByConsumer(nats: NatsConnection, prefix: string): Promise<Map<string, number>> {
-  const jsm = await jetstreamManager(nats);
+async function backlogByConsumer(jsm: JetStreamManager, prefix: string): Promise<Map<string, number>> {
   const backlog = new Map<string, number>();
   for await (const info of jsm.consumers.list(streamNames(prefix).delivery)) {
     backlog.set(info.name, info.num_pending + info.num_ack_pending);
