@@ -126,6 +126,12 @@ export interface TimersClient {
   listAll(query?: Omit<TimerListQuery, 'cursor'>): AsyncIterable<Timer>;
   /** Cancels the timer (its record stays, state `cancelled`); false when no timer has this key. */
   cancel(key: string): Promise<boolean>;
+  /**
+   * Makes a scheduled timer due now (a cron or rate timer then goes on with its schedule, a
+   * one-shot one completes) and returns it; undefined when no timer has this key. Throws
+   * FUZE_TIMER_NOT_SCHEDULED for a completed, cancelled, paused or failed timer.
+   */
+  fireNow(key: string): Promise<Timer | undefined>;
 }
 
 /** A put's JSON body: an `at` given as a Date goes as RFC 3339. */
@@ -200,6 +206,14 @@ export function createTimersClient(options: TimersClientOptions = {}): TimersCli
         return true;
       } catch (err) {
         if (err instanceof FuzeError && err.code === 'FUZE_TIMER_NOT_FOUND') return false;
+        throw err;
+      }
+    },
+    async fireNow(key) {
+      try {
+        return (await call<Timer>('POST', `${path(key)}/fire`)).body;
+      } catch (err) {
+        if (err instanceof FuzeError && err.code === 'FUZE_TIMER_NOT_FOUND') return undefined;
         throw err;
       }
     },

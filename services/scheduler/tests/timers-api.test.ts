@@ -130,16 +130,17 @@ describe('admin API through the SDK client', () => {
     expect(events.map((e) => e.event.id)).toContain(`trial-end:user-42@${fired.lastDueAt}#1`);
   });
 
-  test('fire now: a cron timer fires at once and goes on with its schedule; only a scheduled timer can', async () => {
+  test('fire now (SDK and HTTP): a cron timer fires at once and goes on with its schedule; only a scheduled timer can', async () => {
     const timers = createTimersClient({ adminUrl, token });
     await timers.put('report:weekly', { event: timerEvent, cron: '0 9 * * MON' });
+    const due = await timers.fireNow('report:weekly'); // the SDK's call
+    expect(due?.state).toBe('scheduled');
+    expect(new Date(due!.nextFireAt!).getTime()).toBeLessThanOrEqual(Date.now() + 1_000);
     const fire = (key: string) =>
       fetch(`${adminUrl}/v1/timers/${encodeURIComponent(key)}/fire`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}` },
       });
-    const answer = await fire('report:weekly');
-    expect(answer.status).toBe(200);
     const fired = await waitFor(async () => {
       const t = await timers.get('report:weekly');
       return t?.fireCount === 1 ? t : undefined;
@@ -157,6 +158,8 @@ describe('admin API through the SDK client', () => {
     expect(problem.code).toBe('FUZE_TIMER_NOT_SCHEDULED');
     expect(problem.detail).toContain('is cancelled, not scheduled');
     expect((await fire('no-such-timer')).status).toBe(404);
+    expect(await timers.fireNow('no-such-timer')).toBeUndefined();
+    await expect(timers.fireNow('report:weekly')).rejects.toMatchObject({ code: 'FUZE_TIMER_NOT_SCHEDULED' });
   });
 
   test('problems are problem+json naming the field; auth is required', async () => {
