@@ -234,6 +234,7 @@ spec:
   const cli = spawnFuze(['targets'], { FUZE_ADMIN_URL: admin.adminUrl });
   expect(await cli.exited).toBe(0);
   expect(cli.output()).toMatch(/paced\s+http\s+16\s+3\s/);
+  expect(cli.output()).toMatch(/RATE\/S\s+DELIVERED\/S\s+P99-MS\s+IN-FLIGHT\s+BACKLOG\s+DLQ\s+BREAKER/);
   expect(cli.output()).toContain('50/s burst 10');
   expect(cli.output()).toContain('max 8 in flight');
 

@@ -11,7 +11,11 @@ interface TargetView extends FlowLimits {
   live: {
     workers: number;
     attemptsPerSecond: number;
+    deliveredPerSecond: number;
+    latencyMs: { p50: number; p99: number } | null;
     inFlight: number;
+    backlog: number;
+    deadLetters: number;
     breaker: string | null;
     breakerOpenUntil: string | null;
   };
@@ -20,12 +24,16 @@ interface TargetView extends FlowLimits {
 /** `fuze targets`: every target with its flow control and what its workers report now (admin API). */
 export function registerTargets(program: Command): void {
   withAdminOptions(program.command('targets'))
-    .description('List every target: its limits, and its live rate, in-flight attempts and circuit breaker')
+    .description(
+      'List every target: its limits, and its live rates, latency, in-flight attempts, backlog, DLQ depth and circuit breaker',
+    )
     .option('--json', 'print the API answer as JSON instead of a table')
     .addHelpText(
       'after',
-      '\nRATE/S and IN-FLIGHT sum the workers (dispatcher processes, SDK consumers) that reported in the ' +
-        'last 5 s.\nNeeds the rules:read scope. See docs/rule-documents.md (flow control).',
+      '\nRATE/S (attempts), DELIVERED/S, P99-MS (delivery latency) and IN-FLIGHT sum the workers (dispatcher ' +
+        'processes, SDK consumers) that reported in the last 5 s; BACKLOG counts deliveries stored and not yet ' +
+        'acknowledged, DLQ the dead letters waiting.\nNeeds the rules:read scope. See docs/rule-documents.md ' +
+        '(flow control) and docs/console.md (the same figures in the web console).',
     )
     .action((options: { json?: boolean }, command: Command) =>
       runAdminAction(async () => {
@@ -41,14 +49,31 @@ export function registerTargets(program: Command): void {
         }
         console.log(
           formatColumns([
-            ['NAME', 'KIND', 'PARTITIONS', 'WORKERS', 'RATE/S', 'IN-FLIGHT', 'BREAKER', 'LIMITS'],
+            [
+              'NAME',
+              'KIND',
+              'PARTITIONS',
+              'WORKERS',
+              'RATE/S',
+              'DELIVERED/S',
+              'P99-MS',
+              'IN-FLIGHT',
+              'BACKLOG',
+              'DLQ',
+              'BREAKER',
+              'LIMITS',
+            ],
             ...body.items.map((t) => [
               t.name,
               t.kind,
               String(t.partitions),
               String(t.live.workers),
               String(t.live.attemptsPerSecond),
+              String(t.live.deliveredPerSecond),
+              t.live.latencyMs ? String(t.live.latencyMs.p99) : '-',
               String(t.live.inFlight),
+              String(t.live.backlog),
+              String(t.live.deadLetters),
               breakerText(t),
               flowLimitsText(t),
             ]),
