@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { adminModule } from '@fuze/admin';
 import { type Database, openDatabase } from '@fuze/db';
 import {
@@ -53,6 +54,43 @@ afterAll(async () => {
   await nc?.close();
   await nats?.[Symbol.asyncDispose]();
 });
+
+/** The most requests the receiver saw in any 1-second window (one starting at each arrival). */
+function busiestSecond(arrivals: readonly number[]): number {
+  let busiest = 0;
+  for (let i = 0, j = 0; i < arrivals.length; i++) {
+    while (j < arrivals.length && arrivals[j]! < arrivals[i]! + 1_000) j++;
+    busiest = Math.max(busiest, j - i);
+  }
+  return busiest;
+}
+
+/** The longest this process's event loop was held while watched: arrivals queue meanwhile. */
+function watchEventLoop(): { stop(): number } {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  return {
+    stop() {
+      delay.disable();
+      return delay.max / 1e6;
+    },
+  };
+}
+
+/**
+ * What the receiver may count in one second when the limit holds: the bucket lets `burst` +
+ * `perSecond` x t attempts start in any t seconds, plus the chunk (1 token) each of the 3 workers
+ * holds. Arrivals are stamped when this process reads them: requests started over 1 s plus the
+ * longest stall of its event loop (measured) plus 10% (what is not measured: the dispatchers'
+ * own pauses between a token and its request) can land in one counted second.
+ */
+function mostInASecond(limit: { perSecond: number; burst: number }, stallMs: number) {
+  const bound = Math.floor(limit.burst + limit.perSecond * (1.1 + stallMs / 1000) + 3);
+  return {
+    bound,
+    why: `burst ${limit.burst} + ${limit.perSecond}/s over 1.1 s + the receiver's ${Math.round(stallMs)} ms stall + 3 chunks`,
+  };
+}
 
 /** The admin API on one prefix, in this process (GET /v1/targets). */
 function startAdmin(prefix: string) {
@@ -208,6 +246,7 @@ spec:
   };
   const dispatchers = await startDispatchers(prefix);
   const admin = await startAdmin(prefix);
+  const receiverStall = watchEventLoop();
   const publisher = new JetStreamPublisher(nc);
   const pacedEvents = 1_500;
   const narrowEvents = 600;
@@ -242,18 +281,14 @@ spec:
     timeoutMs: 120_000,
     message: 'every event delivered',
   });
-  // Every 1-second window at the receiver, starting at each arrival.
-  let busiest = 0;
-  for (let i = 0, j = 0; i < paced.length; i++) {
-    while (j < paced.length && paced[j]! < paced[i]! + 1_000) j++;
-    busiest = Math.max(busiest, j - i);
-  }
+  const busiest = busiestSecond(paced);
+  const most = mostInASecond({ perSecond, burst }, receiverStall.stop());
   const seconds = (paced.at(-1)! - paced[0]!) / 1000;
   console.info(
-    `flow control: ${pacedEvents} events at perSecond ${perSecond} (burst ${burst}) took ${seconds.toFixed(1)} s, busiest second ${busiest}; ` +
+    `flow control: ${pacedEvents} events at perSecond ${perSecond} (burst ${burst}) took ${seconds.toFixed(1)} s, busiest second ${busiest} (at most ${most.bound}: ${most.why}); ` +
       `maxConcurrency 8: at most ${mostInFlight} requests in flight`,
   );
-  expect(busiest).toBeLessThanOrEqual(perSecond * 1.1 + burst);
+  expect(busiest).toBeLessThanOrEqual(most.bound);
   expect(mostInFlight).toBeLessThanOrEqual(8);
   expect(mostInFlight).toBeGreaterThan(1);
   expect((await readDeadLetters(nc, prefix)).length).toBe(0);
@@ -301,6 +336,7 @@ spec:
     res.writeHead(204).end();
   };
   const dispatchers = await startDispatchers(prefix);
+  const receiverStall = watchEventLoop();
   const publisher = new JetStreamPublisher(nc);
   const keyCount = 40;
   const events = 800;
@@ -325,16 +361,13 @@ spec:
     const firsts = list.filter((n, i) => list.indexOf(n) === i);
     expect(firsts, key).toEqual(Array.from({ length: events / keyCount }, (_, i) => i + 1));
   }
-  let busiest = 0;
-  for (let i = 0, j = 0; i < requests.length; i++) {
-    while (j < requests.length && requests[j]! < requests[i]! + 1_000) j++;
-    busiest = Math.max(busiest, j - i);
-  }
+  const busiest = busiestSecond(requests);
+  const most = mostInASecond({ perSecond, burst }, receiverStall.stop());
   console.info(
     `flow control through 2 NATS restarts: ${requests.length} requests for ${events} events in ${((requests.at(-1)! - requests[0]!) / 1000).toFixed(1)} s, ` +
-      `busiest second ${busiest} (limit ${perSecond} + burst ${burst}), at most ${mostInFlight} in flight (limit ${maxConcurrency})`,
+      `busiest second ${busiest} (limit ${perSecond} + burst ${burst}; at most ${most.bound}: ${most.why}), at most ${mostInFlight} in flight (limit ${maxConcurrency})`,
   );
-  expect(busiest).toBeLessThanOrEqual(perSecond * 1.1 + burst);
+  expect(busiest).toBeLessThanOrEqual(most.bound);
   expect(mostInFlight).toBeLessThanOrEqual(maxConcurrency);
   expect((await readDeadLetters(nc, prefix)).length).toBe(0);
   for (const p of dispatchers) p.child.kill('SIGTERM');
