@@ -52,6 +52,7 @@ export { isJetStreamUnavailable, whileUnavailable } from './while-unavailable.js
 export {
   perSecond,
   readWorkerReports,
+  sumOf,
   WorkerReporter,
   type WorkerReporterOptions,
 } from './worker-reports.js';

@@ -55,6 +55,11 @@ export function perSecond(count: number, seconds: number): number {
   return Math.round((count / seconds) * 10) / 10;
 }
 
+/** A figure summed over the workers' reports (absent counts as 0), to one decimal. */
+export function sumOf<T>(reports: readonly T[], read: (report: T) => number | undefined): number {
+  return Math.round(reports.reduce((n, r) => n + (read(r) ?? 0), 0) * 10) / 10;
+}
+
 /** Every worker's latest report under `pattern` (e.g. `stats.*.*`), with its key. */
 export async function readWorkerReports<T>(
   kv: KV,

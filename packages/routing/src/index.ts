@@ -7,6 +7,7 @@ export {
   planFailureDeadLetter,
 } from './plan-deliveries.js';
 export {
+  type RoutedCounts,
   type RouterWorkerStats,
   RoutingStats,
   type RoutingStatsOptions,

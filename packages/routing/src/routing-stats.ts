@@ -17,9 +17,17 @@ export function routingStatsKey(member = '*'): string {
   return `routing.${member}`;
 }
 
+/** Counts since the router started (they only grow): per bus, and per rule (`<bus>/<rule>`). */
+export interface RoutedCounts {
+  readonly perBus: ReadonlyMap<string, number>;
+  readonly perRule: ReadonlyMap<string, number>;
+}
+
 export interface RoutingStatsOptions {
   /** The lease bucket. */
   kv: WorkerReporterOptions['kv'];
+  /** The router's own counters (those behind /metrics), read at each report. */
+  counts(): RoutedCounts;
   memberId: string;
   /** Default 2 s (under the lease bucket's 5 s TTL). */
   intervalMs?: number;
@@ -27,14 +35,17 @@ export interface RoutingStatsOptions {
 }
 
 /**
- * Counts what one router routes, per bus and per matched rule, and reports the rates every
- * interval, for `GET /v1/buses` and `GET /v1/rules` to sum over the routers (the console's
- * overview). Counted where `fuze_events_matched_total` is, so events published straight to
- * JetStream by the SDK count as well as those through the gateway.
+ * Reports what one router routed, per bus and per matched rule, as rates every interval, for
+ * `GET /v1/buses` to sum over the routers (the console's overview). The rates are differences of
+ * the router's own counters (where `fuze_events_matched_total` is counted), taken at each report:
+ * nothing more is done per event, and events published straight to JetStream by the SDK count as
+ * well as those through the gateway.
  */
 export class RoutingStats {
-  private events = new Map<string, number>();
-  private matched = new Map<string, number>();
+  private last: { perBus: Map<string, number>; perRule: Map<string, number> } = {
+    perBus: new Map(),
+    perRule: new Map(),
+  };
   private readonly reporter: WorkerReporter;
 
   constructor(private readonly options: RoutingStatsOptions) {
@@ -47,7 +58,9 @@ export class RoutingStats {
     });
   }
 
+  /** Reports from now on, every interval: what was routed before is not counted. */
   start(): void {
+    this.last = this.snapshot();
     this.reporter.start();
   }
 
@@ -55,26 +68,25 @@ export class RoutingStats {
     this.reporter.stop();
   }
 
-  record(bus: string, matchedRules: readonly string[]): void {
-    this.events.set(bus, (this.events.get(bus) ?? 0) + 1);
-    for (const rule of matchedRules) {
-      const key = `${bus}/${rule}`;
-      this.matched.set(key, (this.matched.get(key) ?? 0) + 1);
-    }
+  private snapshot() {
+    const counts = this.options.counts();
+    return { perBus: new Map(counts.perBus), perRule: new Map(counts.perRule) };
   }
 
-  /** What was routed over the last `seconds`, as rates; the counts start again. */
+  /** What was routed over the last `seconds`, as rates. */
   private report(seconds: number): RouterWorkerStats {
-    const rates = (counts: Map<string, number>) =>
-      Object.fromEntries([...counts].map(([key, n]) => [key, perSecond(n, seconds)]));
+    const now = this.snapshot();
+    const rates = (current: Map<string, number>, before: Map<string, number>) =>
+      Object.fromEntries(
+        [...current].map(([key, n]) => [key, perSecond(n - (before.get(key) ?? 0), seconds)]),
+      );
     const stats: RouterWorkerStats = {
       member: this.options.memberId,
       at: Date.now(),
-      eventsPerSecond: rates(this.events),
-      matchedPerSecond: rates(this.matched),
+      eventsPerSecond: rates(now.perBus, this.last.perBus),
+      matchedPerSecond: rates(now.perRule, this.last.perRule),
     };
-    this.events = new Map();
-    this.matched = new Map();
+    this.last = now;
     return stats;
   }
 }

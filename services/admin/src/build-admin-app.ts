@@ -52,7 +52,12 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   app.register(timersRoutes, { db: deps.db });
   app.register(deadLetterRoutes, { db: deps.db, jsm: deps.jsm, streamPrefix: deps.prefix });
   app.register(busesRoutes, { db: deps.db, nats: deps.nats, streamPrefix: deps.prefix });
-  app.register(targetsRoutes, { db: deps.db, nats: deps.nats, streamPrefix: deps.prefix });
+  app.register(targetsRoutes, {
+    db: deps.db,
+    nats: deps.nats,
+    jsm: deps.jsm,
+    streamPrefix: deps.prefix,
+  });
   app.register(archiveRoutes, { db: deps.db, jsm: deps.jsm, eventsStream: streamNames(deps.prefix).events });
   app.register(tailRoutes, {
     js: deps.js,

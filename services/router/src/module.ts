@@ -84,6 +84,7 @@ export const routerModule: ServiceModule = {
     const routingStats = new RoutingStats({
       kv: leaseBucket,
       memberId: randomUUID(),
+      counts: () => ({ perBus: counters.routedPerBus, perRule: counters.matchedPerRule }),
       logger: context.logger,
     });
     const leases = new PartitionLeases(leaseBucket, {
@@ -104,10 +105,7 @@ export const routerModule: ServiceModule = {
               logger: context.logger,
               rules: () => rules,
               maxPayloadBytes: () => context.nats.info?.max_payload ?? 1024 * 1024,
-              routed: (plan, bus) => {
-                counters.record(plan, bus);
-                routingStats.record(bus, plan.matchedRules);
-              },
+              routed: (plan, bus) => counters.record(plan, bus),
               unreadable: () => counters.unreadableSkipped(),
               fence,
               checkpoint: new Checkpoint(checkpoints, `router.${shard}`),

@@ -1,4 +1,4 @@
-import { openLeaseBucket, readWorkerReports } from '@fuze/bus';
+import { openLeaseBucket, readWorkerReports, sumOf } from '@fuze/bus';
 import { defaultBus } from '@fuze/core';
 import type { FuzeDb } from '@fuze/db';
 import { requireScope } from '@fuze/http';
@@ -7,6 +7,7 @@ import { loadRuleCatalog } from '@fuze/runtime';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
+import { openOnce } from '../open-once.js';
 
 export interface BusesRoutesOptions {
   db: FuzeDb;
@@ -38,14 +39,7 @@ const busSchema = {
  * report now: events per second, and per rule the events it matched per second.
  */
 export async function busesRoutes(app: FastifyInstance, options: BusesRoutesOptions): Promise<void> {
-  let leases: Promise<KV> | undefined;
-  const openLeases = () => {
-    leases ??= openLeaseBucket(options.nats, options.streamPrefix);
-    leases.catch(() => {
-      leases = undefined;
-    });
-    return leases;
-  };
+  const openLeases = openOnce(() => openLeaseBucket(options.nats, options.streamPrefix));
 
   app.get(
     '/v1/buses',
@@ -71,8 +65,7 @@ export async function busesRoutes(app: FastifyInstance, options: BusesRoutesOpti
         loadRuleCatalog(options.db),
         routerReports(await openLeases()),
       ]);
-      const sum = (read: (r: RouterWorkerStats) => number | undefined) =>
-        Math.round(reports.reduce((n, r) => n + (read(r) ?? 0), 0) * 10) / 10;
+      const sum = (read: (r: RouterWorkerStats) => number | undefined) => sumOf(reports, read);
       const names = new Set<string>([defaultBus]);
       for (const rule of catalog.rules) names.add(rule.bus);
       for (const bus of catalog.buses) names.add(bus.bus);

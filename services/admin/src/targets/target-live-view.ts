@@ -1,3 +1,4 @@
+import { sumOf } from '@fuze/bus';
 import { latencyBucketsMs, type TargetWorkerStats } from '@fuze/delivery';
 
 /** What the workers of one target report now, summed: the `live` member of GET /v1/targets. */
@@ -18,8 +19,7 @@ export const liveProperties = {
 
 /** Sums the workers' reports. */
 export function liveView(workers: readonly TargetWorkerStats[]) {
-  const sum = (read: (w: TargetWorkerStats) => number | undefined) =>
-    Math.round(workers.reduce((n, w) => n + (read(w) ?? 0), 0) * 10) / 10;
+  const sum = (read: (w: TargetWorkerStats) => number | undefined) => sumOf(workers, read);
   const buckets = new Array<number>(latencyBucketsMs.length + 1).fill(0);
   for (const w of workers) {
     for (const [i, count] of (w.latencyBuckets ?? []).entries()) buckets[i]! += count;

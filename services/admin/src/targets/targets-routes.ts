@@ -10,16 +10,19 @@ import {
 import { requireScope } from '@fuze/http';
 import type { TargetSpec } from '@fuze/rules';
 import { loadRuleCatalog } from '@fuze/runtime';
-import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
+import { openOnce } from '../open-once.js';
 import { flowLimitsProperties, flowLimitsView } from './flow-limits-view.js';
 import { liveProperties, liveView } from './target-live-view.js';
 
 export interface TargetsRoutesOptions {
   db: FuzeDb;
   nats: NatsConnection;
+  /** The process's JetStream manager: the backlog is read from the delivery consumers. */
+  jsm: JetStreamManager;
   streamPrefix: string;
 }
 
@@ -60,25 +63,12 @@ const targetSchema = {
  * workers report now (attempts per second, in flight, partitions; the shared breaker state).
  */
 export async function targetsRoutes(app: FastifyInstance, options: TargetsRoutesOptions): Promise<void> {
-  let buckets: Promise<{ leases: KV; flow: KV }> | undefined;
-  const openBuckets = () => {
-    buckets ??= Promise.all([
+  const openBuckets = openOnce(() =>
+    Promise.all([
       openLeaseBucket(options.nats, options.streamPrefix),
       openFlowBucket(options.nats, options.streamPrefix),
-    ]).then(([leases, flow]) => ({ leases, flow }));
-    buckets.catch(() => {
-      buckets = undefined;
-    });
-    return buckets;
-  };
-  let manager: Promise<JetStreamManager> | undefined;
-  const openManager = () => {
-    manager ??= jetstreamManager(options.nats);
-    manager.catch(() => {
-      manager = undefined;
-    });
-    return manager;
-  };
+    ]).then(([leases, flow]) => ({ leases, flow })),
+  );
 
   app.get(
     '/v1/targets',
@@ -98,7 +88,7 @@ export async function targetsRoutes(app: FastifyInstance, options: TargetsRoutes
       const { leases, flow } = await openBuckets();
       const [reports, backlogs, deadLetters] = await Promise.all([
         workerReports(leases),
-        backlogByConsumer(await openManager(), options.streamPrefix),
+        backlogByConsumer(options.jsm, options.streamPrefix),
         countDeadLettersByTarget(options.db),
       ]);
       const items = await Promise.all(
