@@ -3,18 +3,10 @@
 // naive baseline measured in the same run: every rule's compiled pattern tried in turn.
 // Over 300 lines: one benchmark read top to bottom (set-up, load, report), as its printout is.
 import { type CloudEventLike, type CompiledPattern, compileMatcher, compilePattern } from '@fuze/rules';
-
-/** A seeded PRNG (mulberry32), so every run builds the same rules and events. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { type CpuRate, timedCpuRate } from './cpu-rate.js';
+import { median } from './report.js';
+import { runFamilies } from './rule-families.js';
+import { seeded } from './seeded-random.js';
 
 type Random = () => number;
 const pick = <T>(rnd: Random, list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
@@ -151,32 +143,6 @@ function makePattern(rnd: Random, { entities, tenants, crossTypeWildcards }: Voc
   return { tenant: [`tenant-${between(rnd, 1, tenants)}`], data: { customer: { tier: ['platinum'] } } };
 }
 
-/** Throughput of one timed run, by wall clock and by this process's CPU time. */
-interface Rate {
-  readonly wall: number;
-  readonly cpu: number;
-}
-
-/**
- * Runs `batch` (which processes some events and returns how many) for about `ms`. CPU time is
- * reported too: on a shared machine it tracks the work done where wall time tracks the neighbours.
- */
-function timed(ms: number, batch: () => number): Rate {
-  let count = 0;
-  const cpuStart = process.cpuUsage();
-  const start = performance.now();
-  let now = start;
-  while (now - start < ms) {
-    count += batch();
-    now = performance.now();
-  }
-  const cpu = process.cpuUsage(cpuStart);
-  return { wall: (count * 1000) / (now - start), cpu: (count * 1e6) / (cpu.user + cpu.system) };
-}
-
-const median = (values: readonly number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
@@ -192,8 +158,8 @@ interface Case {
   readonly states: number;
   readonly buildMs: number;
   readonly heapBytes: number;
-  readonly matchOnly: Rate[];
-  readonly parseAndMatch: Rate[];
+  readonly matchOnly: CpuRate[];
+  readonly parseAndMatch: CpuRate[];
 }
 
 /** Two ways a bus grows: more rules per event type, or more event types with a few rules each. */
@@ -258,10 +224,10 @@ function batchOf(c: Case, parse: boolean, count: (matched: number) => void): () 
 }
 
 /** The baseline: every rule's own compiled pattern tried in turn, on the same parsed events. */
-function naiveRate(c: Case, ms: number, count: (matched: number) => void): Rate {
+function naiveRate(c: Case, ms: number, count: (matched: number) => void): CpuRate {
   const patterns: CompiledPattern[] = c.rules.map((rule) => compilePattern(rule.pattern));
   let cursor = 0;
-  return timed(ms, () => {
+  return timedCpuRate(ms, () => {
     const event = c.events[cursor] as CloudEventLike;
     cursor = (cursor + 1) % c.events.length;
     let matched = 0;
@@ -272,6 +238,7 @@ function naiveRate(c: Case, ms: number, count: (matched: number) => void): Rate 
 }
 
 export async function run(args: string[]): Promise<void> {
+  if (args.some((a) => a === '--families' || a.startsWith('--families='))) return runFamilies(args);
   const option = (name: string, fallback: string) =>
     args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
   const ms = Number(option('seconds', '1')) * 1000;
@@ -296,15 +263,15 @@ export async function run(args: string[]): Promise<void> {
   const count = (matched: number) => {
     matchedTotal += matched;
   };
-  for (const c of cases) timed(Math.min(ms, 300), batchOf(c, false, count));
+  for (const c of cases) timedCpuRate(Math.min(ms, 300), batchOf(c, false, count));
   for (let r = 0; r < runs; r++) {
     for (const c of cases) {
-      c.matchOnly.push(timed(ms, batchOf(c, false, count)));
-      c.parseAndMatch.push(timed(ms, batchOf(c, true, count)));
+      c.matchOnly.push(timedCpuRate(ms, batchOf(c, false, count)));
+      c.parseAndMatch.push(timedCpuRate(ms, batchOf(c, true, count)));
     }
   }
 
-  const cpuOf = (rates: readonly Rate[]) => median(rates.map((rate) => rate.cpu));
+  const cpuOf = (rates: readonly CpuRate[]) => median(rates.map((rate) => rate.cpu));
   for (const mix of mixes) {
     console.log(`\nmix "${mix.name}": ${mix.about}`);
     console.log(
@@ -329,7 +296,7 @@ export async function run(args: string[]): Promise<void> {
     const largest = mixCases.find((c) => c.size === Math.max(...sizes));
     const thousand = mixCases.find((c) => c.size === 1000);
     if (smallest && largest) {
-      const ratio = (pick: (c: Case) => readonly Rate[]) =>
+      const ratio = (pick: (c: Case) => readonly CpuRate[]) =>
         (cpuOf(pick(largest)) / cpuOf(pick(smallest))).toFixed(2);
       console.log(
         `  ${fmt(largest.size)} vs ${fmt(smallest.size)} rules: ${ratio((c) => c.matchOnly)}x (match), ` +

@@ -157,3 +157,89 @@ describe('compileMatcher agrees with compilePattern', () => {
     });
   }
 });
+
+/**
+ * Rules over many distinct fields give states with more edges than GUIDED_MIN_EDGES, which the
+ * matcher walks by the event's present fields: the same answers are expected.
+ */
+describe('compileMatcher agrees with compilePattern on rules over many distinct fields', () => {
+  const topKeys = [...Array.from({ length: 12 }, (_, i) => `g${i}`), 'constructor', 'toString'];
+  const dataKeys = Array.from({ length: 30 }, (_, i) => `f${i}`);
+  const itemKeys = Array.from({ length: 10 }, (_, i) => `i${i}`);
+
+  function manyFieldPattern(rnd: Random): unknown {
+    const result: Record<string, unknown> = {};
+    const conditions = 1 + Math.floor(rnd() * 3);
+    for (let n = 0; n < conditions; n++) {
+      const where = rnd();
+      if (where < 0.3) result[pick(rnd, topKeys)] = leaf(rnd);
+      else {
+        const data = (result['data'] ??= {}) as Record<string, unknown>;
+        if (where < 0.8) data[pick(rnd, dataKeys)] = leaf(rnd);
+        else {
+          const items = (data['items'] ??= {}) as Record<string, unknown>;
+          items[pick(rnd, itemKeys)] = leaf(rnd);
+        }
+      }
+    }
+    return result;
+  }
+
+  /** A class instance: fields read through the prototype too, as EventFields reads them. */
+  class EventObject {
+    get g0(): unknown {
+      return 'a';
+    }
+  }
+
+  function manyFieldEvent(rnd: Random): CloudEventLike {
+    const data: Record<string, unknown> = {};
+    for (const key of dataKeys) if (rnd() < 0.2) data[key] = eventValue(rnd);
+    if (rnd() < 0.5) {
+      data['items'] = Array.from({ length: Math.floor(rnd() * 3) }, () => {
+        const item: Record<string, unknown> = {};
+        for (const key of itemKeys) if (rnd() < 0.3) item[key] = eventValue(rnd);
+        return item;
+      });
+    }
+    const shape = rnd();
+    const result: Record<string, unknown> =
+      shape < 0.1
+        ? (new EventObject() as unknown as Record<string, unknown>)
+        : shape < 0.2
+          ? Object.create(null)
+          : {};
+    for (const key of topKeys) {
+      if (rnd() < 0.15 && !(key === 'g0' && result instanceof EventObject)) result[key] = eventValue(rnd);
+    }
+    if (rnd() < 0.1) result['data'] = { nested: { deeper: [data] } };
+    else if (rnd() < 0.05) result['data'] = [data, data];
+    else result['data'] = data;
+    return result;
+  }
+
+  for (const seed of [11, 12, 13, 14, 15, 16]) {
+    it(`on random rules and events (seed ${seed})`, () => {
+      const rnd = seededRandom(seed);
+      const rules: { id: string; pattern: unknown; compiled: ReturnType<typeof compilePattern> }[] = [];
+      while (rules.length < 300) {
+        const candidate = manyFieldPattern(rnd);
+        try {
+          rules.push({ id: `r${rules.length}`, pattern: candidate, compiled: compilePattern(candidate) });
+        } catch {
+          // An invalid combination: compileMatcher would reject it too.
+        }
+      }
+      const matcher = compileMatcher(rules);
+      let matchedSomething = 0;
+      for (let i = 0; i < 400; i++) {
+        const e = manyFieldEvent(rnd);
+        const expected = rules.filter((rule) => rule.compiled.matches(e)).map((rule) => rule.id);
+        const actual = matcher.match(e);
+        if (actual.length > 0) matchedSomething++;
+        expect(actual, JSON.stringify(e)).toEqual(expected);
+      }
+      expect(matchedSomething).toBeGreaterThan(100);
+    });
+  }
+});

@@ -2,6 +2,7 @@ import { isInvalidPatternError } from '../pattern/errors.js';
 import { EventFields } from '../pattern/event-fields.js';
 import { parsePattern } from '../pattern/parse.js';
 import type { CloudEventLike, PatternLimits } from '../pattern/types.js';
+import { PresentPaths } from './present-paths.js';
 import { RuleTrie } from './rule-trie.js';
 import { TrieWalker } from './trie-walk.js';
 
@@ -55,7 +56,7 @@ export function compileMatcher(
   const foundIn = new Float64Array(rules.length).fill(-1);
   const found: number[] = [];
   let call = -1;
-  const walker = new TrieWalker(trie.root, (ruleIndex) => {
+  const walker = new TrieWalker(trie.root, new PresentPaths(trie.paths), (ruleIndex) => {
     if (foundIn[ruleIndex] === call) return;
     foundIn[ruleIndex] = call;
     found.push(ruleIndex);
@@ -67,7 +68,7 @@ export function compileMatcher(
     match(event) {
       call++;
       found.length = 0;
-      walker.walk(new EventFields(event, trie.paths), call);
+      walker.walk(event, new EventFields(event, trie.paths), call);
       if (found.length > 1) found.sort((a, b) => a - b);
       const matched = found.map((ruleIndex) => ids[ruleIndex] as string);
       return idsAreUnique ? matched : [...new Set(matched)];

@@ -15,6 +15,23 @@ export interface TrieNode {
   edges: readonly FieldEdges[];
   /** Per-match bookkeeping: the match call that last visited this state. */
   visitedIn: number;
+  /** Set (when sealed) on states with more than GUIDED_MIN_EDGES edges; see EdgeGuide. */
+  guide: EdgeGuide | undefined;
+}
+
+/**
+ * Above this many edges, a state's edges are also indexed by path, so that a walk can take only
+ * the edges of the paths the event has, instead of looking up every path the edges name: with
+ * thousands of rules on distinct fields (`exists` rules, typically), the root has an edge per
+ * field, and trying each was most of the matching cost.
+ */
+export const GUIDED_MIN_EDGES = 8;
+
+/** A state's edges by the path they look at, for walks guided by the event's present paths. */
+export interface EdgeGuide {
+  readonly byPath: ReadonlyMap<number, FieldEdges>;
+  /** The edges with states an absent field leads to (`exists: false`, `anything-but`...). */
+  readonly whenAbsent: readonly FieldEdges[];
 }
 
 /** The conditions on one field that lead out of a state. */
@@ -36,6 +53,8 @@ export class RuleTrie {
   readonly paths = new FieldPaths();
   /** Next state by condition key, per edge: to share states between rules while building. */
   private readonly byCondition = new Map<FieldEdges, Map<string, TrieNode>>();
+  /** Each state's edges by path id, while building. */
+  private readonly edgesByPath = new Map<TrieNode, Map<number, FieldEdges>>();
   private nodeCount = 0;
 
   constructor() {
@@ -47,17 +66,24 @@ export class RuleTrie {
   }
 
   private newNode(): TrieNode {
-    return { id: this.nodeCount++, ruleIndices: NONE, edges: NONE, visitedIn: -1 };
+    return { id: this.nodeCount++, ruleIndices: NONE, edges: NONE, visitedIn: -1, guide: undefined };
   }
 
   add(subRule: SubRule, ruleIndex: number): void {
     let node = this.root;
     for (const condition of subRule.conditions) {
       const pathId = this.paths.idOf(condition.segments);
-      let edges = node.edges.find((candidate) => candidate.pathId === pathId);
+      let byPath = this.edgesByPath.get(node);
+      if (byPath === undefined) {
+        byPath = new Map();
+        this.edgesByPath.set(node, byPath);
+        node.edges = [];
+      }
+      let edges = byPath.get(pathId);
       if (edges === undefined) {
         edges = { pathId, index: new FieldIndex(), whenAbsent: [] };
-        node.edges = [...node.edges, edges];
+        byPath.set(pathId, edges);
+        (node.edges as FieldEdges[]).push(edges);
       }
       let children = this.byCondition.get(edges);
       if (children === undefined) {
@@ -78,6 +104,11 @@ export class RuleTrie {
 
   /** Drops what only building needs; the trie must not be added to afterwards. */
   seal(): void {
+    for (const [node, byPath] of this.edgesByPath) {
+      if (byPath.size <= GUIDED_MIN_EDGES) continue;
+      node.guide = { byPath, whenAbsent: node.edges.filter((edges) => edges.whenAbsent.length > 0) };
+    }
+    this.edgesByPath.clear();
     this.byCondition.clear();
   }
 }

@@ -5,7 +5,8 @@ import {
   extendAssignment,
 } from '../pattern/array-membership.js';
 import type { EventFields } from '../pattern/event-fields.js';
-import type { TrieNode } from './rule-trie.js';
+import type { PresentPaths } from './present-paths.js';
+import type { FieldEdges, TrieNode } from './rule-trie.js';
 import { TargetStack } from './target-sink.js';
 
 /**
@@ -23,20 +24,26 @@ export class TrieWalker {
   private readonly next = new TargetStack<TrieNode>();
   private readonly explored = new Set<string>();
   private fields: EventFields | undefined;
+  private event: unknown;
   private visit = 0;
+  /** The walk whose event `present` was last read from. */
+  private presentReadIn = -1;
 
   constructor(
     private readonly root: TrieNode,
+    private readonly present: PresentPaths,
     private readonly found: (ruleIndex: number) => void,
   ) {}
 
-  /** `visit` must differ from every earlier call's. */
-  walk(fields: EventFields, visit: number): void {
+  /** `visit` must differ from every earlier call's; `fields` reads `event`. */
+  walk(event: unknown, fields: EventFields, visit: number): void {
     this.fields = fields;
+    this.event = event;
     this.visit = visit;
     this.enter(this.root, EMPTY_ASSIGNMENT);
     if (this.explored.size > 0) this.explored.clear();
     this.fields = undefined;
+    this.event = undefined;
   }
 
   private enter(node: TrieNode, assignment: Assignment): void {
@@ -49,24 +56,49 @@ export class TrieWalker {
       this.explored.add(key);
     }
     for (const ruleIndex of node.ruleIndices) this.found(ruleIndex);
-    const fields = this.fields as EventFields;
-    const next = this.next;
-    for (const edges of node.edges) {
-      let anyConsistent = false;
-      const values = fields.at(edges.pathId);
-      if (values !== undefined) {
-        for (const { value, membership } of values) {
-          const extended = membership === undefined ? assignment : extendAssignment(assignment, membership);
-          if (extended === undefined) continue;
-          anyConsistent = true;
-          const start = next.size;
-          edges.index.collect(value, next);
-          const end = next.size;
-          for (let i = start; i < end; i++) this.enter(next.items[i] as TrieNode, extended);
-          next.size = start;
+    const guide = node.guide;
+    if (guide !== undefined) {
+      const present = this.presentPaths();
+      // Guided: only the edges of the fields the event has, then those an absent field takes.
+      if (present.ids.length < node.edges.length) {
+        for (const pathId of present.ids) {
+          const edges = guide.byPath.get(pathId);
+          if (edges !== undefined) this.follow(edges, assignment);
         }
+        for (const edges of guide.whenAbsent) {
+          if (!present.has(edges.pathId)) for (const child of edges.whenAbsent) this.enter(child, assignment);
+        }
+        return;
       }
-      if (!anyConsistent) for (const child of edges.whenAbsent) this.enter(child, assignment);
     }
+    for (const edges of node.edges) this.follow(edges, assignment);
+  }
+
+  private presentPaths(): PresentPaths {
+    if (this.presentReadIn !== this.visit) {
+      this.present.readFrom(this.event);
+      this.presentReadIn = this.visit;
+    }
+    return this.present;
+  }
+
+  /** Takes the states `edges` lead to for this event's values of their field. */
+  private follow(edges: FieldEdges, assignment: Assignment): void {
+    const next = this.next;
+    let anyConsistent = false;
+    const values = (this.fields as EventFields).at(edges.pathId);
+    if (values !== undefined) {
+      for (const { value, membership } of values) {
+        const extended = membership === undefined ? assignment : extendAssignment(assignment, membership);
+        if (extended === undefined) continue;
+        anyConsistent = true;
+        const start = next.size;
+        edges.index.collect(value, next);
+        const end = next.size;
+        for (let i = start; i < end; i++) this.enter(next.items[i] as TrieNode, extended);
+        next.size = start;
+      }
+    }
+    if (!anyConsistent) for (const child of edges.whenAbsent) this.enter(child, assignment);
   }
 }

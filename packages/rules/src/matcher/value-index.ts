@@ -1,12 +1,13 @@
 import { foldCase } from '../pattern/case-folding.js';
-import { type IpRange, ipAddressKey, ipRangeContains, parseIpAddress } from '../pattern/ip-address.js';
+import { ipAddressKey, parseIpAddress } from '../pattern/ip-address.js';
 import { isComparableNumber } from '../pattern/numbers.js';
 import type { ScalarValue } from '../pattern/types.js';
 import { testValue, type ValueTest } from '../pattern/value-test.js';
-import { matchesWildcard, type WildcardProgram, wildcardLiteralPrefix } from '../pattern/wildcard.js';
 import { AffixIndex } from './affix-index.js';
+import { CidrIndex } from './cidr-index.js';
 import { IntervalIndex } from './interval-index.js';
 import type { TargetSink } from './target-sink.js';
+import { WildcardIndex } from './wildcard-index.js';
 
 /** A target and the test that leads to it, for the tests that are checked one by one. */
 export interface Checked<T> {
@@ -14,16 +15,12 @@ export interface Checked<T> {
   readonly test: ValueTest;
 }
 
-interface WildcardEntry<T> {
-  readonly program: WildcardProgram;
-  readonly target: T;
-}
-
 /**
  * Many value tests on one field, indexed by what they test: given one event value, `collect`
  * finds the targets whose test it passes without trying every test. Exact values, IPs and
  * case-folded strings are hash lookups; prefixes and suffixes one lookup per distinct length;
- * numeric ranges an interval tree; wildcards are narrowed by their literal prefix. Only
+ * numeric ranges an interval tree; CIDR blocks one lookup per distinct mask; wildcards are
+ * narrowed by their first and last literal pieces. Only
  * `anything-but` is scanned: nearly every value passes it, so the scan is paid for by the matches
  * it finds. Each structure is created on first use: most fields only see one kind of test, and
  * a smaller matcher stays in the CPU caches.
@@ -31,7 +28,7 @@ interface WildcardEntry<T> {
 export class ValueIndex<T> {
   private exact: Map<ScalarValue, T[]> | undefined;
   private exactIp: Map<string, T[]> | undefined;
-  private cidrs: { readonly range: IpRange; readonly target: T }[] | undefined;
+  private cidrs: CidrIndex<T> | undefined;
   private prefixes: AffixIndex<T> | undefined;
   private suffixes: AffixIndex<T> | undefined;
   // Keyed by folded text; candidates are then checked exactly (case matching is not symmetric).
@@ -39,12 +36,12 @@ export class ValueIndex<T> {
   private foldedAffixes:
     | { readonly prefixes: AffixIndex<Checked<T>>; readonly suffixes: AffixIndex<Checked<T>> }
     | undefined;
-  private wildcards: AffixIndex<WildcardEntry<T>> | undefined;
+  private wildcards: WildcardIndex<T> | undefined;
   private numeric: IntervalIndex<T> | undefined;
   private scanned: Checked<T>[] | undefined;
   private anyValue: T[] | undefined;
   /** Scratch space for candidates that still need their exact check. */
-  private readonly candidates: (Checked<T> | WildcardEntry<T>)[] = [];
+  private readonly candidates: Checked<T>[] = [];
 
   add(test: ValueTest, target: T): void {
     switch (test.kind) {
@@ -78,16 +75,16 @@ export class ValueIndex<T> {
         pushTo(this.foldedExact, test.value.folded, { target, test });
         return;
       case 'wildcard':
-        this.wildcards ??= new AffixIndex('start');
-        this.wildcards.add(wildcardLiteralPrefix(test.program), { program: test.program, target });
+        this.wildcards ??= new WildcardIndex();
+        this.wildcards.add(test.program, target);
         return;
       case 'numeric':
         this.numeric ??= new IntervalIndex();
         this.numeric.add(test.range, target);
         return;
       case 'cidr':
-        this.cidrs ??= [];
-        this.cidrs.push({ range: test.range, target });
+        this.cidrs ??= new CidrIndex();
+        this.cidrs.add(test.range, target);
         return;
       case 'exists':
         this.anyValue ??= [];
@@ -126,19 +123,12 @@ export class ValueIndex<T> {
       const folded = foldCase(value);
       const byFolded = this.foldedExact?.get(folded);
       if (byFolded !== undefined) for (const candidate of byFolded) candidates.push(candidate);
-      this.foldedAffixes?.prefixes.collect(folded, candidates as Checked<T>[]);
-      this.foldedAffixes?.suffixes.collect(folded, candidates as Checked<T>[]);
-      for (const candidate of candidates as Checked<T>[])
-        if (testValue(candidate.test, value)) out.push(candidate.target);
+      this.foldedAffixes?.prefixes.collect(folded, candidates);
+      this.foldedAffixes?.suffixes.collect(folded, candidates);
+      for (const candidate of candidates) if (testValue(candidate.test, value)) out.push(candidate.target);
       candidates.length = 0;
     }
-    if (this.wildcards !== undefined) {
-      this.wildcards.collect(value, candidates as WildcardEntry<T>[]);
-      for (const { program, target } of candidates as WildcardEntry<T>[]) {
-        if (matchesWildcard(program, value)) out.push(target);
-      }
-      candidates.length = 0;
-    }
+    this.wildcards?.collect(value, out);
   }
 
   private collectIp(value: string, out: TargetSink<T>): void {
@@ -146,8 +136,7 @@ export class ValueIndex<T> {
     if (address === undefined) return;
     const byIp = this.exactIp?.get(ipAddressKey(address));
     if (byIp !== undefined) for (const target of byIp) out.push(target);
-    if (this.cidrs !== undefined)
-      for (const { range, target } of this.cidrs) if (ipRangeContains(range, address)) out.push(target);
+    this.cidrs?.collect(address, out);
   }
 }
 

@@ -1,4 +1,5 @@
-interface PathNode {
+/** A step of the paths' prefix tree: the keys rules name below here. */
+export interface PathNode {
   readonly children: Map<string, PathNode>;
   /** The id of the path ending here, or -1 when only longer paths go through it. */
   id: number;
@@ -39,7 +40,8 @@ function collectRoutes(node: PathNode, steps: RouteStep[], routes: (readonly Rou
  * and never visits parts of the event no pattern mentions.
  */
 export class FieldPaths {
-  private readonly root: PathNode = { children: new Map(), id: -1 };
+  /** The paths as a prefix tree, for reading an event along every path at once. */
+  readonly root: PathNode = { children: new Map(), id: -1 };
   private count = 0;
   private routes: (readonly RouteStep[])[] | undefined;
 
