@@ -174,10 +174,12 @@ describe('compileMatcher agrees with compilePattern on rules over many distinct 
       const where = rnd();
       if (where < 0.3) result[pick(rnd, topKeys)] = leaf(rnd);
       else {
-        const data = (result['data'] ??= {}) as Record<string, unknown>;
+        result['data'] ??= {};
+        const data = result['data'] as Record<string, unknown>;
         if (where < 0.8) data[pick(rnd, dataKeys)] = leaf(rnd);
         else {
-          const items = (data['items'] ??= {}) as Record<string, unknown>;
+          data['items'] ??= {};
+          const items = data['items'] as Record<string, unknown>;
           items[pick(rnd, itemKeys)] = leaf(rnd);
         }
       }
