@@ -68,17 +68,18 @@ const headerAllowance = 16 * 1024;
 /**
  * Matches one event against its bus's rules and builds one delivery per (rule, target); a
  * target whose input cannot be rendered for this event gets a dead-letter record instead, so
- * one odd event never blocks the stream. Pure: no I/O.
+ * one odd event never blocks the stream. Pure: no I/O. `matched`: the rules the caller already
+ * found matching (from the event's text, see CompiledMatcher.matchJson).
  */
 export function planDeliveries(
   rules: BusRules | undefined,
   event: CloudEventRecord,
   context: EventContext,
   tracer?: PlanTracer,
+  matched: readonly string[] | undefined = rules?.matcher.match(event),
 ): DeliveryPlan {
   const plan: DeliveryPlan = { matchedRules: [], publishes: [], routes: [] };
-  if (!rules) return plan;
-  const matched = rules.matcher.match(event);
+  if (!rules || matched === undefined) return plan;
   // Most events of a busy bus match nothing: build the attribute map only for those that do.
   if (matched.length === 0) return plan;
   const attributes = eventAttributes(event);

@@ -2,9 +2,10 @@ import { type Checkpoint, type JetStreamPublisher, type LeaseFence, openResumabl
 import {
   busOfEventSubject,
   type CloudEventRecord,
-  decodeEventMessage,
+  eventMessageText,
   eventsShardFilter,
   type Logger,
+  parseEventText,
   routerDeadLetterTarget,
 } from '@fuze/core';
 import { type DeliveryPlan, planDeliveries, planFailureDeadLetter, type RuleSnapshot } from '@fuze/routing';
@@ -12,6 +13,9 @@ import { tracingActive } from '@fuze/telemetry';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { CheckpointedAcks } from './checkpointed-acks.js';
 import { RouteTrace } from './route-trace.js';
+
+/** The plan of an event no rule matches. */
+const nothingToPublish: DeliveryPlan = Object.freeze({ matchedRules: [], publishes: [], routes: [] });
 
 export interface ShardRouterDeps {
   js: JetStreamClient;
@@ -176,9 +180,21 @@ export class ShardRouter {
     let plan: DeliveryPlan;
     let trace: RouteTrace | undefined;
     if (!this.deps.fence.mayStart()) return Promise.reject(new ShardFencedError(this.shard));
-    let event: CloudEventRecord;
+    const rules = this.deps.rules().get(bus);
+    let matched: string[] | undefined;
+    let event: CloudEventRecord | undefined;
     try {
-      event = decodeEventMessage(msg.data);
+      const text = eventMessageText(msg.data);
+      // Matching reads only the fields the bus's rules name; the whole event is built only for
+      // an event something matched (or a traced one: its span names the event's attributes).
+      try {
+        matched = rules?.matcher.matchJson(text) ?? [];
+      } catch (err) {
+        // Not JSON: unreadable (below). Any other fault is the matcher's: planned again below,
+        // where it dead-letters the event to `_router` rather than dropping it.
+        if (err instanceof SyntaxError) throw err;
+      }
+      if (matched === undefined || matched.length > 0 || tracingActive()) event = parseEventText(text);
     } catch (err) {
       // Bytes in the events stream that are no CloudEvent (not written by Fuze): nothing to
       // route, and retrying cannot help. They stay in the events stream, the archive.
@@ -186,6 +202,10 @@ export class ShardRouter {
       this.deps.unreadable();
       msg.term();
       return Promise.resolve(undefined);
+    }
+    if (event === undefined) {
+      this.deps.routed(nothingToPublish, bus);
+      return Promise.resolve(msg);
     }
     if (tracingActive()) trace = new RouteTrace(msg, event, bus, `router-${this.shard}`);
     const context = {
@@ -198,7 +218,7 @@ export class ShardRouter {
       storedBytes: msg.data.slice(),
     };
     try {
-      plan = planDeliveries(this.deps.rules().get(bus), event, context, trace);
+      plan = planDeliveries(rules, event, context, trace, matched);
     } catch (err) {
       // A fault of the planner or of a rule, for this event: it is dead-lettered to `_router`
       // (replayable once fixed), and the shard moves on.

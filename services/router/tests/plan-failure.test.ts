@@ -48,6 +48,9 @@ test('an event the planner fails on is dead-lettered to _router with the error, 
           match: () => {
             throw new TypeError('a planner bug');
           },
+          matchJson: () => {
+            throw new TypeError('a planner bug');
+          },
           ruleCount: 1,
           stateCount: 1,
         },

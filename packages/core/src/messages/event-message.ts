@@ -50,9 +50,21 @@ export function encodeEventMessage(
   };
 }
 
+const utf8Decoder = new TextDecoder();
+
+/** The text of an events-stream message body (its structured-mode JSON). */
+export function eventMessageText(payload: Uint8Array): string {
+  return utf8Decoder.decode(payload);
+}
+
+/** Reads the text of an events-stream message body (eventMessageText) into a CloudEvent. */
+export function parseEventText(text: string): CloudEventRecord {
+  return JSON.parse(text) as CloudEventRecord;
+}
+
 /** Reads an events-stream message body back into a CloudEvent. */
 export function decodeEventMessage(payload: Uint8Array): CloudEventRecord {
-  return JSON.parse(new TextDecoder().decode(payload)) as CloudEventRecord;
+  return parseEventText(eventMessageText(payload));
 }
 
 /** The due time (epoch ms) `deliverat` or `delay` asks for, or undefined when neither is set. */

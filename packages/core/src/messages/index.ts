@@ -22,7 +22,7 @@ export {
   type HeaderReader,
   type ReplayMarker,
 } from './delivery-message.js';
-export { decodeEventMessage, encodeEventMessage } from './event-message.js';
+export { decodeEventMessage, encodeEventMessage, eventMessageText, parseEventText } from './event-message.js';
 export {
   decodeRulesChangedNotice,
   encodeRulesChangedNotice,

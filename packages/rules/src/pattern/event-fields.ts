@@ -17,26 +17,42 @@ export interface FlatValue {
  * the array.
  */
 export class EventFields {
-  /** Per path id: not read yet (`undefined`), no leaf (`null`), or the leaves. */
-  private readonly cache: (FlatValue[] | null | undefined)[];
+  /** Per path id: no leaf (`null`) or the leaves, valid where `readIn` holds the current read. */
+  private readonly cache: (FlatValue[] | null)[];
+  private readonly readIn: Float64Array;
+  private read = 0;
   /** Ids for the arrays met, so that two fields read separately agree on an array's identity. */
   private readonly arrayIds = new Map<unknown[], number>();
 
   constructor(
-    private readonly event: CloudEventLike,
+    private event: CloudEventLike,
     private readonly paths: FieldPaths,
   ) {
     this.cache = new Array(paths.size);
+    this.readIn = new Float64Array(paths.size).fill(-1);
+  }
+
+  /**
+   * Reads another event with the same buffers: a matcher over thousands of paths reuses one
+   * EventFields rather than allocating a cache per path for every event.
+   */
+  reuseFor(event: CloudEventLike): this {
+    this.event = event;
+    this.read++;
+    if (this.arrayIds.size > 0) this.arrayIds.clear();
+    return this;
   }
 
   /** The leaves of the field with this id, or `undefined` when it has none. */
   at(pathId: number): readonly FlatValue[] | undefined {
-    let leaves = this.cache[pathId];
-    if (leaves === undefined) {
+    let leaves: FlatValue[] | null;
+    if (this.readIn[pathId] === this.read) leaves = this.cache[pathId] as FlatValue[] | null;
+    else {
       const found: FlatValue[] = [];
       this.gather(this.event, this.paths.route(pathId), 0, false, undefined, found);
       leaves = found.length === 0 ? null : found;
       this.cache[pathId] = leaves;
+      this.readIn[pathId] = this.read;
     }
     return leaves ?? undefined;
   }
