@@ -130,30 +130,45 @@ function event(rnd: Random): CloudEventLike {
   return result;
 }
 
+/**
+ * Builds `ruleCount` valid random rules, then checks 400 random events: the matcher finds exactly
+ * the rules whose own compiled pattern matches, and matchJson of the event's text what match of
+ * its parse finds.
+ */
+function expectAgreement(
+  rnd: Random,
+  ruleCount: number,
+  makePattern: (rnd: Random) => unknown,
+  makeEvent: (rnd: Random) => CloudEventLike,
+): void {
+  const rules: { id: string; pattern: unknown; compiled: ReturnType<typeof compilePattern> }[] = [];
+  while (rules.length < ruleCount) {
+    const candidate = makePattern(rnd);
+    try {
+      rules.push({ id: `r${rules.length}`, pattern: candidate, compiled: compilePattern(candidate) });
+    } catch {
+      // An invalid combination (e.g. a field constrained twice): compileMatcher would reject it too.
+    }
+  }
+  const matcher = compileMatcher(rules);
+  let matchedSomething = 0;
+  for (let i = 0; i < 400; i++) {
+    const e = makeEvent(rnd);
+    const expected = rules.filter((rule) => rule.compiled.matches(e)).map((rule) => rule.id);
+    const actual = matcher.match(e);
+    if (actual.length > 0) matchedSomething++;
+    expect(actual, JSON.stringify(e)).toEqual(expected);
+    const text = JSON.stringify(e);
+    expect(matcher.matchJson(text), text).toEqual(matcher.match(JSON.parse(text)));
+  }
+  // The generators must produce matches, or the comparison proves little.
+  expect(matchedSomething).toBeGreaterThan(100);
+}
+
 describe('compileMatcher agrees with compilePattern', () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
     it(`on random rules and events (seed ${seed})`, () => {
-      const rnd = seededRandom(seed);
-      const rules: { id: string; pattern: unknown; compiled: ReturnType<typeof compilePattern> }[] = [];
-      while (rules.length < 150) {
-        const candidate = pattern(rnd);
-        try {
-          rules.push({ id: `r${rules.length}`, pattern: candidate, compiled: compilePattern(candidate) });
-        } catch {
-          // An invalid combination (e.g. a field constrained twice): compileMatcher would reject it too.
-        }
-      }
-      const matcher = compileMatcher(rules);
-      let matchedSomething = 0;
-      for (let i = 0; i < 400; i++) {
-        const e = event(rnd);
-        const expected = rules.filter((rule) => rule.compiled.matches(e)).map((rule) => rule.id);
-        const actual = matcher.match(e);
-        if (actual.length > 0) matchedSomething++;
-        expect(actual, JSON.stringify(e)).toEqual(expected);
-      }
-      // The generators must produce matches, or the comparison proves little.
-      expect(matchedSomething).toBeGreaterThan(100);
+      expectAgreement(seededRandom(seed), 150, pattern, event);
     });
   }
 });
@@ -222,26 +237,7 @@ describe('compileMatcher agrees with compilePattern on rules over many distinct 
 
   for (const seed of [11, 12, 13, 14, 15, 16]) {
     it(`on random rules and events (seed ${seed})`, () => {
-      const rnd = seededRandom(seed);
-      const rules: { id: string; pattern: unknown; compiled: ReturnType<typeof compilePattern> }[] = [];
-      while (rules.length < 300) {
-        const candidate = manyFieldPattern(rnd);
-        try {
-          rules.push({ id: `r${rules.length}`, pattern: candidate, compiled: compilePattern(candidate) });
-        } catch {
-          // An invalid combination: compileMatcher would reject it too.
-        }
-      }
-      const matcher = compileMatcher(rules);
-      let matchedSomething = 0;
-      for (let i = 0; i < 400; i++) {
-        const e = manyFieldEvent(rnd);
-        const expected = rules.filter((rule) => rule.compiled.matches(e)).map((rule) => rule.id);
-        const actual = matcher.match(e);
-        if (actual.length > 0) matchedSomething++;
-        expect(actual, JSON.stringify(e)).toEqual(expected);
-      }
-      expect(matchedSomething).toBeGreaterThan(100);
+      expectAgreement(seededRandom(seed), 300, manyFieldPattern, manyFieldEvent);
     });
   }
 });
