@@ -14,6 +14,7 @@ import {
   routerDeadLetterTarget,
 } from '@fuze/core';
 import type { DeliveryPlan, RuleSnapshot } from '@fuze/routing';
+import { compileMatcher } from '@fuze/rules';
 import { type NatsServerHandle, readStream, startNatsServer, waitFor } from '@fuze/test/harness';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -31,13 +32,56 @@ afterAll(async () => {
   await nats?.[Symbol.asyncDispose]();
 });
 
-test('an event the planner fails on is dead-lettered to _router with the error, and the shard moves on', async () => {
-  const prefix = 'PF';
+/**
+ * A shard router of bus `default` with the given rules, and three events of its shard (it follows
+ * partitionkey) ready to publish.
+ */
+async function startRouter(prefix: string, rules: RuleSnapshot) {
   const logger = createLogger('silent');
   const config = loadConfig({ FUZE_STREAM_PREFIX: prefix });
   const jsm = await jetstreamManager(nc);
   const streams = await ensureTopology(jsm, config.streams, logger);
   await ensureBuckets(jsm, config.streams, logger);
+  const publisher = new JetStreamPublisher(nc);
+  const plans: DeliveryPlan[] = [];
+  const counts = { unreadable: 0 };
+  const events = ['a', 'b', 'c'].map((id) => ({
+    specversion: '1.0' as const,
+    id,
+    source: '/planner',
+    type: 'com.test.planned',
+    partitionkey: 'k-0',
+  }));
+  const requests = events.map((e) => encodeEventMessage(prefix, 'default', e, defaultRouting));
+  const shardSubject = requests[0]!.subject;
+  const shard = Number(shardSubject.split('.')[3]);
+  const router = new ShardRouter(shard, {
+    js: jetstream(nc),
+    jsm,
+    publisher,
+    eventsStream: streams.events,
+    prefix,
+    logger,
+    rules: () => rules,
+    routed: (plan) => plans.push(plan),
+    unreadable: () => (counts.unreadable += 1),
+    maxPayloadBytes: () => 1024 * 1024,
+    fence: openFence,
+    checkpoint: new Checkpoint(await openCheckpointBucket(nc, prefix), `router.${shard}`),
+  });
+  /** Waits until every message is settled (acked or terminated) and `unreadable` were counted. */
+  const settled = (unreadable: number) =>
+    waitFor(
+      async () => {
+        const info = await jsm.consumers.info(streams.events, `router-${shard}`);
+        return info.num_pending === 0 && info.num_ack_pending === 0 && counts.unreadable === unreadable;
+      },
+      { timeoutMs: 10_000, message: 'the shard to settle every message' },
+    );
+  return { streams, publisher, plans, requests, shardSubject, router, settled };
+}
+
+test('an event the planner fails on is dead-lettered to _router with the error, and the shard moves on', async () => {
   // A planner fault on every event: the matcher is the planner's first step.
   const failing: RuleSnapshot = new Map([
     [
@@ -58,34 +102,10 @@ test('an event the planner fails on is dead-lettered to _router with the error, 
       },
     ],
   ]);
-  const publisher = new JetStreamPublisher(nc);
-  const plans: DeliveryPlan[] = [];
-  let unreadable = 0;
-  // Events of one routing shard (it follows partitionkey), and bytes that are no CloudEvent.
-  const events = ['a', 'b', 'c'].map((id) => ({
-    specversion: '1.0' as const,
-    id,
-    source: '/planner',
-    type: 'com.test.planned',
-    partitionkey: 'k-0',
-  }));
-  const requests = events.map((e) => encodeEventMessage(prefix, 'default', e, defaultRouting));
-  const shardSubject = requests[0]!.subject;
-  const shard = Number(shardSubject.split('.')[3]);
-  const router = new ShardRouter(shard, {
-    js: jetstream(nc),
-    jsm,
-    publisher,
-    eventsStream: streams.events,
-    prefix,
-    logger,
-    rules: () => failing,
-    routed: (plan) => plans.push(plan),
-    unreadable: () => (unreadable += 1),
-    maxPayloadBytes: () => 1024 * 1024,
-    fence: openFence,
-    checkpoint: new Checkpoint(await openCheckpointBucket(nc, prefix), `router.${shard}`),
-  });
+  const { streams, publisher, plans, requests, shardSubject, router, settled } = await startRouter(
+    'PF',
+    failing,
+  );
   try {
     for (const request of requests) await publisher.publish(request);
     await jetstream(nc).publish(shardSubject, 'not json');
@@ -116,13 +136,37 @@ test('an event the planner fails on is dead-lettered to _router with the error, 
     }
     expect(plans.every((p) => p.routes[0]?.target === routerDeadLetterTarget)).toBe(true);
     // Every message settled: the three dead-lettered ones acked, the unreadable one terminated.
-    await waitFor(
-      async () => {
-        const info = await jsm.consumers.info(streams.events, `router-${shard}`);
-        return info.num_pending === 0 && info.num_ack_pending === 0 && unreadable === 1;
+    await settled(1);
+  } finally {
+    await router.stop();
+    await publisher.close();
+  }
+});
+
+test('events no rule matches are acked without a plan; bytes that are no JSON are still unreadable', async () => {
+  const rules: RuleSnapshot = new Map([
+    [
+      'default',
+      {
+        revision: 1,
+        matcher: compileMatcher([{ id: 'other', pattern: { type: ['com.test.other'] } }]),
+        rules: new Map(),
       },
-      { timeoutMs: 10_000, message: 'the shard to settle every message' },
-    );
+    ],
+  ]);
+  const { streams, publisher, plans, requests, shardSubject, router, settled } = await startRouter(
+    'PU',
+    rules,
+  );
+  try {
+    for (const request of requests) await publisher.publish(request);
+    await jetstream(nc).publish(shardSubject, 'not json');
+    await jetstream(nc).publish(shardSubject, '{"type": "com.test.other", "data": [1, }');
+    // The three events and the malformed object: one unreadable each for the two non-JSON texts.
+    await settled(2);
+    expect(plans).toHaveLength(3);
+    expect(plans.every((plan) => plan.publishes.length === 0 && plan.matchedRules.length === 0)).toBe(true);
+    expect(await readStream(nc, streams.dlq)).toHaveLength(0);
   } finally {
     await router.stop();
     await publisher.close();

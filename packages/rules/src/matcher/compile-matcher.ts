@@ -69,6 +69,8 @@ export function compileMatcher(
     found.push(ruleIndex);
   });
 
+  // One reused EventFields: a fresh one per event cost an array the size of the paths.
+  const fields = new EventFields({}, trie.paths);
   const match = (event: CloudEventLike): string[] => {
     call++;
     found.length = 0;
@@ -78,7 +80,6 @@ export function compileMatcher(
     return idsAreUnique ? matched : [...new Set(matched)];
   };
   const reader = new SelectiveJsonReader(trie.paths);
-  const fields = new EventFields({}, trie.paths);
 
   return {
     ruleCount: rules.length,

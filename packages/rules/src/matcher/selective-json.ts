@@ -140,10 +140,9 @@ export class SelectiveJsonReader {
     if (token === 'true') return true;
     if (token === 'false') return false;
     if (token === 'null') return null;
-    const number = Number(token);
-    // Number() takes more than JSON does ("", "0x1f", " 1", "Infinity"): only JSON numbers pass.
+    // Number() takes more than JSON does ("0x1f", "Infinity"...): only JSON numbers pass.
     if (!/^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(token)) throw new SelectiveReadError(start);
-    return number;
+    return Number(token);
   }
 
   private scalarEnd(start: number): number {
