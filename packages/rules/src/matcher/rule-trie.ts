@@ -41,7 +41,7 @@ export interface FieldEdges {
   /** Next states, by the event values that satisfy their condition. */
   readonly index: FieldIndex<TrieNode>;
   /** Next states whose condition `exists: false` satisfies. */
-  readonly whenAbsent: TrieNode[];
+  whenAbsent: readonly TrieNode[];
 }
 
 // Shared by the many states with no rule ending there or no way on.
@@ -81,7 +81,7 @@ export class RuleTrie {
       }
       let edges = byPath.get(pathId);
       if (edges === undefined) {
-        edges = { pathId, index: new FieldIndex(), whenAbsent: [] };
+        edges = { pathId, index: new FieldIndex(), whenAbsent: NONE };
         byPath.set(pathId, edges);
         (node.edges as FieldEdges[]).push(edges);
       }
@@ -95,16 +95,19 @@ export class RuleTrie {
         next = this.newNode();
         children.set(condition.key, next);
         for (const test of condition.tests) edges.index.add(test, next);
-        if (condition.absentOk) edges.whenAbsent.push(next);
+        if (condition.absentOk) edges.whenAbsent = edges.whenAbsent.concat([next]);
       }
       node = next;
     }
-    if (!node.ruleIndices.includes(ruleIndex)) node.ruleIndices = [...node.ruleIndices, ruleIndex];
+    // concat allocates exactly; a spread array keeps room for 17 (see FieldIndex.add).
+    if (!node.ruleIndices.includes(ruleIndex)) node.ruleIndices = node.ruleIndices.concat([ruleIndex]);
   }
 
   /** Drops what only building needs; the trie must not be added to afterwards. */
   seal(): void {
     for (const [node, byPath] of this.edgesByPath) {
+      // Pushed-to arrays keep spare room; a state's edges are final now, and slice is exact.
+      node.edges = node.edges.slice();
       if (byPath.size <= GUIDED_MIN_EDGES) continue;
       node.guide = { byPath, whenAbsent: node.edges.filter((edges) => edges.whenAbsent.length > 0) };
     }

@@ -1,9 +1,14 @@
 /** A step of the paths' prefix tree: the keys rules name below here. */
 export interface PathNode {
-  readonly children: Map<string, PathNode>;
+  /** NO_CHILDREN until a longer path goes through: most nodes are leaves. */
+  children: ReadonlyMap<string, PathNode>;
   /** The id of the path ending here, or -1 when only longer paths go through it. */
   id: number;
 }
+
+// Shared by every leaf: an empty Map costs about 180 bytes, and 10,000 `exists` rules on
+// distinct fields make 10,000 leaves.
+const NO_CHILDREN: ReadonlyMap<string, PathNode> = new Map();
 
 /** One step from an object to the value under one of its keys, on the way to a field. */
 export interface RouteStep {
@@ -41,7 +46,7 @@ function collectRoutes(node: PathNode, steps: RouteStep[], routes: (readonly Rou
  */
 export class FieldPaths {
   /** The paths as a prefix tree, for reading an event along every path at once. */
-  readonly root: PathNode = { children: new Map(), id: -1 };
+  readonly root: PathNode = { children: NO_CHILDREN, id: -1 };
   private count = 0;
   private routes: (readonly RouteStep[])[] | undefined;
 
@@ -55,8 +60,10 @@ export class FieldPaths {
     for (const segment of segments) {
       let child = node.children.get(segment);
       if (child === undefined) {
-        child = { children: new Map(), id: -1 };
-        node.children.set(segment, child);
+        child = { children: NO_CHILDREN, id: -1 };
+        const children = node.children === NO_CHILDREN ? new Map<string, PathNode>() : node.children;
+        (children as Map<string, PathNode>).set(segment, child);
+        node.children = children;
       }
       node = child;
     }
