@@ -44,6 +44,10 @@ export class IntervalIndex<T> {
   private readonly entries: Entry<T>[] = [];
   private root: TreeNode<T> | undefined;
   private built = true;
+  // Every range lies within [lowest, highest]: a value outside them (most numbers of an event, on
+  // a field whose rules name one narrow band, such as coordinates) needs no walk at all.
+  private lowest = Number.POSITIVE_INFINITY;
+  private highest = Number.NEGATIVE_INFINITY;
 
   get size(): number {
     return this.entries.length;
@@ -52,6 +56,8 @@ export class IntervalIndex<T> {
   add(range: NumericRange, target: T): void {
     this.entries.push({ range, target });
     this.built = false;
+    if (range.lower < this.lowest) this.lowest = range.lower;
+    if (range.upper > this.highest) this.highest = range.upper;
   }
 
   /** Pushes onto `out` the targets of every range containing `value`. */
@@ -60,6 +66,7 @@ export class IntervalIndex<T> {
       this.root = build(this.entries);
       this.built = true;
     }
+    if (value < this.lowest || value > this.highest) return;
     let node = this.root;
     while (node !== undefined) {
       if (value < node.center) {
