@@ -71,6 +71,25 @@ describe('SelectiveJsonReader agrees with JSON.parse', () => {
     );
   });
 
+  it('matchJson over a state with many fields (walked by the present paths the reader marks) answers as match does, repeated keys included', () => {
+    const rules = [
+      { id: 'f0-absent', pattern: { f0: [{ exists: false }] } },
+      { id: 'f1-v', pattern: { f1: ['v'] } },
+      { id: 'f2-number', pattern: { f2: [{ numeric: ['>', 1] }] } },
+      ...Array.from({ length: 12 }, (_, i) => ({ id: `g${i}`, pattern: { [`g${i}`]: [{ exists: true }] } })),
+    ];
+    const matcher = compileMatcher(rules);
+    const texts = [
+      '{"f0": "x", "f0": {"inner": 1}, "f1": {"a": 1}, "f1": "v", "f2": [0, [2]]}',
+      '{"f0": {"inner": 1}, "f0": null, "f1": "v", "f1": {"a": 1}, "g3": true, "g4": {}}',
+      '{"g0": [], "g1": [[]], "g2": [{}], "g5": [null], "f2": 3}',
+    ];
+    const answers = texts.map((text) => matcher.matchJson(text));
+    for (const [i, text] of texts.entries())
+      expect(answers[i], text).toEqual(matcher.match(JSON.parse(text)));
+    expect(answers).toEqual([['f0-absent', 'f1-v', 'f2-number'], ['g3'], ['f0-absent', 'f2-number', 'g5']]);
+  });
+
   it('matchJson answers what JSON.parse then match answers, and JSON.parse errors for what is not JSON', () => {
     const rules = [
       { id: 'street', pattern: { data: { properties: { STREET: [{ prefix: 'MA' }] } } } },

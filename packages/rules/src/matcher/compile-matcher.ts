@@ -63,7 +63,8 @@ export function compileMatcher(
   const foundIn = new Float64Array(rules.length).fill(-1);
   const found: number[] = [];
   let call = -1;
-  const walker = new TrieWalker(trie.root, new PresentPaths(trie.paths), (ruleIndex) => {
+  const present = new PresentPaths(trie.paths);
+  const walker = new TrieWalker(trie.root, present, (ruleIndex) => {
     if (foundIn[ruleIndex] === call) return;
     foundIn[ruleIndex] = call;
     found.push(ruleIndex);
@@ -71,20 +72,20 @@ export function compileMatcher(
 
   // One reused EventFields: a fresh one per event cost an array the size of the paths.
   const fields = new EventFields({}, trie.paths);
-  const match = (event: CloudEventLike): string[] => {
+  const match = (event: CloudEventLike, presentKnown = false): string[] => {
     call++;
     found.length = 0;
-    walker.walk(event, fields.reuseFor(event), call);
+    walker.walk(event, fields.reuseFor(event), call, presentKnown);
     if (found.length > 1) found.sort((a, b) => a - b);
     const matched = found.map((ruleIndex) => ids[ruleIndex] as string);
     return idsAreUnique ? matched : [...new Set(matched)];
   };
-  const reader = new SelectiveJsonReader(trie.paths);
+  const reader = new SelectiveJsonReader(trie.paths, present);
 
   return {
     ruleCount: rules.length,
     stateCount: trie.size,
-    match,
+    match: (event) => match(event),
     matchJson(text) {
       let event: CloudEventLike;
       try {
@@ -92,9 +93,9 @@ export function compileMatcher(
       } catch (err) {
         if (!(err instanceof SelectiveReadError)) throw err;
         // JSON.parse says precisely what is wrong, or reads what the reader does not vouch for.
-        event = JSON.parse(text) as CloudEventLike;
+        return match(JSON.parse(text) as CloudEventLike);
       }
-      return match(event);
+      return match(event, true);
     },
   };
 }

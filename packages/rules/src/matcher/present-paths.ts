@@ -22,9 +22,24 @@ export class PresentPaths {
 
   /** Finds the present paths of `event`; `ids` holds them until the next call. */
   readFrom(event: unknown): void {
+    this.begin();
+    this.visit(event, this.paths.root);
+  }
+
+  /**
+   * Starts a new event whose present paths someone else reports with `mark` (the selective
+   * reader, which meets every leaf on the rules' paths as it reads the text).
+   */
+  begin(): void {
     this.read++;
     this.ids.length = 0;
-    this.visit(event, this.paths.root);
+  }
+
+  /** Path `id` has a leaf in the current event (marking it again is harmless). */
+  mark(id: number): void {
+    if (this.foundIn[id] === this.read) return;
+    this.foundIn[id] = this.read;
+    this.ids.push(id);
   }
 
   has(pathId: number): boolean {
@@ -42,10 +57,7 @@ export class PresentPaths {
         typeof value === 'string' ||
         typeof value === 'number' ||
         typeof value === 'boolean';
-      if (isLeaf && node.id !== -1 && this.foundIn[node.id] !== this.read) {
-        this.foundIn[node.id] = this.read;
-        this.ids.push(node.id);
-      }
+      if (isLeaf && node.id !== -1) this.mark(node.id);
       return;
     }
     const children = node.children;

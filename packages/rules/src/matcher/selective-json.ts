@@ -1,5 +1,6 @@
 import type { FieldPaths, PathNode } from '../pattern/field-paths.js';
 import type { CloudEventLike } from '../pattern/types.js';
+import type { PresentPaths } from './present-paths.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -35,11 +36,20 @@ export class SelectiveJsonReader {
   private text = '';
   private at = 0;
 
-  constructor(private readonly paths: FieldPaths) {}
+  /**
+   * `present`, when given, is told each path at which a leaf is read, so that the matcher need
+   * not walk the result again to learn them. A repeated key may mark a path its last value does
+   * not have; the matcher looks such a path up and finds nothing, as for any absent field.
+   */
+  constructor(
+    private readonly paths: FieldPaths,
+    private readonly present?: PresentPaths,
+  ) {}
 
   read(text: string): CloudEventLike {
     this.text = text;
     this.at = 0;
+    this.present?.begin();
     this.space();
     if (text.charCodeAt(this.at) !== OPEN_OBJECT) throw new SelectiveReadError(this.at);
     const event = this.object(this.paths.root);
@@ -51,10 +61,10 @@ export class SelectiveJsonReader {
 
   private value(node: PathNode): unknown {
     const code = this.text.charCodeAt(this.at);
-    if (code === QUOTE) return this.string();
     if (code === OPEN_OBJECT) return this.object(node);
     if (code === OPEN_ARRAY) return this.array(node);
-    return this.scalar();
+    if (node.id !== -1) this.present?.mark(node.id);
+    return code === QUOTE ? this.string() : this.scalar();
   }
 
   private object(node: PathNode): Record<string, unknown> {

@@ -35,11 +35,15 @@ export class TrieWalker {
     private readonly found: (ruleIndex: number) => void,
   ) {}
 
-  /** `visit` must differ from every earlier call's; `fields` reads `event`. */
-  walk(event: unknown, fields: EventFields, visit: number): void {
+  /**
+   * `visit` must differ from every earlier call's; `fields` reads `event`. `presentKnown`: the
+   * PresentPaths already hold this event's (filled as it was read), so they are not read again.
+   */
+  walk(event: unknown, fields: EventFields, visit: number, presentKnown = false): void {
     this.fields = fields;
     this.event = event;
     this.visit = visit;
+    if (presentKnown) this.presentReadIn = visit;
     this.enter(this.root, EMPTY_ASSIGNMENT);
     if (this.explored.size > 0) this.explored.clear();
     this.fields = undefined;
