@@ -185,16 +185,17 @@ export class ShardRouter {
     let event: CloudEventRecord | undefined;
     try {
       const text = eventMessageText(msg.data);
-      // Matching reads only the fields the bus's rules name; the whole event is built only for
-      // an event something matched (or a traced one: its span names the event's attributes).
-      try {
-        matched = rules?.matcher.matchJson(text) ?? [];
-      } catch (err) {
-        // Not JSON: unreadable (below). Any other fault is the matcher's: planned again below,
-        // where it dead-letters the event to `_router` rather than dropping it.
-        if (err instanceof SyntaxError) throw err;
+      if (tracingActive()) {
+        // A traced event is built whole for its span (which names its attributes): match that.
+        const parsed = parseEventText(text);
+        event = parsed;
+        matched = matchedOrFault(() => rules?.matcher.match(parsed) ?? []);
+      } else {
+        // Matching reads only the fields the bus's rules name; the whole event is built only
+        // for an event something matched.
+        matched = matchedOrFault(() => rules?.matcher.matchJson(text) ?? []);
+        if (matched === undefined || matched.length > 0) event = parseEventText(text);
       }
-      if (matched === undefined || matched.length > 0 || tracingActive()) event = parseEventText(text);
     } catch (err) {
       // Bytes in the events stream that are no CloudEvent (not written by Fuze): nothing to
       // route, and retrying cannot help. They stay in the events stream, the archive.
@@ -248,5 +249,19 @@ export class ShardRouter {
         throw err;
       },
     );
+  }
+}
+
+/**
+ * The rules `match` names, or undefined for a fault of the matcher (planned again later, where it
+ * dead-letters the event to `_router` rather than dropping it). Not JSON (SyntaxError) is thrown:
+ * the event is unreadable.
+ */
+function matchedOrFault(match: () => string[]): string[] | undefined {
+  try {
+    return match();
+  } catch (err) {
+    if (err instanceof SyntaxError) throw err;
+    return undefined;
   }
 }
