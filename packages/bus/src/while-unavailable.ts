@@ -1,4 +1,4 @@
-import type { Logger } from '@fuze/core';
+import { type Logger, retryDelayMs } from '@fuze/core';
 import { JetStreamApiError } from '@nats-io/jetstream';
 
 /**
@@ -31,7 +31,7 @@ export async function whileUnavailable<T>(
       return await action();
     } catch (err) {
       if (!isJetStreamUnavailable(err) || Date.now() > deadline) throw err;
-      const delay = Math.min(2_000, 100 * 2 ** attempt);
+      const delay = retryDelayMs(attempt, 200, 2_000);
       logger.warn({ err, attempt, retryInMs: delay }, `${what}: JetStream unavailable; retrying`);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }

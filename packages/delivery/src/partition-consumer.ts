@@ -1,5 +1,5 @@
 import type { LeaseFence } from '@fuze/bus';
-import type { Logger } from '@fuze/core';
+import { type Logger, retryDelayMs } from '@fuze/core';
 import type { ConsumerInfo, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DeliveryHandler } from './delivery.js';
@@ -87,7 +87,7 @@ export class PartitionConsumer {
         failures += 1;
         await session.close(0);
         if (this.stopping) break;
-        const delay = Math.min(maxReopenDelayMs, 250 * 2 ** Math.min(failures - 1, 5));
+        const delay = retryDelayMs(failures, 250, maxReopenDelayMs);
         logger.warn({ err, ...context, retryInMs: delay }, 'cannot open the delivery consumer; retrying');
         await Promise.race([this.stopRequested, sleep(delay)]);
         continue;

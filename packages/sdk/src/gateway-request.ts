@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FuzeError } from '@fuze/core';
+import { FuzeError, retryDelayMs } from '@fuze/core';
 
 export interface GatewayAnswer {
   status: number;
@@ -41,7 +41,7 @@ export async function postToGateway(request: {
       failure = err;
     }
     const transient = answer === undefined || transientStatuses.has(answer.status);
-    const pause = Math.min(2_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
+    const pause = retryDelayMs(attempt + 1, 100, 2_000);
     if (!transient || Date.now() + pause >= deadline) {
       if (answer) return answer;
       throw new FuzeError(

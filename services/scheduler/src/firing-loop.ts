@@ -1,4 +1,4 @@
-import type { EventRouting, Logger, SystemEventType } from '@fuze/core';
+import { type EventRouting, type Logger, retryDelayMs, type SystemEventType } from '@fuze/core';
 import { type Database, type FuzeDb, peekDueTimes, TIMER_NOTIFY_CHANNEL } from '@fuze/db';
 import { DueTimeHeap } from './due-time-heap.js';
 import { type BatchResult, type EventPublisher, fireBatch } from './fire-batch.js';
@@ -210,11 +210,8 @@ export class FiringLoop {
 
   private failed(err: unknown): void {
     this.failures++;
-    // Jittered, and capped low: a fixed period could keep landing in the down half of a database
-    // that flaps at the same period (seen in a drill: 70 s without a firing while Postgres was up
-    // half the time). A range query a second or two apart costs nothing.
-    const ceiling = Math.min(250 * 2 ** (this.failures - 1), 2_000);
-    this.backoffUntil = Date.now() + ceiling * (0.5 + Math.random() / 2);
+    // Capped low: a range query a second or two apart costs nothing.
+    this.backoffUntil = Date.now() + retryDelayMs(this.failures, 250, 2_000);
     if (this.failures === 1 || this.failures % 20 === 0) {
       this.options.logger.warn(
         { err, failures: this.failures },

@@ -1,4 +1,4 @@
-import { createAdminClient, FuzeError, isFuzeError, readServerSentEvents } from '@fuze/core';
+import { createAdminClient, FuzeError, isFuzeError, readServerSentEvents, retryDelayMs } from '@fuze/core';
 import type { Command } from 'commander';
 import { adminConnection, describeError, runAdminAction, withAdminOptions } from '../admin-connection.js';
 import { readFileValue } from '../file-value.js';
@@ -77,6 +77,6 @@ async function tail(options: TailOptions, command: Command): Promise<void> {
       console.error(`fuze: ${describeError(err)}; reconnecting`);
     }
     if (stop.signal.aborted || printed >= maxEvents) break;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 250 * 2 ** Math.min(failures, 5))));
+    await new Promise((resolve) => setTimeout(resolve, retryDelayMs(failures + 1, 250, 5_000)));
   }
 }

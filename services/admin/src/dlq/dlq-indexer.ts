@@ -1,5 +1,5 @@
 import type { Logger } from '@fuze/core';
-import { decodeDeadLetterMessage, MalformedDeadLetterError } from '@fuze/core';
+import { decodeDeadLetterMessage, MalformedDeadLetterError, retryDelayMs } from '@fuze/core';
 import { type FuzeDb, indexDeadLetters, type StreamedDeadLetter } from '@fuze/db';
 import { nanos } from '@nats-io/transport-node';
 import type { DeadLetterAnnouncer } from './dead-letter-announcer.js';
@@ -99,7 +99,7 @@ export async function startDlqIndexer(options: DlqIndexerOptions): Promise<Runni
         );
       failing = true;
       for (const msg of indexed) {
-        msg.nak(Math.min(maxRetryDelayMs, 250 * 2 ** Math.min(msg.info.deliveryCount - 1, 10)));
+        msg.nak(retryDelayMs(msg.info.deliveryCount, 250, maxRetryDelayMs));
       }
       return;
     }

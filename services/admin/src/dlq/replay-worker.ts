@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventRouting, Logger, SystemEventType } from '@fuze/core';
-import { type Clock, encodeEventMessage, systemBus, systemClock } from '@fuze/core';
+import { type Clock, encodeEventMessage, retryDelayMs, systemBus, systemClock } from '@fuze/core';
 import {
   claimReplayJob,
   type Database,
@@ -158,7 +158,7 @@ export async function startReplayWorker(options: ReplayWorkerOptions): Promise<R
           failures++;
           log.warn({ err }, 'replay page failed; retrying');
           await closePages();
-          await systemClock.sleep(Math.min(5_000, 200 * 2 ** Math.min(failures, 5)), stopping.signal);
+          await systemClock.sleep(retryDelayMs(failures + 1, 200, 5_000), stopping.signal);
         }
       }
     } finally {
