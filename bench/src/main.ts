@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   tracing: () => import('./tracing.js'),
   replacements: () => import('./replacements.js'),
   leases: () => import('./leases.js'),
+  'state-store': () => import('./state-store.js'),
   console: () => import('./console.js'),
 };
 
