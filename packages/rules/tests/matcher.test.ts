@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileMatcher } from '../src/index.js';
+import { compileMatcher, compilePattern } from '../src/index.js';
 
 describe('compileMatcher', () => {
   const matcher = compileMatcher([
@@ -87,5 +87,44 @@ describe('compileMatcher', () => {
 
   it('matches nothing with no rules', () => {
     expect(compileMatcher([]).match({ type: 'x' })).toEqual([]);
+  });
+});
+
+describe('compileMatcher, states with many fields (walked by the fields an event has)', () => {
+  // Nine rules on other fields make each state below have more than 8 ways on, so it is guided.
+  const fillers = Array.from({ length: 9 }, (_, i) => ({ id: `g${i}`, pattern: { [`g${i}`]: ['z'] } }));
+  const agree = (rules: { id: string; pattern: unknown }[], event: Record<string, unknown>) => {
+    const all = [...rules, ...fillers];
+    const expected = all.filter((rule) => compilePattern(rule.pattern).matches(event)).map((rule) => rule.id);
+    const matcher = compileMatcher(all);
+    expect(matcher.match(event)).toEqual(expected);
+    expect(matcher.matchJson(JSON.stringify(event))).toEqual(expected);
+    return expected;
+  };
+
+  it('an exists test beside other tests on one field still checks the value for the others', () => {
+    const rules = [
+      { id: 'any-a', pattern: { a: [{ exists: true }] } },
+      { id: 'a-is-x', pattern: { a: ['x'] } },
+    ];
+    expect(agree(rules, { a: 'y' })).toEqual(['any-a']);
+    expect(agree(rules, { a: 'x' })).toEqual(['any-a', 'a-is-x']);
+  });
+
+  it('an exists test followed by a condition on the same array keeps array consistency', () => {
+    const rules = [
+      { id: 'sku-and-qty', pattern: { items: { sku: [{ exists: true }], qty: [{ exists: true }] } } },
+    ];
+    expect(agree(rules, { items: [{ sku: 1 }, { qty: 1 }] })).toEqual([]);
+    expect(agree(rules, { items: [{ sku: 1, qty: 1 }] })).toEqual(['sku-and-qty']);
+  });
+
+  it('an exists test reached inside an array element looks in that element only', () => {
+    const rules = Array.from({ length: 9 }, (_, i) => ({
+      id: `kind-and-f${i}`,
+      pattern: { items: { kind: ['a'], [`f${i}`]: [{ exists: true }] } },
+    }));
+    expect(agree(rules, { items: [{ kind: 'a' }, { f0: 1 }] })).toEqual([]);
+    expect(agree(rules, { items: [{ kind: 'a', f3: null }] })).toEqual(['kind-and-f3']);
   });
 });

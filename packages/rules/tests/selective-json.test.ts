@@ -1,7 +1,7 @@
 import { seededRandom } from '@fuze/test/harness';
 import { describe, expect, it } from 'vitest';
 import { compileMatcher, compilePattern } from '../src/index.js';
-import { SelectiveJsonReader } from '../src/matcher/selective-json.js';
+import { SelectiveJsonReader, SelectiveReadError } from '../src/matcher/selective-json.js';
 import { FieldPaths } from '../src/pattern/field-paths.js';
 
 type Random = () => number;
@@ -63,11 +63,14 @@ describe('SelectiveJsonReader agrees with JSON.parse', () => {
     });
   }
 
-  it('keeps the last of repeated keys, as JSON.parse does', () => {
+  it('leaves an object that repeats a looked-at key to JSON.parse, and steps over other repeats', () => {
     const paths = new FieldPaths();
     paths.idOf(['a']);
-    expect(new SelectiveJsonReader(paths).read('{"a": 1, "b": [2], "a": "last"}')).toStrictEqual(
-      Object.assign(Object.create(null), { a: 'last' }),
+    expect(() => new SelectiveJsonReader(paths).read('{"a": 1, "b": [2], "a": "last"}')).toThrow(
+      SelectiveReadError,
+    );
+    expect(new SelectiveJsonReader(paths).read('{"b": 1, "a": "x", "b": [2]}')).toStrictEqual(
+      Object.assign(Object.create(null), { a: 'x' }),
     );
   });
 
@@ -82,7 +85,7 @@ describe('SelectiveJsonReader agrees with JSON.parse', () => {
     const texts = [
       '{"f0": "x", "f0": {"inner": 1}, "f1": {"a": 1}, "f1": "v", "f2": [0, [2]]}',
       '{"f0": {"inner": 1}, "f0": null, "f1": "v", "f1": {"a": 1}, "g3": true, "g4": {}}',
-      '{"g0": [], "g1": [[]], "g2": [{}], "g5": [null], "f2": 3}',
+      '{"g0": [], "g1": [[]], "g2": [{}], "g5": [null], "f2": 3, "g6": "x", "g6": {"inner": 1}}',
     ];
     const answers = texts.map((text) => matcher.matchJson(text));
     for (const [i, text] of texts.entries())

@@ -31,6 +31,15 @@ export class FieldIndex<T> {
     this.indexed.add(test, target);
   }
 
+  /** The targets, when every test here is `exists: true` (which any leaf passes); else undefined. */
+  existsOnlyTargets(): readonly T[] | undefined {
+    const linear = this.linear;
+    if (linear === undefined || linear.length === 0) return undefined;
+    return linear.every((entry) => entry.test.kind === 'exists')
+      ? linear.map((entry) => entry.target)
+      : undefined;
+  }
+
   /** Pushes onto `out` every target with a test `value` passes (a target may appear twice). */
   collect(value: ScalarValue, out: TargetSink<T>): void {
     const linear = this.linear;

@@ -42,6 +42,12 @@ export interface FieldEdges {
   readonly index: FieldIndex<TrieNode>;
   /** Next states whose condition `exists: false` satisfies. */
   whenAbsent: readonly TrieNode[];
+  /**
+   * Set (when sealed) where every test of `index` is `exists: true` and every state it leads to
+   * ends rules and goes nowhere: then any leaf takes all of them, whatever its value and array
+   * element, and a walk that knows the field is present need not read it.
+   */
+  anyLeaf: readonly TrieNode[] | undefined;
 }
 
 // Shared by the many states with no rule ending there or no way on.
@@ -81,7 +87,7 @@ export class RuleTrie {
       }
       let edges = byPath.get(pathId);
       if (edges === undefined) {
-        edges = { pathId, index: new FieldIndex(), whenAbsent: NONE };
+        edges = { pathId, index: new FieldIndex(), whenAbsent: NONE, anyLeaf: undefined };
         byPath.set(pathId, edges);
         (node.edges as FieldEdges[]).push(edges);
       }
@@ -105,6 +111,12 @@ export class RuleTrie {
 
   /** Drops what only building needs; the trie must not be added to afterwards. */
   seal(): void {
+    for (const byPath of this.edgesByPath.values()) {
+      for (const edges of byPath.values()) {
+        const targets = edges.index.existsOnlyTargets();
+        if (targets?.every((next) => next.edges.length === 0)) edges.anyLeaf = targets;
+      }
+    }
     for (const [node, byPath] of this.edgesByPath) {
       // Pushed-to arrays keep spare room; a state's edges are final now, and slice is exact.
       node.edges = node.edges.slice();

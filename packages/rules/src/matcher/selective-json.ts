@@ -25,8 +25,9 @@ export class SelectiveReadError extends Error {
  * `JSON.parse(text)` cut down to the rules' paths (objects on the way, arrays on the way with every
  * element, objects reached at a field's path as empty objects, which are not leaves), so matching
  * it gives what matching the whole parsed event gives. Objects have no prototype, so a key such as
- * `__proto__` is an own key as JSON.parse makes it; a repeated key keeps its last value, as in
- * JSON.parse.
+ * `__proto__` is an own key as JSON.parse makes it. An object that repeats a key some rule names
+ * is not read here (SelectiveReadError: the caller parses it, and JSON.parse keeps the last value):
+ * so every path marked present has a leaf in the result, which matching relies on.
  *
  * The text must be JSON: what is stepped over is checked for its structure only (brackets, quotes,
  * commas), so some malformed texts read without an error. The router reads events the gateway
@@ -38,8 +39,7 @@ export class SelectiveJsonReader {
 
   /**
    * `present`, when given, is told each path at which a leaf is read, so that the matcher need
-   * not walk the result again to learn them. A repeated key may mark a path its last value does
-   * not have; the matcher looks such a path up and finds nothing, as for any absent field.
+   * not walk the result again to learn them: exactly the paths with a leaf in the result.
    */
   constructor(
     private readonly paths: FieldPaths,
@@ -86,7 +86,11 @@ export class SelectiveJsonReader {
       this.space();
       const child = children.size === 0 ? undefined : children.get(key);
       if (child === undefined) this.skip();
-      else result[key] = this.value(child);
+      else {
+        // Repeated: its first value's leaves were marked present. Rare; JSON.parse reads it.
+        if (result[key] !== undefined) throw new SelectiveReadError(this.at);
+        result[key] = this.value(child);
+      }
       this.space();
       const next = text.charCodeAt(this.at++);
       if (next === CLOSE_OBJECT) return result;

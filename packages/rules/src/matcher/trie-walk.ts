@@ -67,7 +67,11 @@ export class TrieWalker {
       if (present.ids.length < node.edges.length) {
         for (const pathId of present.ids) {
           const edges = guide.byPath.get(pathId);
-          if (edges !== undefined) this.follow(edges, assignment);
+          if (edges === undefined) continue;
+          // Present, so it has a leaf, which any element may hold while nothing is chosen yet.
+          if (edges.anyLeaf !== undefined && assignment.length === 0) {
+            for (const child of edges.anyLeaf) this.enter(child, assignment);
+          } else this.follow(edges, assignment);
         }
         for (const edges of guide.whenAbsent) {
           if (!present.has(edges.pathId)) for (const child of edges.whenAbsent) this.enter(child, assignment);
