@@ -10,18 +10,14 @@ import { createLogger, type Logger } from '@fuze/core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startBenchNatsServer } from './nats-server.js';
-
-function option(args: string[], name: string, fallback: number): number {
-  const found = args.find((a) => a.startsWith(`--${name}=`));
-  return found ? Number(found.split('=')[1]) : fallback;
-}
+import { numberOption } from './options.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function run(args: string[]): Promise<void> {
-  const memberCount = option(args, 'members', 50);
-  const partitions = option(args, 'partitions', 10_000);
-  const seconds = option(args, 'seconds', 15);
+  const memberCount = numberOption(args, 'members', 50);
+  const partitions = numberOption(args, 'partitions', 10_000);
+  const seconds = numberOption(args, 'seconds', 15);
   const nats = await startBenchNatsServer();
   const connections: NatsConnection[] = [];
   const owners = new Map<number, string>();

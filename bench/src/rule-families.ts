@@ -93,8 +93,11 @@ function lotEvent(rnd: Random, i: number): CloudEventLike {
 
 const onProperties = (properties: Record<string, unknown>): unknown => ({ data: { properties } });
 
+/** Makes the pattern of a family's `index`th rule. */
+type MakePattern = (rnd: Random, index: number) => unknown;
+
 /** One rule per family: values drawn so that matches per event stay few as rules grow. */
-const families: Record<string, (rnd: Random, index: number) => unknown> = {
+const families: Record<string, MakePattern> = {
   exact: (rnd) => onProperties({ STREET: [streetOf(rnd).name], ODD_EVEN: [rnd() < 0.5 ? 'E' : 'O'] }),
   prefix: (rnd) => {
     const { parts } = streetOf(rnd);
@@ -132,10 +135,7 @@ const families: Record<string, (rnd: Random, index: number) => unknown> = {
   // numeric rule, and "vs 10 rules" measured the cost of reading 48 coordinates, not of scaling.
   mixed: (rnd, index) => {
     const bounded = Object.keys(families).filter((name) => name !== 'mixed' && name !== 'anything-but');
-    return (families[bounded[index % bounded.length] as string] as (rnd: Random, index: number) => unknown)(
-      rnd,
-      index,
-    );
+    return (families[bounded[index % bounded.length] as string] as MakePattern)(rnd, index);
   },
 };
 
@@ -183,7 +183,7 @@ export async function runFamilies(args: string[]): Promise<void> {
   for (const family of chosen) {
     for (const size of sizes) {
       const ruleRandom = seeded(size * 31 + family.length);
-      const make = families[family] as (rnd: Random, index: number) => unknown;
+      const make = families[family] as MakePattern;
       const rules = Array.from({ length: size }, (_, i) => ({ id: `r${i}`, pattern: make(ruleRandom, i) }));
       if (exportDir)
         writeFileSync(join(exportDir, `${family}-${size}.json`), JSON.stringify(rules.map((r) => r.pattern)));

@@ -12,11 +12,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startBenchNatsServer } from './nats-server.js';
-
-function option(args: string[], name: string, fallback: number): number {
-  const found = args.find((a) => a.startsWith(`--${name}=`));
-  return found ? Number(found.split('=')[1]) : fallback;
-}
+import { numberOption } from './options.js';
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
@@ -60,10 +56,10 @@ async function restoreAll(kv: KV, partitions: number): Promise<{ ms: number; sta
 }
 
 export async function run(args: string[]): Promise<void> {
-  const keys = option(args, 'keys', 100_000);
-  const bytes = option(args, 'bytes', 200);
-  const partitions = option(args, 'partitions', 16);
-  const sequential = Math.min(keys, option(args, 'sequential', 5_000));
+  const keys = numberOption(args, 'keys', 100_000);
+  const bytes = numberOption(args, 'bytes', 200);
+  const partitions = numberOption(args, 'partitions', 16);
+  const sequential = Math.min(keys, numberOption(args, 'sequential', 5_000));
   const nats = await startBenchNatsServer();
   let nc: NatsConnection | undefined;
   try {

@@ -181,11 +181,13 @@ export class ShardRouter {
     let trace: RouteTrace | undefined;
     if (!this.deps.fence.mayStart()) return Promise.reject(new ShardFencedError(this.shard));
     const rules = this.deps.rules().get(bus);
+    // Read once: the event is parsed whole and traced, or read selectively and not.
+    const traced = tracingActive();
     let matched: string[] | undefined;
     let event: CloudEventRecord | undefined;
     try {
       const text = eventMessageText(msg.data);
-      if (tracingActive()) {
+      if (traced) {
         // A traced event is built whole for its span (which names its attributes): match that.
         const parsed = parseEventText(text);
         event = parsed;
@@ -208,7 +210,7 @@ export class ShardRouter {
       this.deps.routed(nothingToPublish, bus);
       return Promise.resolve(msg);
     }
-    if (tracingActive()) trace = new RouteTrace(msg, event, bus, `router-${this.shard}`);
+    if (traced) trace = new RouteTrace(msg, event, bus, `router-${this.shard}`);
     const context = {
       prefix: this.deps.prefix,
       bus,
