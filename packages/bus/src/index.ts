@@ -1,4 +1,5 @@
 export { Checkpoint } from './checkpoint.js';
+export { isWrongLastSequence } from './compare-and-swap.js';
 export { type ConnectOptions, connectNats, natsAnswers } from './connect.js';
 export {
   type EmbeddedNatsServer,
@@ -25,6 +26,19 @@ export {
   type PartitionLeasesOptions,
   type PartitionOwner,
 } from './partition-leases.js';
+export {
+  bindStateBucket,
+  decodeStoredState,
+  encodeStoredState,
+  type HeldState,
+  maxStateBytes,
+  openStateBucket,
+  parseStateKey,
+  readPartitionStates,
+  type StoredState,
+  stateBucketName,
+  stateKey,
+} from './processor-state.js';
 export {
   JetStreamPublisher,
   type PublishAck,

@@ -34,7 +34,12 @@ export { ServerClock } from './server-clock.js';
 export { type HeldSlot, SharedConcurrency, type SharedConcurrencyOptions } from './shared-concurrency.js';
 export { sharedConcurrencyMiddleware } from './shared-concurrency-middleware.js';
 export { SharedRateLimit, type SharedRateLimitOptions } from './shared-rate-limit.js';
-export { type FlowSettings, TargetConsumer, type TargetConsumerOptions } from './target-consumer.js';
+export {
+  type FlowSettings,
+  type PartitionLifecycle,
+  TargetConsumer,
+  type TargetConsumerOptions,
+} from './target-consumer.js';
 export {
   latencyBucketsMs,
   TargetStats,

@@ -31,6 +31,17 @@ export interface FlowSettings {
   readonly maxConcurrency?: number;
 }
 
+/**
+ * What a stateful consumer does as partitions come and go. `assigned` runs when this process
+ * gains a partition, before it consumes any of it (a processor restores the partition's state
+ * there): it must keep trying until it succeeds or `signal` aborts (the partition was lost
+ * meanwhile). `revoked` runs once the partition's consumption has stopped and drained.
+ */
+export interface PartitionLifecycle {
+  assigned(partition: number, fence: LeaseFence, signal: AbortSignal): Promise<void>;
+  revoked(partition: number): void | Promise<void>;
+}
+
 export interface TargetConsumerOptions {
   nc: NatsConnection;
   /** FUZE_STREAM_PREFIX: names the consumers and subjects. */
@@ -59,6 +70,8 @@ export interface TargetConsumerOptions {
   metrics?: DeliveryMetrics;
   tuning?: Partial<DeliveryTuning>;
   memberId?: string;
+  /** For stateful consumers: runs as partitions are gained and lost (see PartitionLifecycle). */
+  lifecycle?: PartitionLifecycle;
   logger: Logger;
   clock?: Clock;
 }
@@ -79,6 +92,8 @@ export class TargetConsumer {
   private readonly partitions = new Map<number, PartitionConsumer>();
   /** Partitions whose previous consumer is still stopping. */
   private readonly draining = new Map<number, Promise<void>>();
+  /** Partitions whose `lifecycle.assigned` may still be running: aborted when they are released. */
+  private readonly assigning = new Map<number, AbortController>();
   private unordered: PartitionConsumer | undefined;
   private clients: { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager } | undefined;
   private readonly leases: PartitionLeases;
@@ -221,22 +236,52 @@ export class TargetConsumer {
   /**
    * Starts consuming a partition just leased. If this process is still draining it from an
    * earlier lease (a self-fenced lease is released without waiting), the new consumer starts
-   * once that drain is over, so a partition never has two sessions here.
+   * once that drain is over, so a partition never has two sessions here; with a lifecycle, once
+   * `assigned` is done too.
    */
   private acquired(partition: number, fence: LeaseFence): void {
     if (this.stopping || !this.clients || this.partitions.has(partition)) return;
     const consumer = this.partitionConsumer(partition, fence);
     this.partitions.set(partition, consumer);
     const draining = this.draining.get(partition);
-    if (!draining) consumer.start();
-    else void draining.then(() => this.partitions.get(partition) === consumer && consumer.start());
+    const { lifecycle } = this.options;
+    if (!draining && !lifecycle) {
+      consumer.start();
+      return;
+    }
+    const ready = (async () => {
+      await draining;
+      if (!lifecycle || this.partitions.get(partition) !== consumer) return;
+      const assigning = new AbortController();
+      this.assigning.set(partition, assigning);
+      try {
+        await lifecycle.assigned(partition, fence, assigning.signal);
+      } finally {
+        if (this.assigning.get(partition) === assigning) this.assigning.delete(partition);
+      }
+    })();
+    ready.then(
+      () => this.partitions.get(partition) === consumer && consumer.start(),
+      (err: unknown) => {
+        if (this.partitions.get(partition) === consumer)
+          this.logger.error({ err, partition }, 'cannot prepare a gained partition; it is not consumed');
+      },
+    );
   }
 
   private async released(partition: number, graceMs: number): Promise<void> {
     const consumer = this.partitions.get(partition);
     if (!consumer) return;
     this.partitions.delete(partition);
-    const stopped = consumer.stop(graceMs);
+    this.assigning.get(partition)?.abort();
+    const stopped = (async () => {
+      await consumer.stop(graceMs);
+      try {
+        await this.options.lifecycle?.revoked(partition);
+      } catch (err) {
+        this.logger.error({ err, partition }, 'the revoked-partition hook failed');
+      }
+    })();
     this.draining.set(partition, stopped);
     await stopped;
     if (this.draining.get(partition) === stopped) this.draining.delete(partition);

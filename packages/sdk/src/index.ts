@@ -11,6 +11,7 @@ export * from './consumer.js';
 export { createPublisher } from './create-publisher.js';
 export { isPublishRejected, PublishRejectedError } from './errors.js';
 export type { PublisherOptions } from './options.js';
+export * from './processor.js';
 export type {
   BatchEntryResult,
   BatchResult,

@@ -161,6 +161,16 @@ export const errorCodes = {
     status: 403,
     summary: 'The bus is reserved for Fuze’s own system events; applications cannot publish to it',
   },
+  FUZE_STATE_TOO_LARGE: {
+    name: 'StateTooLargeError',
+    status: 413,
+    summary: 'A processor state is larger than 256 KiB of JSON',
+  },
+  FUZE_STATE_INVALID: {
+    name: 'InvalidStateError',
+    status: 400,
+    summary: 'A processor state cannot be kept: not JSON, or the event has no partition key',
+  },
 } as const satisfies Record<string, { name: string; status: number; summary: string; retired?: boolean }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,141 @@
+import { FuzeError } from '@fuze/core';
+import {
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { bucketNames } from './kv-buckets.js';
+
+/**
+ * Where a stateful processor keeps each partition key's state (ADR 0008): one KV bucket per
+ * processor, `<P>_STATE_<processor>`, key `<partition>.<base64url of the partition key>`, value
+ * the state and the delivery it reflects. The processor, `fuze state` and the admin API all read
+ * and write it through this file.
+ */
+export function stateBucketName(prefix: string, processor: string): string {
+  // Bucket names allow letters, digits, _ and -; a target name is lowercase letters, digits and -.
+  return `${prefix}_STATE_${processor}`;
+}
+
+/** The largest state a key may hold, as JSON: a restore reads every state, and a NATS message has a ceiling. */
+export const maxStateBytes = 256 * 1024;
+
+export function stateKey(partition: number, key: string): string {
+  return `${partition}.${Buffer.from(key, 'utf8').toString('base64url')}`;
+}
+
+/** The partition and partition key a bucket key names; undefined for a key Fuze did not write. */
+export function parseStateKey(bucketKey: string): { partition: number; key: string } | undefined {
+  const dot = bucketKey.indexOf('.');
+  const partition = Number(bucketKey.slice(0, dot));
+  if (dot < 1 || !Number.isInteger(partition)) return undefined;
+  return { partition, key: Buffer.from(bucketKey.slice(dot + 1), 'base64url').toString('utf8') };
+}
+
+/**
+ * A stored value: `seq` is the delivery stream sequence of the last event applied to the key
+ * (what recognises a redelivery), `state` its JSON text, absent once the state was deleted by a
+ * handler (the key keeps its `seq`, so the deleting event is not applied twice either).
+ */
+export interface StoredState {
+  seq: number;
+  state: string | undefined;
+}
+
+export function encodeStoredState(value: StoredState): string {
+  return value.state === undefined ? `{"seq":${value.seq}}` : `{"seq":${value.seq},"state":${value.state}}`;
+}
+
+/** Reads a stored value, keeping the state as text (parsed only when a handler asks for it). */
+export function decodeStoredState(text: string): StoredState {
+  const parsed = JSON.parse(text) as { seq?: unknown; state?: unknown };
+  if (typeof parsed.seq !== 'number') throw new Error('a stored state has no seq');
+  return { seq: parsed.seq, state: parsed.state === undefined ? undefined : JSON.stringify(parsed.state) };
+}
+
+/**
+ * Opens (or creates) a processor's state bucket. It takes the replicas of the lease bucket that
+ * `fuze serve` provisioned with FUZE_STREAM_REPLICAS, so state is replicated like the rest of
+ * Fuze's shared state; one replica when no server provisioned anything yet.
+ */
+export async function openStateBucket(nc: NatsConnection, prefix: string, processor: string): Promise<KV> {
+  const replicas = await leaseBucketReplicas(nc, prefix);
+  return new Kvm(nc).create(stateBucketName(prefix, processor), {
+    history: 1,
+    replicas,
+    description: `Fuze: per-key state of the processor ${processor} (ADR 0008)`,
+  });
+}
+
+/** Binds to an existing state bucket (operators' reads): FUZE_NOT_FOUND when no processor ran. */
+export async function bindStateBucket(nc: NatsConnection, prefix: string, processor: string): Promise<KV> {
+  try {
+    return await new Kvm(nc).open(stateBucketName(prefix, processor));
+  } catch (err) {
+    throw new FuzeError(
+      'FUZE_NOT_FOUND',
+      `no state is kept for processor "${processor}": no processor of that target ran against this NATS with prefix ${prefix}`,
+      { cause: err },
+    );
+  }
+}
+
+async function leaseBucketReplicas(nc: NatsConnection, prefix: string): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  try {
+    return (await jsm.streams.info(`KV_${bucketNames(prefix).leases}`)).config.num_replicas;
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return 1;
+    throw err;
+  }
+}
+
+/** A key's state as a processor holds it: what is stored, and the revision to compare-and-swap against. */
+export interface HeldState extends StoredState {
+  revision: number;
+}
+
+/**
+ * Reads the latest value of every key of one partition, up to the bucket's end when the read
+ * started: one ordered consumer, last value per subject. (A KV watch cannot tell an empty
+ * partition from one whose values have not arrived yet; the consumer's pending count can.)
+ */
+export async function readPartitionStates(
+  js: JetStreamClient,
+  bucket: string,
+  partition: number,
+): Promise<Map<string, HeldState>> {
+  const prefix = `$KV.${bucket}.`;
+  const consumer = await js.consumers.getPushConsumer(`KV_${bucket}`, {
+    filter_subjects: `${prefix}${partition}.>`,
+    deliver_policy: DeliverPolicy.LastPerSubject,
+  });
+  const states = new Map<string, HeldState>();
+  try {
+    if ((await consumer.info(true)).num_pending === 0) return states;
+    let failure: unknown;
+    const messages = await consumer.consume({
+      callback: (msg) => {
+        try {
+          const parsed = parseStateKey(msg.subject.slice(prefix.length));
+          const operation = msg.headers?.get('KV-Operation');
+          if (parsed && operation !== 'DEL' && operation !== 'PURGE')
+            states.set(parsed.key, { ...decodeStoredState(msg.string()), revision: msg.seq });
+          else if (parsed) states.set(parsed.key, { seq: 0, state: undefined, revision: msg.seq });
+        } catch (err) {
+          failure ??= err;
+        }
+        if (msg.info.pending === 0) messages.stop();
+      },
+    });
+    await messages.closed();
+    if (failure) throw failure;
+    return states;
+  } finally {
+    await consumer.delete().catch(() => {});
+  }
+}

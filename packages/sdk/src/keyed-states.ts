@@ -1,0 +1,138 @@
+import {
+  decodeStoredState,
+  encodeStoredState,
+  type HeldState,
+  isWrongLastSequence,
+  readPartitionStates,
+  stateKey,
+} from '@fuze/bus';
+import { type Logger, retryDelayMs } from '@fuze/core';
+import { DeliveryAbortedError } from '@fuze/delivery';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+
+/** A partition's states while this process owns it: partition key → what is stored. */
+export type PartitionStates = Map<string, HeldState>;
+
+/** What a commit found: `committed`, or `applied` (the store already reflects this event). */
+export type CommitResult = 'committed' | 'applied';
+
+/** Raised when another owner committed the key since this process read it: retried on the stored state. */
+export class StateConflictError extends Error {
+  constructor(key: string) {
+    super(
+      `the state of key "${key}" was committed by another owner since it was read here; retrying on the stored state`,
+    );
+    this.name = 'StateConflictError';
+  }
+}
+
+export interface KeyedStatesOptions {
+  kv: KV;
+  js: JetStreamClient;
+  bucket: string;
+  logger: Logger;
+}
+
+/**
+ * The states of the partitions this process owns (ADR 0008): restored from the processor's KV
+ * bucket when a partition is gained, dropped when it is lost, committed by compare-and-swap on
+ * the revision last seen here, so a commit from an owner that lost the key meanwhile fails.
+ */
+export class KeyedStates {
+  private readonly partitions = new Map<number, PartitionStates>();
+  /** Figures for metrics: the last restore, and commits. */
+  readonly figures = { lastRestoreMs: 0, restoredKeys: 0, commits: 0, commitMs: 0, conflicts: 0 };
+
+  constructor(private readonly options: KeyedStatesOptions) {}
+
+  /** The states of `partition`, or undefined when this process does not hold it (not restored, or lost). */
+  of(partition: number): PartitionStates | undefined {
+    return this.partitions.get(partition);
+  }
+
+  /** Keys held and the bytes of their states. */
+  held(): { keys: number; bytes: number } {
+    let keys = 0;
+    let bytes = 0;
+    for (const states of this.partitions.values())
+      for (const held of states.values()) {
+        keys += 1;
+        bytes += held.state?.length ?? 0;
+      }
+    return { keys, bytes };
+  }
+
+  /** Reads every key of `partition`, retrying while NATS does not answer, until done or `signal` aborts. */
+  async restore(partition: number, signal: AbortSignal): Promise<void> {
+    const { js, bucket, logger } = this.options;
+    const startedAt = performance.now();
+    for (let failures = 0; ; ) {
+      if (signal.aborted)
+        throw new DeliveryAbortedError('the partition was lost while its state was restored');
+      try {
+        const states = await readPartitionStates(js, bucket, partition);
+        if (signal.aborted)
+          throw new DeliveryAbortedError('the partition was lost while its state was restored');
+        this.partitions.set(partition, states);
+        this.figures.lastRestoreMs = performance.now() - startedAt;
+        this.figures.restoredKeys = states.size;
+        logger.debug(
+          { partition, keys: states.size, ms: this.figures.lastRestoreMs },
+          'restored partition state',
+        );
+        return;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        failures += 1;
+        const delay = retryDelayMs(failures, 250, 5_000);
+        logger.warn({ err, partition, retryInMs: delay }, 'cannot restore the partition state; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      }
+    }
+  }
+
+  drop(partition: number): void {
+    this.partitions.delete(partition);
+  }
+
+  /**
+   * Stores `state` (JSON text; undefined = deleted) as key's state after the event at `seq`, by
+   * compare-and-swap on the revision held in `states`. On a conflict, reads the key: if it
+   * already reflects `seq` (an earlier owner committed this event, then lost the partition before
+   * its ack), the event is `applied`; else the read state is held and StateConflictError thrown.
+   */
+  async commit(
+    partition: number,
+    states: PartitionStates,
+    key: string,
+    seq: number,
+    state: string | undefined,
+  ): Promise<CommitResult> {
+    const { kv } = this.options;
+    const bucketKey = stateKey(partition, key);
+    const held = states.get(key);
+    const startedAt = performance.now();
+    try {
+      // Expected last revision 0 = "the key was never written" (kv.update refuses 0).
+      const revision = await kv.put(bucketKey, encodeStoredState({ seq, state }), {
+        previousSeq: held?.revision ?? 0,
+      });
+      this.figures.commits += 1;
+      this.figures.commitMs += performance.now() - startedAt;
+      if (this.partitions.get(partition) === states) states.set(key, { seq, state, revision });
+      return 'committed';
+    } catch (err) {
+      if (!isWrongLastSequence(err)) throw err;
+    }
+    this.figures.conflicts += 1;
+    const entry = await kv.get(bucketKey);
+    const stored: HeldState =
+      entry && entry.operation === 'PUT'
+        ? { ...decodeStoredState(entry.string()), revision: entry.revision }
+        : { seq: 0, state: undefined, revision: entry?.revision ?? 0 };
+    if (this.partitions.get(partition) === states) states.set(key, stored);
+    if (stored.seq >= seq) return 'applied';
+    throw new StateConflictError(key);
+  }
+}

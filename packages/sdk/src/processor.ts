@@ -1,0 +1,198 @@
+import { openStateBucket, stateBucketName } from '@fuze/bus';
+import { type CloudEventRecord, FuzeError, isFuzeError } from '@fuze/core';
+import { type Delivery, DeliveryAbortedError, NonRetryableError } from '@fuze/delivery';
+import { jetstream } from '@nats-io/jetstream';
+import {
+  type ConsumerOptions,
+  type ResolvedConsumerOptions,
+  resolveConsumerOptions,
+} from './consumer-options.js';
+import { type DeliveryContext, deliveredEvent, deliveryContext, inDeliverySpan } from './delivery-context.js';
+import { KeyState, type KeyStateAccess, noKeyState } from './key-state.js';
+import { KeyedStates } from './keyed-states.js';
+import { observeProcessor } from './processor-metrics.js';
+import { TargetWorker } from './target-worker.js';
+
+export type { KeyStateAccess } from './key-state.js';
+
+/** What a processor's handler knows besides the event: the delivery, and the key's state. */
+export interface ProcessorContext<S> extends DeliveryContext {
+  /** The event's partition key; undefined for an event without one (then `state` throws). */
+  key: string | undefined;
+  /** The state of `key`, held in this process while it owns the key's partition. */
+  state: KeyStateAccess<S>;
+}
+
+/**
+ * Handles one event of a processor. As for a consumer: resolve = done, throw = retried then
+ * dead-lettered. A state `set` or `delete` is stored when the handler resolves, before the ack;
+ * a handler that throws changes nothing.
+ */
+export type ProcessorHandler<S, T = unknown> = (
+  event: CloudEventRecord & { data?: T },
+  context: ProcessorContext<S>,
+) => void | Promise<void>;
+
+export interface ProcessorOptions extends ConsumerOptions {
+  /**
+   * Called when this process gains a partition, after its keys' state is restored and before
+   * any of its events is handled. An error is logged; the partition is consumed anyway.
+   */
+  onAssigned?: (partition: number) => void | Promise<void>;
+  /** Called when this process lost a partition, once its handlers finished and its state was dropped. */
+  onRevoked?: (partition: number) => void | Promise<void>;
+}
+
+/** What a processor holds and has done, for health checks (also exported as OpenTelemetry metrics). */
+export interface ProcessorStats {
+  partitions: number[];
+  keys: number;
+  /** Bytes of JSON of the states held. */
+  stateBytes: number;
+  /** Milliseconds the last partition restore took, and the keys it read. */
+  lastRestoreMs: number;
+  lastRestoreKeys: number;
+  commits: number;
+  /** Mean milliseconds from sending a state commit to its confirmation. */
+  meanCommitMs: number;
+  /** Commits refused because another owner had committed the key since (then retried). */
+  conflicts: number;
+}
+
+export interface Processor<S> {
+  /** Starts handling the target's events; resolves once joined (connected, leases running). Call once. */
+  handle<T = unknown>(handler: ProcessorHandler<S, T>): Promise<Processor<S>>;
+  stats(): ProcessorStats;
+  /** Stops taking events, lets running handlers finish and commit, gives the partitions back. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * A stateful processor of a `consumer` target: a consumer whose handler keeps per-key state.
+ * Each event's partition key has a state held in this process while it owns the key's partition,
+ * committed to NATS with the event (before its ack) and restored by whichever process gains the
+ * partition next, so every event changes its key's state exactly once across crashes,
+ * redeliveries and rebalances (see docs/processors.md).
+ *
+ * ```ts
+ * const processor = await createProcessor<number[]>({ target: 'averages', natsUrl }).handle(
+ *   async (event, ctx) => {
+ *     const window = [...(ctx.state.get() ?? []), event.data.price].slice(-10);
+ *     ctx.state.set(window);
+ *   },
+ * );
+ * ```
+ */
+export function createProcessor<S = unknown>(options: ProcessorOptions): Processor<S> {
+  return new KeyedProcessor<S>(resolveConsumerOptions(options), options);
+}
+
+class KeyedProcessor<S> implements Processor<S> {
+  private worker: Promise<TargetWorker> | undefined;
+  private joined: TargetWorker | undefined;
+  private states: KeyedStates | undefined;
+  private stopObserving: (() => void) | undefined;
+
+  constructor(
+    private readonly options: ResolvedConsumerOptions,
+    private readonly hooks: Pick<ProcessorOptions, 'onAssigned' | 'onRevoked'>,
+  ) {}
+
+  async handle<T>(handler: ProcessorHandler<S, T>): Promise<Processor<S>> {
+    if (this.worker)
+      throw new FuzeError('FUZE_CONFIG_INVALID', 'handle() was already called on this processor');
+    const { options, hooks } = this;
+    this.worker = TargetWorker.join(options, async (nc, logger) => {
+      const kv = await openStateBucket(nc, options.streamPrefix, options.target);
+      const states = new KeyedStates({
+        kv,
+        js: jetstream(nc),
+        bucket: stateBucketName(options.streamPrefix, options.target),
+        logger,
+      });
+      this.states = states;
+      const runHook = async (name: 'onAssigned' | 'onRevoked', partition: number) => {
+        try {
+          await hooks[name]?.(partition);
+        } catch (err) {
+          logger.error({ err, partition }, `the processor's ${name} hook failed`);
+        }
+      };
+      return {
+        handler: (delivery) => this.process(states, handler, delivery),
+        lifecycle: {
+          assigned: async (partition, _fence, signal) => {
+            await states.restore(partition, signal);
+            await runHook('onAssigned', partition);
+          },
+          revoked: async (partition) => {
+            states.drop(partition);
+            await runHook('onRevoked', partition);
+          },
+        },
+      };
+    });
+    this.joined = await this.worker;
+    this.stopObserving = observeProcessor(options.target, () => this.stats());
+    return this;
+  }
+
+  stats(): ProcessorStats {
+    const figures = this.states?.figures;
+    const held = this.states?.held() ?? { keys: 0, bytes: 0 };
+    return {
+      partitions: this.joined?.ownedPartitions() ?? [],
+      keys: held.keys,
+      stateBytes: held.bytes,
+      lastRestoreMs: figures?.lastRestoreMs ?? 0,
+      lastRestoreKeys: figures?.restoredKeys ?? 0,
+      commits: figures?.commits ?? 0,
+      meanCommitMs: figures && figures.commits > 0 ? figures.commitMs / figures.commits : 0,
+      conflicts: figures?.conflicts ?? 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.stopObserving?.();
+    const worker = await this.worker?.catch(() => undefined);
+    await worker?.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private async process<T>(states: KeyedStates, handler: ProcessorHandler<S, T>, delivery: Delivery) {
+    const event = deliveredEvent<T>(delivery);
+    const key = delivery.envelope.partitionKey;
+    const { partition } = delivery;
+    if (partition === 'unordered' || key === undefined) {
+      await inDeliverySpan(delivery, () =>
+        handler(event, { ...deliveryContext(delivery), key, state: noKeyState }),
+      );
+      return;
+    }
+    const held = states.of(partition);
+    if (!held)
+      throw new DeliveryAbortedError("not handled: this process no longer holds the partition's state");
+    const committed = held.get(key);
+    // Applied before (committed, then the ack was lost to a crash or a hand-over): ack only.
+    if (committed && committed.seq >= delivery.streamSeq) return;
+    const state = new KeyState<S>(key, committed?.state);
+    try {
+      await inDeliverySpan(delivery, () => handler(event, { ...deliveryContext(delivery), key, state }));
+    } catch (err) {
+      // A state that cannot be kept will not become keepable on a retry.
+      if (isFuzeError(err) && (err.code === 'FUZE_STATE_TOO_LARGE' || err.code === 'FUZE_STATE_INVALID'))
+        throw new NonRetryableError(err.message, { cause: err });
+      throw err;
+    }
+    if (!state.change) return;
+    if (!delivery.fence.maySettle())
+      throw new DeliveryAbortedError(
+        "state not committed: this process can no longer confirm the partition's lease; its next owner applies the event",
+      );
+    await states.commit(partition, held, key, delivery.streamSeq, state.change.text);
+  }
+}

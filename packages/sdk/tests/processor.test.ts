@@ -1,0 +1,233 @@
+import { JetStreamPublisher, openStateBucket, stateKey } from '@fuze/bus';
+import { partitionFor } from '@fuze/core';
+import {
+  deliveryEnvelope,
+  freezeEventLoop,
+  interleavedDeliveries,
+  type NatsServerHandle,
+  provisionStreams,
+  publishDeliveries,
+  readDeadLetters,
+  startNatsServer,
+  waitFor,
+} from '@fuze/test/harness';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createProcessor, type Processor, type ProcessorHandler } from '../src/index.js';
+import { connectTo } from './stream-fixture.js';
+
+let server: NatsServerHandle;
+let nc: NatsConnection;
+let publisher: JetStreamPublisher;
+const processors: Processor<unknown>[] = [];
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connectTo(server.url);
+  publisher = new JetStreamPublisher(nc);
+});
+afterAll(async () => {
+  await Promise.all(processors.map((p) => p.close()));
+  await publisher?.close();
+  await nc?.close();
+  await server?.[Symbol.asyncDispose]();
+});
+
+const fast = { maxAttempts: 50, backoff: 'exponential', initialDelayMs: 5, maxDelayMs: 50 } as const;
+const tuning = { leaseTtlMs: 1_500 };
+
+/** Each key's state: the event numbers applied to it, in order (a fold anyone can check). */
+type Applied = { ns: number[] };
+type KeyEvent = { key: string; n: number };
+
+const appendN: ProcessorHandler<Applied, KeyEvent> = (event, ctx) => {
+  const applied = ctx.state.get() ?? { ns: [] };
+  applied.ns.push(event.data!.n);
+  ctx.state.set(applied);
+};
+
+function processorOf<S>(
+  target: string,
+  prefix: string,
+  extra: Partial<Parameters<typeof createProcessor>[0]> = {},
+) {
+  const processor = createProcessor<S>({
+    target,
+    natsUrl: server.url,
+    streamPrefix: prefix,
+    retry: fast,
+    tuning,
+    partitions: 4,
+    ...extra,
+  });
+  processors.push(processor as Processor<unknown>);
+  return processor;
+}
+
+/** Every key's stored state, read from the processor's bucket as an operator would. */
+async function storedStates(prefix: string, target: string, keys: string[], partitions = 4) {
+  const kv = await openStateBucket(nc, prefix, target);
+  const states = new Map<string, { seq: number; state?: Applied }>();
+  for (const key of keys) {
+    const entry = await kv.get(stateKey(partitionFor(key, partitions), key));
+    if (entry?.operation === 'PUT') states.set(key, entry.json());
+  }
+  return states;
+}
+
+const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+describe('createProcessor', () => {
+  test("each key's state folds its events once, in order, and is stored before the ack", async () => {
+    const prefix = await provisionStreams(nc);
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const held = new Map<string, number[]>();
+    await processorOf<Applied>('folds', prefix).handle<KeyEvent>(async (event, ctx) => {
+      await appendN(event, ctx);
+      held.set(ctx.key!, ctx.state.get()!.ns);
+    });
+    await publishDeliveries(publisher, prefix, 4, interleavedDeliveries('folds', keys, 20));
+    await waitFor(() => keys.every((k) => held.get(k)?.length === 20), { message: 'every event applied' });
+    for (const key of keys) expect(held.get(key)).toEqual(upTo(20));
+    const stored = await storedStates(prefix, 'folds', keys);
+    for (const key of keys) expect(stored.get(key)?.state?.ns).toEqual(upTo(20));
+  });
+
+  test('an event the store already reflects (committed, then the ack was lost) is acked without running the handler', async () => {
+    const prefix = await provisionStreams(nc);
+    // Events k-1..3 take delivery stream sequences 1..3 (published one at a time).
+    for (let n = 1; n <= 3; n++)
+      await publishDeliveries(publisher, prefix, 4, [deliveryEnvelope({ target: 'crashed', key: 'k', n })]);
+    // What an owner killed between its commit of k-2 and the ack leaves behind.
+    const kv = await openStateBucket(nc, prefix, 'crashed');
+    await kv.put(stateKey(partitionFor('k', 4), 'k'), JSON.stringify({ seq: 2, state: { ns: [1, 2] } }));
+    const handled: number[] = [];
+    await processorOf<Applied>('crashed', prefix).handle<KeyEvent>(async (event, ctx) => {
+      handled.push(event.data!.n);
+      await appendN(event, ctx);
+    });
+    await waitFor(async () => (await storedStates(prefix, 'crashed', ['k'])).get('k')?.seq === 3, {
+      message: 'k-3 committed',
+    });
+    expect(handled).toEqual([3]);
+    expect((await storedStates(prefix, 'crashed', ['k'])).get('k')?.state?.ns).toEqual([1, 2, 3]);
+  });
+
+  test('a commit refused because another owner committed the key since is retried on the stored state', async () => {
+    const prefix = await provisionStreams(nc);
+    const seen: number[][] = [];
+    const processor = processorOf<Applied>('contested', prefix);
+    await processor.handle<KeyEvent>(async (event, ctx) => {
+      seen.push([...(ctx.state.get()?.ns ?? [])]);
+      await appendN(event, ctx);
+    });
+    await publishDeliveries(publisher, prefix, 4, [
+      deliveryEnvelope({ target: 'contested', key: 'k', n: 1 }),
+    ]);
+    await waitFor(
+      async () => (await storedStates(prefix, 'contested', ['k'])).get('k')?.state?.ns.length === 1,
+    );
+    // A late commit from an owner that lost the partition: not what this processor holds.
+    const kv = await openStateBucket(nc, prefix, 'contested');
+    await kv.put(stateKey(partitionFor('k', 4), 'k'), JSON.stringify({ seq: 1, state: { ns: [100] } }));
+    await publishDeliveries(publisher, prefix, 4, [
+      deliveryEnvelope({ target: 'contested', key: 'k', n: 2 }),
+    ]);
+    await waitFor(async () => (await storedStates(prefix, 'contested', ['k'])).get('k')?.seq === 2);
+    expect((await storedStates(prefix, 'contested', ['k'])).get('k')?.state?.ns).toEqual([100, 2]);
+    // k-2 ran on the state held here, its commit was refused, then it ran on the stored one.
+    expect(seen).toEqual([[], [1], [100]]);
+    expect(processor.stats()).toMatchObject({ conflicts: 1, commits: 2 });
+  });
+
+  test('partitions move between processors (join, leave) with their state: every fold complete and in order', async () => {
+    const prefix = await provisionStreams(nc);
+    const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+    const hooks: string[] = [];
+    const first = processorOf<Applied>('moving', prefix, {
+      onAssigned: (p) => void hooks.push(`first+${p}`),
+      onRevoked: (p) => void hooks.push(`first-${p}`),
+    });
+    await first.handle<KeyEvent>(appendN);
+    const batches = [1, 2, 3].map((batch) =>
+      interleavedDeliveries('moving', keys, 30).filter((e) => {
+        const n = Number(String(e.attributes.id).split('-')[1]);
+        return n > (batch - 1) * 10 && n <= batch * 10;
+      }),
+    );
+    const storedLengths = async (length: number) => {
+      const stored = await storedStates(prefix, 'moving', keys);
+      return keys.every((k) => stored.get(k)?.state?.ns.length === length);
+    };
+    await publishDeliveries(publisher, prefix, 4, batches[0]!);
+    await waitFor(() => storedLengths(10), { message: 'batch 1 applied by the first processor' });
+    const second = processorOf<Applied>('moving', prefix);
+    await second.handle<KeyEvent>(appendN);
+    await waitFor(() => second.stats().partitions.length === 2, {
+      message: 'the second processor takes its share',
+    });
+    expect(second.stats().keys).toBeGreaterThan(0); // restored what the first had committed
+    await publishDeliveries(publisher, prefix, 4, batches[1]!);
+    await waitFor(() => storedLengths(20), { message: 'batch 2 applied by both' });
+    await first.close();
+    expect(hooks.filter((h) => h.startsWith('first+'))).toHaveLength(4);
+    expect(hooks.filter((h) => h.startsWith('first-'))).toHaveLength(4);
+    await waitFor(() => second.stats().partitions.length === 4, {
+      message: 'the second processor takes all',
+    });
+    await publishDeliveries(publisher, prefix, 4, batches[2]!);
+    await waitFor(() => storedLengths(30), { message: 'batch 3 applied by the second' });
+    const stored = await storedStates(prefix, 'moving', keys);
+    for (const key of keys) expect(stored.get(key)?.state?.ns).toEqual(upTo(30));
+  });
+
+  test('an owner paused past its lease commits nothing: the event is applied once, by the next attempt', async () => {
+    const prefix = await provisionStreams(nc);
+    let calls = 0;
+    await processorOf<Applied>('paused', prefix).handle<KeyEvent>(async (event, ctx) => {
+      calls += 1;
+      // As a SIGSTOP or a long GC would: nothing of this process runs for longer than the fence allows.
+      if (calls === 1) freezeEventLoop(tuning.leaseTtlMs);
+      await appendN(event, ctx);
+    });
+    await publishDeliveries(publisher, prefix, 4, [deliveryEnvelope({ target: 'paused', key: 'k', n: 1 })]);
+    await waitFor(async () => (await storedStates(prefix, 'paused', ['k'])).get('k')?.seq === 1, {
+      message: 'k-1 committed',
+    });
+    expect(calls).toBe(2);
+    expect((await storedStates(prefix, 'paused', ['k'])).get('k')?.state?.ns).toEqual([1]);
+  });
+
+  test('a state that cannot be kept dead-letters its event at once; the key keeps its state and moves on', async () => {
+    const prefix = await provisionStreams(nc);
+    await processorOf<Applied | string>('limits', prefix).handle<KeyEvent>(async (event, ctx) => {
+      if (event.id === 'big-2') ctx.state.set('x'.repeat(256 * 1024));
+      else if (event.id === 'big-3') ctx.state.set(undefined as unknown as string);
+      else if (event.id === 'nokey-1') ctx.state.get();
+      else await appendN(event, ctx as never);
+    });
+    await publishDeliveries(
+      publisher,
+      prefix,
+      4,
+      [1, 2, 3, 4].map((n) => deliveryEnvelope({ target: 'limits', key: 'big', n })),
+    );
+    await publishDeliveries(publisher, prefix, 4, [deliveryEnvelope({ target: 'limits', n: 1 })]);
+    const dead = await waitFor(
+      async () => {
+        const found = await readDeadLetters(nc, prefix);
+        return found.length === 3 ? found : undefined;
+      },
+      { message: 'three dead letters' },
+    );
+    const byId = new Map(dead.map((r) => [r.attributes.id, r.failure]));
+    expect(byId.get('big-2')).toMatchObject({ attempts: 1, retryable: false });
+    expect(byId.get('big-2')?.message).toContain('over the limit of 262144');
+    expect(byId.get('big-3')?.message).toContain('cannot be stored as JSON');
+    expect(byId.get('nokey-1')?.message).toContain('has no partition key');
+    await waitFor(
+      async () => (await storedStates(prefix, 'limits', ['big'])).get('big')?.state?.ns.length === 2,
+    );
+    expect((await storedStates(prefix, 'limits', ['big'])).get('big')?.state?.ns).toEqual([1, 4]);
+  });
+});
