@@ -24,6 +24,7 @@ export {
   type TestDatabase,
 } from './postgres.js';
 export { makeTempDir, removeTempDir } from './processes.js';
+export { type ScriptProcess, spawnScript } from './script-process.js';
 export { seededRandom } from './seeded-random.js';
 export { finishedSpansOf, onlySpan, parentIdOf, spanIdOf, spanIdOfSpan, traceIdOf } from './spans.js';
 export { readStream, type StoredMessage } from './stream-contents.js';

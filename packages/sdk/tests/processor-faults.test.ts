@@ -1,0 +1,277 @@
+import { JetStreamPublisher, openStateBucket, stateKey } from '@fuze/bus';
+import { partitionFor } from '@fuze/core';
+import {
+  deliveryEnvelope,
+  type NatsServerHandle,
+  provisionStreams,
+  publishDeliveries,
+  type ScriptProcess,
+  spawnScript,
+  startNatsServer,
+  waitFor,
+} from '@fuze/test/harness';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { connectTo } from './stream-fixture.js';
+
+// Stateful processors in real processes, killed (SIGKILL), paused past their lease (SIGSTOP),
+// joining and leaving, while ticks flow: the moving average per symbol of issue 20. Every
+// average a worker reports must be the true one over the last `window` prices of its symbol (a
+// worker that took a symbol over with an empty or stale window would report a wrong one), and
+// every symbol's stored window must end as the last `window` prices, each applied once, in order.
+
+const worker = new URL('./fixtures/average-worker.ts', import.meta.url).pathname;
+const window = 10;
+const leaseTtlMs = 1_500;
+
+let server: NatsServerHandle;
+let nc: NatsConnection;
+let publisher: JetStreamPublisher;
+const workers: ScriptProcess[] = [];
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connectTo(server.url);
+  publisher = new JetStreamPublisher(nc);
+});
+afterAll(async () => {
+  for (const w of workers)
+    if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+  await Promise.all(workers.map((w) => w.exited));
+  await publisher?.close();
+  await nc?.close();
+  await server?.[Symbol.asyncDispose]();
+});
+
+/** Tick n of symbol s: a price no two ticks of a symbol share, so a wrong window shows. */
+const priceOf = (symbolIndex: number, n: number) => 100 + symbolIndex * 1_000 + n * n;
+
+interface Scenario {
+  prefix: string;
+  symbols: string[];
+  partitions: number;
+  /** Ticks published so far per symbol (all symbols alike). */
+  published: number;
+  /** The scenario's worker processes, dead or alive. */
+  workers: ScriptProcess[];
+}
+
+async function startWorker(scenario: Scenario, delayMs = 2): Promise<ScriptProcess> {
+  const started = spawnScript(worker, {
+    NATS_URL: server.url,
+    PREFIX: scenario.prefix,
+    TARGET: 'averages',
+    PARTITIONS: String(scenario.partitions),
+    WINDOW: String(window),
+    DELAY_MS: String(delayMs),
+    LEASE_TTL_MS: String(leaseTtlMs),
+  });
+  workers.push(started);
+  scenario.workers.push(started);
+  await started.waitForLine((line) => line === 'ready');
+  return started;
+}
+
+async function publishTicks(scenario: Scenario, ticks: number): Promise<void> {
+  const envelopes = [];
+  for (let n = scenario.published + 1; n <= scenario.published + ticks; n++)
+    for (const [i, symbol] of scenario.symbols.entries())
+      envelopes.push(
+        deliveryEnvelope({
+          target: 'averages',
+          key: symbol,
+          n,
+          event: { data: { symbol, n, price: priceOf(i, n) } },
+        }),
+      );
+  scenario.published += ticks;
+  await publishDeliveries(publisher, scenario.prefix, scenario.partitions, envelopes);
+}
+
+interface Report {
+  symbol: string;
+  n: number;
+  avg: number;
+  count: number;
+}
+
+const reportsOf = (workers: ScriptProcess[]): Report[] =>
+  workers.flatMap((w) =>
+    w.lines.filter((l) => l.startsWith('{"symbol"')).map((l) => JSON.parse(l) as Report),
+  );
+
+/** Waits until every published tick was reported by some worker. */
+async function allReported(scenario: Scenario, from: ScriptProcess[], timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    () => {
+      const seen = new Set(reportsOf(from).map((r) => `${r.symbol}#${r.n}`));
+      return scenario.symbols.every((s) => {
+        for (let n = 1; n <= scenario.published; n++) if (!seen.has(`${s}#${n}`)) return false;
+        return true;
+      });
+    },
+    { timeoutMs, message: `every tick up to ${scenario.published} reported` },
+  );
+}
+
+/** Reports whose average or count is not the truth over the symbol's last `window` prices. */
+function wrongReports(scenario: Scenario, reports: Report[]): string[] {
+  const wrong: string[] = [];
+  for (const r of reports) {
+    const i = scenario.symbols.indexOf(r.symbol);
+    const prices = [];
+    for (let n = Math.max(1, r.n - window + 1); n <= r.n; n++) prices.push(priceOf(i, n));
+    const truth = prices.reduce((a, b) => a + b, 0) / prices.length;
+    if (r.count !== prices.length || Math.abs(r.avg - truth) > 1e-9)
+      wrong.push(`${r.symbol} tick ${r.n}: ${r.avg} over ${r.count}, truth ${truth} over ${prices.length}`);
+  }
+  return wrong;
+}
+
+/** Symbols whose stored window is not their last `window` prices, in order. */
+async function wrongStoredWindows(scenario: Scenario): Promise<string[]> {
+  const kv = await openStateBucket(nc, scenario.prefix, 'averages');
+  const wrong: string[] = [];
+  for (const [i, symbol] of scenario.symbols.entries()) {
+    const entry = await kv.get(stateKey(partitionFor(symbol, scenario.partitions), symbol));
+    const stored =
+      entry?.operation === 'PUT' ? entry.json<{ state: { prices: number[] } }>().state.prices : [];
+    const truth = [];
+    for (let n = Math.max(1, scenario.published - window + 1); n <= scenario.published; n++)
+      truth.push(priceOf(i, n));
+    if (JSON.stringify(stored) !== JSON.stringify(truth))
+      wrong.push(`${symbol}: stored ${JSON.stringify(stored)}, truth ${JSON.stringify(truth)}`);
+  }
+  return wrong;
+}
+
+const ownedBy = (w: ScriptProcess) => {
+  const owned = new Set<number>();
+  for (const line of w.lines) {
+    if (line.startsWith('{"assigned"')) owned.add(JSON.parse(line).assigned);
+    if (line.startsWith('{"revoked"')) owned.delete(JSON.parse(line).revoked);
+  }
+  return owned;
+};
+
+test('two worker processes: one SIGKILLed mid-window, restarted, takes its symbols back, SIGKILLed again: every average is the true one', async () => {
+  const scenario: Scenario = {
+    prefix: await provisionStreams(nc, 'PRC'),
+    symbols: Array.from({ length: 12 }, (_, i) => `SYM${i}`),
+    partitions: 8,
+    published: 0,
+    workers: [],
+  };
+  const survivor = await startWorker(scenario);
+  let victim = await startWorker(scenario);
+  await waitFor(() => ownedBy(victim).size > 0 && ownedBy(survivor).size > 0, {
+    message: 'both own partitions',
+  });
+  await publishTicks(scenario, 15);
+  await allReported(scenario, scenario.workers);
+  // Mid-window: the victim is killed while a wave of its symbols' ticks is being handled.
+  const before = reportsOf([victim]).length;
+  await publishTicks(scenario, 15);
+  await waitFor(() => reportsOf([victim]).length > before + 5, { message: 'the victim handling the wave' });
+  victim.child.kill('SIGKILL');
+  await victim.exited;
+  await allReported(scenario, scenario.workers);
+  // Back again: it takes its share back (with the survivor's windows), and is killed again.
+  victim = await startWorker(scenario);
+  await waitFor(() => ownedBy(victim).size === scenario.partitions / 2, {
+    message: 'the restarted worker takes its share',
+  });
+  const again = reportsOf([victim]).length;
+  await publishTicks(scenario, 15);
+  await waitFor(() => reportsOf([victim]).length > again + 5, {
+    message: 'the restarted victim handling the wave',
+  });
+  victim.child.kill('SIGKILL');
+  await victim.exited;
+  await publishTicks(scenario, 15);
+  await allReported(scenario, scenario.workers);
+  const reports = reportsOf(scenario.workers);
+  expect(wrongReports(scenario, reports).slice(0, 10)).toEqual([]);
+  expect((await wrongStoredWindows(scenario)).slice(0, 10)).toEqual([]);
+  console.info(
+    `processors, SIGKILL twice: ${reports.length} reports of ${scenario.published * scenario.symbols.length} ticks, all true`,
+  );
+});
+
+test('a worker SIGSTOPped past its lease while handling, then SIGCONTed: its late commits are refused, every window stays true', async () => {
+  const scenario: Scenario = {
+    prefix: await provisionStreams(nc, 'PRC'),
+    symbols: Array.from({ length: 12 }, (_, i) => `SYM${i}`),
+    partitions: 8,
+    published: 0,
+    workers: [],
+  };
+  const other = await startWorker(scenario, 20);
+  const paused = await startWorker(scenario, 20);
+  await waitFor(() => ownedBy(paused).size === scenario.partitions / 2, {
+    message: 'the paused worker owns its share',
+  });
+  await publishTicks(scenario, 10);
+  await allReported(scenario, scenario.workers);
+  const before = reportsOf([paused]).length;
+  await publishTicks(scenario, 20);
+  await waitFor(() => reportsOf([paused]).length > before + 3, {
+    message: 'the paused worker handling the wave',
+  });
+  // Frozen mid-handler (each takes 20 ms): the other worker takes its partitions meanwhile.
+  paused.child.kill('SIGSTOP');
+  const pausedAt = reportsOf([paused]).length;
+  await waitFor(() => ownedBy(other).size === scenario.partitions, {
+    timeoutMs: 30_000,
+    message: 'the other worker takes every partition',
+  });
+  await publishTicks(scenario, 10);
+  await allReported(scenario, scenario.workers);
+  paused.child.kill('SIGCONT');
+  // Back: it finds its fence closed, commits and acks nothing, hands over, then rejoins. Then
+  // the other worker leaves, so every key's window comes from the store: a late commit that got
+  // through would show in the next averages.
+  await waitFor(() => ownedBy(paused).size === scenario.partitions / 2, {
+    timeoutMs: 30_000,
+    message: 'the resumed worker takes a share again',
+  });
+  other.child.kill('SIGTERM');
+  await other.exited;
+  await waitFor(() => ownedBy(paused).size === scenario.partitions, {
+    timeoutMs: 30_000,
+    message: 'the resumed worker takes every partition',
+  });
+  await publishTicks(scenario, 5);
+  await allReported(scenario, scenario.workers);
+  const reports = reportsOf(scenario.workers);
+  expect(wrongReports(scenario, reports).slice(0, 10)).toEqual([]);
+  expect((await wrongStoredWindows(scenario)).slice(0, 10)).toEqual([]);
+  console.info(
+    `processors, SIGSTOP past the lease: ${reportsOf([paused]).length - pausedAt} reports by the paused worker after SIGCONT, ${reports.length} reports of ${scenario.published * scenario.symbols.length} ticks, all true`,
+  );
+});
+
+test('1,000 keys over 16 partitions, 3 worker processes joining and leaving (SIGTERM, SIGKILL): every key ends as the fold of its ticks, in order', async () => {
+  const scenario: Scenario = {
+    prefix: await provisionStreams(nc, 'PRC'),
+    symbols: Array.from({ length: 1_000 }, (_, i) => `K${i}`),
+    partitions: 16,
+    published: 0,
+    workers: [],
+  };
+  const first = await startWorker(scenario, 0);
+  await publishTicks(scenario, 3);
+  const second = await startWorker(scenario, 0);
+  await publishTicks(scenario, 3);
+  const third = await startWorker(scenario, 0);
+  await waitFor(() => ownedBy(third).size > 0, { message: 'the third worker owns partitions' });
+  first.child.kill('SIGTERM'); // leaves: hands its partitions over
+  await publishTicks(scenario, 2);
+  await first.exited;
+  second.child.kill('SIGKILL'); // dies: its partitions move after its lease expires
+  await publishTicks(scenario, 2);
+  await allReported(scenario, scenario.workers, 120_000);
+  // 10 ticks per key fit the window: the stored window is every tick, each once, in order.
+  expect((await wrongStoredWindows(scenario)).slice(0, 10)).toEqual([]);
+  expect(wrongReports(scenario, reportsOf(scenario.workers)).slice(0, 10)).toEqual([]);
+});
