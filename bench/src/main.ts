@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   replacements: () => import('./replacements.js'),
   leases: () => import('./leases.js'),
   'state-store': () => import('./state-store.js'),
+  processors: () => import('./processors.js'),
   console: () => import('./console.js'),
 };
 

@@ -4,6 +4,7 @@ import {
   JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamClient,
+  type JsMsg,
   jetstreamManager,
 } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
@@ -50,13 +51,33 @@ export function encodeStoredState(value: StoredState): string {
   return value.state === undefined ? `{"seq":${value.seq}}` : `{"seq":${value.seq},"state":${value.state}}`;
 }
 
-/** Reads a stored value, keeping the state as text (parsed only when a handler asks for it). */
+/**
+ * Reads a stored value, keeping the state as text (parsed only when a handler asks for it). A
+ * value in the exact shape encodeStoredState writes is sliced, not parsed: a restore reads every
+ * key of a partition, and parsing then re-serialising each state was a third of a restore's time
+ * (100,000 keys of 200 bytes: 3.7 s against 2.7 s). Any other shape is parsed.
+ */
 export function decodeStoredState(text: string): StoredState {
+  const sliced = sliceStoredState(text);
+  if (sliced) return sliced;
   const parsed = JSON.parse(text) as { seq?: unknown; state?: unknown };
   if (typeof parsed.seq !== 'number') throw new Error('a stored state has no seq');
   return { seq: parsed.seq, state: parsed.state === undefined ? undefined : JSON.stringify(parsed.state) };
 }
 
+const seqPrefix = '{"seq":';
+const statePrefix = ',"state":';
+
+function sliceStoredState(text: string): StoredState | undefined {
+  if (!text.startsWith(seqPrefix) || text.charCodeAt(text.length - 1) !== 125 /* } */) return undefined;
+  let end = seqPrefix.length;
+  while (end < text.length && text.charCodeAt(end) >= 48 && text.charCodeAt(end) <= 57) end += 1;
+  if (end === seqPrefix.length || end - seqPrefix.length > 15) return undefined;
+  const seq = Number(text.slice(seqPrefix.length, end));
+  if (end === text.length - 1) return { seq, state: undefined };
+  if (!text.startsWith(statePrefix, end)) return undefined;
+  return { seq, state: text.slice(end + statePrefix.length, -1) };
+}
 /**
  * Opens (or creates) a processor's state bucket. It takes the replicas of the lease bucket that
  * `fuze serve` provisioned with FUZE_STREAM_REPLICAS, so state is replicated like the rest of
@@ -100,32 +121,61 @@ export interface HeldState extends StoredState {
 }
 
 /**
- * Reads the latest value of every key of one partition, up to the bucket's end when the read
- * started: one ordered consumer, last value per subject. (A KV watch cannot tell an empty
- * partition from one whose values have not arrived yet; the consumer's pending count can.)
+ * Reads the latest value of every key of `partitions`, up to the bucket's end when the read
+ * started: ordered consumers, last value per subject. (A KV watch cannot tell an empty partition
+ * from one whose values have not arrived yet; a consumer's pending count can.)
+ *
+ * Few partitions are read one consumer each; a quarter of them or more, by one consumer over the
+ * whole bucket that skips the rest. On NATS 2.9 a consumer filtered to `<partition>.>` costs the
+ * server a pass over every key of the bucket: 16 of them read 100,000 keys in 2.2-2.8 s (2.0-2.3 s
+ * of server CPU), one over the bucket in 0.8-0.9 s (0.6-0.7 s).
  */
 export async function readPartitionStates(
   js: JetStreamClient,
   bucket: string,
-  partition: number,
-): Promise<Map<string, HeldState>> {
+  partitions: readonly number[],
+  partitionCount: number,
+): Promise<Map<number, Map<string, HeldState>>> {
+  const byPartition = new Map<number, Map<string, HeldState>>(partitions.map((p) => [p, new Map()]));
   const prefix = `$KV.${bucket}.`;
+  const filters =
+    partitions.length * 4 >= partitionCount ? [`${prefix}>`] : partitions.map((p) => `${prefix}${p}.>`);
+  await Promise.all(
+    filters.map((filter) =>
+      readLatest(js, bucket, filter, (msg) => {
+        const parsed = parseStateKey(msg.subject.slice(prefix.length));
+        const states = parsed && byPartition.get(parsed.partition);
+        if (!parsed || !states) return;
+        const operation = msg.headers?.get('KV-Operation');
+        if (operation === 'DEL' || operation === 'PURGE') {
+          states.set(parsed.key, { seq: 0, state: undefined, revision: msg.seq });
+          return;
+        }
+        const stored = decodeStoredState(msg.string());
+        states.set(parsed.key, { seq: stored.seq, state: stored.state, revision: msg.seq });
+      }),
+    ),
+  );
+  return byPartition;
+}
+
+async function readLatest(
+  js: JetStreamClient,
+  bucket: string,
+  filter: string,
+  each: (msg: JsMsg) => void,
+): Promise<void> {
   const consumer = await js.consumers.getPushConsumer(`KV_${bucket}`, {
-    filter_subjects: `${prefix}${partition}.>`,
+    filter_subjects: filter,
     deliver_policy: DeliverPolicy.LastPerSubject,
   });
-  const states = new Map<string, HeldState>();
   try {
-    if ((await consumer.info(true)).num_pending === 0) return states;
+    if ((await consumer.info(true)).num_pending === 0) return;
     let failure: unknown;
     const messages = await consumer.consume({
       callback: (msg) => {
         try {
-          const parsed = parseStateKey(msg.subject.slice(prefix.length));
-          const operation = msg.headers?.get('KV-Operation');
-          if (parsed && operation !== 'DEL' && operation !== 'PURGE')
-            states.set(parsed.key, { ...decodeStoredState(msg.string()), revision: msg.seq });
-          else if (parsed) states.set(parsed.key, { seq: 0, state: undefined, revision: msg.seq });
+          each(msg);
         } catch (err) {
           failure ??= err;
         }
@@ -134,7 +184,6 @@ export async function readPartitionStates(
     });
     await messages.closed();
     if (failure) throw failure;
-    return states;
   } finally {
     await consumer.delete().catch(() => {});
   }

@@ -11,6 +11,15 @@ import { DeliveryAbortedError } from '@fuze/delivery';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 
+/** Partitions gained within this long of each other are restored by one read. */
+const restoreBatchMs = 20;
+
+interface WaitingRestore {
+  signal: AbortSignal;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
 /** A partition's states while this process owns it: partition key → what is stored. */
 export type PartitionStates = Map<string, HeldState>;
 
@@ -31,6 +40,8 @@ export interface KeyedStatesOptions {
   kv: KV;
   js: JetStreamClient;
   bucket: string;
+  /** The target's partition count: how many partitions a restore reads decides how it reads them. */
+  partitionCount: number;
   logger: Logger;
 }
 
@@ -41,6 +52,7 @@ export interface KeyedStatesOptions {
  */
 export class KeyedStates {
   private readonly partitions = new Map<number, PartitionStates>();
+  private batch: Map<number, WaitingRestore> | undefined;
   /** Figures for metrics: the last restore, and commits. */
   readonly figures = { lastRestoreMs: 0, restoredKeys: 0, commits: 0, commitMs: 0, conflicts: 0 };
 
@@ -63,30 +75,59 @@ export class KeyedStates {
     return { keys, bytes };
   }
 
-  /** Reads every key of `partition`, retrying while NATS does not answer, until done or `signal` aborts. */
-  async restore(partition: number, signal: AbortSignal): Promise<void> {
-    const { js, bucket, logger } = this.options;
+  /**
+   * Reads every key of `partition` before it is consumed, retrying while NATS does not answer,
+   * until done or `signal` aborts (the partition was lost meanwhile). Partitions gained together
+   * (within `restoreBatchMs`) are read together: see readPartitionStates.
+   */
+  restore(partition: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.batch) {
+        const batch = new Map<number, WaitingRestore>();
+        this.batch = batch;
+        setTimeout(() => {
+          this.batch = undefined;
+          void this.restoreBatch(batch);
+        }, restoreBatchMs);
+      }
+      this.batch.set(partition, { signal, resolve, reject });
+    });
+  }
+
+  private async restoreBatch(waiting: Map<number, WaitingRestore>): Promise<void> {
+    const { js, bucket, logger, partitionCount } = this.options;
     const startedAt = performance.now();
     for (let failures = 0; ; ) {
-      if (signal.aborted)
-        throw new DeliveryAbortedError('the partition was lost while its state was restored');
+      for (const [partition, { signal, reject }] of waiting)
+        if (signal.aborted) {
+          waiting.delete(partition);
+          reject(new DeliveryAbortedError('the partition was lost while its state was restored'));
+        }
+      if (waiting.size === 0) return;
       try {
-        const states = await readPartitionStates(js, bucket, partition);
-        if (signal.aborted)
-          throw new DeliveryAbortedError('the partition was lost while its state was restored');
-        this.partitions.set(partition, states);
+        const read = await readPartitionStates(js, bucket, [...waiting.keys()], partitionCount);
+        let keys = 0;
+        for (const [partition, { signal, resolve, reject }] of waiting) {
+          if (signal.aborted) {
+            reject(new DeliveryAbortedError('the partition was lost while its state was restored'));
+            continue;
+          }
+          const states = read.get(partition) ?? new Map();
+          keys += states.size;
+          this.partitions.set(partition, states);
+          resolve();
+        }
         this.figures.lastRestoreMs = performance.now() - startedAt;
-        this.figures.restoredKeys = states.size;
+        this.figures.restoredKeys = keys;
         logger.debug(
-          { partition, keys: states.size, ms: this.figures.lastRestoreMs },
+          { partitions: [...waiting.keys()], keys, ms: this.figures.lastRestoreMs },
           'restored partition state',
         );
         return;
       } catch (err) {
-        if (signal.aborted) throw err;
         failures += 1;
         const delay = retryDelayMs(failures, 250, 5_000);
-        logger.warn({ err, partition, retryInMs: delay }, 'cannot restore the partition state; retrying');
+        logger.warn({ err, retryInMs: delay }, 'cannot restore the partition state; retrying');
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
       }
     }

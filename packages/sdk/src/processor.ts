@@ -103,12 +103,13 @@ class KeyedProcessor<S> implements Processor<S> {
     if (this.worker)
       throw new FuzeError('FUZE_CONFIG_INVALID', 'handle() was already called on this processor');
     const { options, hooks } = this;
-    this.worker = TargetWorker.join(options, async (nc, logger) => {
+    this.worker = TargetWorker.join(options, async (nc, logger, partitionCount) => {
       const kv = await openStateBucket(nc, options.streamPrefix, options.target);
       const states = new KeyedStates({
         kv,
         js: jetstream(nc),
         bucket: stateBucketName(options.streamPrefix, options.target),
+        partitionCount,
         logger,
       });
       this.states = states;

@@ -44,7 +44,7 @@ export class TargetWorker {
   /** Joins the target's workers; `parts` is called once connected, before any partition is taken. */
   static async join(
     options: ResolvedConsumerOptions,
-    parts: (nc: NatsConnection, logger: Logger) => Promise<WorkerParts>,
+    parts: (nc: NatsConnection, logger: Logger, partitions: number) => Promise<WorkerParts>,
   ): Promise<TargetWorker> {
     const logger = options.logger ?? stderrLogger('warn', { consumer: options.target });
     const nc =
@@ -59,7 +59,7 @@ export class TargetWorker {
           { target: options.target },
           "no router has published this target's settings yet: using the consumer's options",
         );
-      const { handler, lifecycle } = await parts(nc, logger);
+      const { handler, lifecycle } = await parts(nc, logger, settings.partitions);
       const live = { value: settings };
       const following = routing ? await followRuleSettings(routing, options, live, logger) : undefined;
       const publisher = new JetStreamPublisher(nc);
