@@ -93,7 +93,6 @@ async function rate(
     natsUrl: nats.url,
     streamPrefix: prefix,
     partitions: options.partitions,
-    maxConcurrency: Number(process.env.MC ?? 64),
   };
   const start = performance.now();
   const cpuBefore = process.cpuUsage();

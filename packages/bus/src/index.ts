@@ -34,6 +34,7 @@ export {
   maxStateBytes,
   openStateBucket,
   parseStateKey,
+  putStateIfRevision,
   readPartitionStates,
   type StoredState,
   stateBucketName,

@@ -213,7 +213,7 @@ export class JetStreamPublisher {
       stream?: string;
       seq?: number;
       duplicate?: boolean;
-      error?: { code: number; description: string };
+      error?: { code: number; err_code?: number; description: string };
     };
     try {
       body = JSON.parse(utf8.decode(msg.data));
@@ -235,8 +235,9 @@ export class JetStreamPublisher {
           'FUZE_PUBLISH_FAILED',
           `JetStream refused ${pending.request.subject}: ${body.error.description}`,
           {
-            // Not `code`: that is the FuzeError's own, and a problem+json body's.
-            details: { jetstreamCode: body.error.code },
+            // Not `code`: that is the FuzeError's own, and a problem+json body's. `jetstreamErrorCode`
+            // tells refusals apart (10071: a compare-and-swap found another last sequence).
+            details: { jetstreamCode: body.error.code, jetstreamErrorCode: body.error.err_code },
           },
         ),
       );

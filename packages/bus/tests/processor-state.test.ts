@@ -5,8 +5,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   decodeStoredState,
   encodeStoredState,
+  isWrongLastSequence,
+  JetStreamPublisher,
   openStateBucket,
   parseStateKey,
+  putStateIfRevision,
   readPartitionStates,
   stateBucketName,
   stateKey,
@@ -89,5 +92,82 @@ describe('stored states', () => {
       }
     }
     expect((await readPartitionStates(js, bucket, [7], 64)).get(7)?.size).toBe(25);
+  });
+});
+
+describe('putStateIfRevision (stands in for kv.put with previousSeq; ADR 0005)', () => {
+  test('stores, refuses and answers as kv.put does, key by key', async () => {
+    const kv = await openStateBucket(nc, 'PST', 'cas');
+    const publisher = new JetStreamPublisher(nc);
+    const bucket = stateBucketName('PST', 'cas');
+    const outcome = async (write: () => Promise<number>) => {
+      try {
+        return { revision: await write() };
+      } catch (err) {
+        return { refused: isWrongLastSequence(err) };
+      }
+    };
+    try {
+      // Each step on two keys: one written by kv.put, one by putStateIfRevision; same outcome.
+      const library = stateKey(1, 'library');
+      const ours = stateKey(1, 'ours');
+      let expectedLibrary = 0;
+      let expectedOurs = 0;
+      let lastWrite = { value: '', expected: 0, id: '' };
+      const steps: Array<{ expected: (current: number) => number; value: string; remove?: boolean }> = [
+        { expected: () => 0, value: '{"seq":1}' }, // first write
+        { expected: () => 0, value: '{"seq":2}' }, // "never written" again: refused
+        { expected: (current) => current, value: '{"seq":3,"state":1}' },
+        { expected: (current) => current - 1, value: '{"seq":4}' }, // stale revision: refused
+        { expected: (current) => current, value: '', remove: true }, // an operator's delete
+        { expected: (current) => current, value: '{"seq":5}' }, // from the delete marker's revision
+      ];
+      for (const [i, step] of steps.entries()) {
+        if (step.remove) {
+          await kv.delete(library);
+          await kv.delete(ours);
+          expectedLibrary = (await kv.get(library))?.revision ?? 0;
+          expectedOurs = (await kv.get(ours))?.revision ?? 0;
+          continue;
+        }
+        const fromLibrary = await outcome(() =>
+          kv.put(library, step.value, { previousSeq: step.expected(expectedLibrary) }),
+        );
+        const expected = step.expected(expectedOurs);
+        const fromOurs = await outcome(() =>
+          putStateIfRevision(publisher, bucket, ours, step.value, expected, `step-${i}`),
+        );
+        lastWrite = { value: step.value, expected, id: `step-${i}` };
+        expect('refused' in fromOurs, `step ${i}`).toBe('refused' in fromLibrary);
+        if ('refused' in fromLibrary)
+          expect(fromLibrary.refused && (fromOurs as { refused: boolean }).refused).toBe(true);
+        if ('revision' in fromLibrary) {
+          expectedLibrary = fromLibrary.revision;
+          expectedOurs = (fromOurs as { revision: number }).revision;
+          expect((await kv.get(ours))?.revision).toBe(expectedOurs);
+          expect((await kv.get(ours))?.string()).toBe((await kv.get(library))?.string());
+        }
+      }
+      // The last write sent again (as after a lost ack) answers with the revision it stored,
+      // and stores nothing; a different write from the same revision is refused.
+      const stored = await kv.get(ours);
+      expect(stored?.string()).toBe('{"seq":5}');
+      const again = await putStateIfRevision(
+        publisher,
+        bucket,
+        ours,
+        lastWrite.value,
+        lastWrite.expected,
+        lastWrite.id,
+      );
+      expect(again).toBe(stored?.revision);
+      expect((await kv.get(ours))?.revision).toBe(stored?.revision);
+      const other = await outcome(() =>
+        putStateIfRevision(publisher, bucket, ours, '{"seq":6}', lastWrite.expected, 'another'),
+      );
+      expect(other).toEqual({ refused: true });
+    } finally {
+      await publisher.close();
+    }
   });
 });

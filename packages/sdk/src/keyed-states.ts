@@ -3,10 +3,13 @@ import {
   encodeStoredState,
   type HeldState,
   isWrongLastSequence,
+  type JetStreamPublisher,
+  putStateIfRevision,
   readPartitionStates,
   stateKey,
 } from '@fuze/bus';
 import { type Logger, retryDelayMs } from '@fuze/core';
+
 import { DeliveryAbortedError } from '@fuze/delivery';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
@@ -38,6 +41,8 @@ export class StateConflictError extends Error {
 
 export interface KeyedStatesOptions {
   kv: KV;
+  /** Commits go through it (one per event that changes a state). */
+  publisher: JetStreamPublisher;
   js: JetStreamClient;
   bucket: string;
   /** The target's partition count: how many partitions a restore reads decides how it reads them. */
@@ -150,15 +155,20 @@ export class KeyedStates {
     seq: number,
     state: string | undefined,
   ): Promise<CommitResult> {
-    const { kv } = this.options;
+    const { kv, publisher, bucket } = this.options;
     const bucketKey = stateKey(partition, key);
     const held = states.get(key);
     const startedAt = performance.now();
     try {
-      // Expected last revision 0 = "the key was never written" (kv.update refuses 0).
-      const revision = await kv.put(bucketKey, encodeStoredState({ seq, state }), {
-        previousSeq: held?.revision ?? 0,
-      });
+      const revision = await putStateIfRevision(
+        publisher,
+        bucket,
+        bucketKey,
+        encodeStoredState({ seq, state }),
+        held?.revision ?? 0,
+        // Two writes of one event from one revision are one application of it, whoever made it.
+        `seq-${seq}`,
+      );
       this.figures.commits += 1;
       this.figures.commitMs += performance.now() - startedAt;
       if (this.partitions.get(partition) === states) states.set(key, { seq, state, revision });

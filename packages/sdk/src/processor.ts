@@ -103,37 +103,41 @@ class KeyedProcessor<S> implements Processor<S> {
     if (this.worker)
       throw new FuzeError('FUZE_CONFIG_INVALID', 'handle() was already called on this processor');
     const { options, hooks } = this;
-    this.worker = TargetWorker.join(options, async (nc, logger, partitionCount) => {
-      const kv = await openStateBucket(nc, options.streamPrefix, options.target);
-      const states = new KeyedStates({
-        kv,
-        js: jetstream(nc),
-        bucket: stateBucketName(options.streamPrefix, options.target),
-        partitionCount,
-        logger,
-      });
-      this.states = states;
-      const runHook = async (name: 'onAssigned' | 'onRevoked', partition: number) => {
-        try {
-          await hooks[name]?.(partition);
-        } catch (err) {
-          logger.error({ err, partition }, `the processor's ${name} hook failed`);
-        }
-      };
-      return {
-        handler: (delivery) => this.process(states, handler, delivery),
-        lifecycle: {
-          assigned: async (partition, _fence, signal) => {
-            await states.restore(partition, signal);
-            await runHook('onAssigned', partition);
+    this.worker = TargetWorker.join(
+      options,
+      async ({ nc, logger, partitions: partitionCount, publisher }) => {
+        const kv = await openStateBucket(nc, options.streamPrefix, options.target);
+        const states = new KeyedStates({
+          kv,
+          publisher,
+          js: jetstream(nc),
+          bucket: stateBucketName(options.streamPrefix, options.target),
+          partitionCount,
+          logger,
+        });
+        this.states = states;
+        const runHook = async (name: 'onAssigned' | 'onRevoked', partition: number) => {
+          try {
+            await hooks[name]?.(partition);
+          } catch (err) {
+            logger.error({ err, partition }, `the processor's ${name} hook failed`);
+          }
+        };
+        return {
+          handler: (delivery) => this.process(states, handler, delivery),
+          lifecycle: {
+            assigned: async (partition, _fence, signal) => {
+              await states.restore(partition, signal);
+              await runHook('onAssigned', partition);
+            },
+            revoked: async (partition) => {
+              states.drop(partition);
+              await runHook('onRevoked', partition);
+            },
           },
-          revoked: async (partition) => {
-            states.drop(partition);
-            await runHook('onRevoked', partition);
-          },
-        },
-      };
-    });
+        };
+      },
+    );
     this.joined = await this.worker;
     this.stopObserving = observeProcessor(options.target, () => this.stats());
     return this;

@@ -44,7 +44,12 @@ export class TargetWorker {
   /** Joins the target's workers; `parts` is called once connected, before any partition is taken. */
   static async join(
     options: ResolvedConsumerOptions,
-    parts: (nc: NatsConnection, logger: Logger, partitions: number) => Promise<WorkerParts>,
+    parts: (context: {
+      nc: NatsConnection;
+      logger: Logger;
+      partitions: number;
+      publisher: JetStreamPublisher;
+    }) => Promise<WorkerParts>,
   ): Promise<TargetWorker> {
     const logger = options.logger ?? stderrLogger('warn', { consumer: options.target });
     const nc =
@@ -59,10 +64,10 @@ export class TargetWorker {
           { target: options.target },
           "no router has published this target's settings yet: using the consumer's options",
         );
-      const { handler, lifecycle } = await parts(nc, logger, settings.partitions);
+      const publisher = new JetStreamPublisher(nc);
+      const { handler, lifecycle } = await parts({ nc, logger, partitions: settings.partitions, publisher });
       const live = { value: settings };
       const following = routing ? await followRuleSettings(routing, options, live, logger) : undefined;
-      const publisher = new JetStreamPublisher(nc);
       const consumer = new TargetConsumer({
         nc,
         streamPrefix: options.streamPrefix,
