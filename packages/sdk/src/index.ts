@@ -20,3 +20,4 @@ export type {
   PublishResult,
 } from './publisher.js';
 export * from './timers-client.js';
+export * from './windows.js';
