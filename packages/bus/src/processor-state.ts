@@ -95,15 +95,17 @@ export async function openStateBucket(nc: NatsConnection, prefix: string, proces
 
 /** Binds to an existing state bucket (operators' reads): FUZE_NOT_FOUND when no processor ran. */
 export async function bindStateBucket(nc: NatsConnection, prefix: string, processor: string): Promise<KV> {
+  const name = stateBucketName(prefix, processor);
   try {
-    return await new Kvm(nc).open(stateBucketName(prefix, processor));
+    await (await jetstreamManager(nc)).streams.info(`KV_${name}`);
   } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
     throw new FuzeError(
       'FUZE_NOT_FOUND',
       `no state is kept for processor "${processor}": no processor of that target ran against this NATS with prefix ${prefix}`,
-      { cause: err },
     );
   }
+  return new Kvm(nc).open(name);
 }
 
 async function leaseBucketReplicas(nc: NatsConnection, prefix: string): Promise<number> {

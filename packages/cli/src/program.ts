@@ -4,6 +4,7 @@ import { registerDlq } from './commands/dlq.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
+import { registerState } from './commands/state.js';
 import { registerTail } from './commands/tail.js';
 import { registerTargets } from './commands/targets.js';
 import { registerTimers } from './commands/timers.js';
@@ -21,5 +22,6 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerTail(program);
   registerTargets(program);
+  registerState(program);
   return program;
 }

@@ -9,6 +9,8 @@ export const scopes = [
   'dlq:write',
   'timers:read',
   'timers:write',
+  'state:read',
+  'state:write',
   'schemas:read',
   'schemas:write',
   'keys:admin',

@@ -11,6 +11,7 @@ import { deadLetterRoutes } from './dlq/index.js';
 import { keysRoutes } from './keys-routes.js';
 import { openapi } from './openapi.js';
 import { problemSchema } from './problem-schema.js';
+import { stateRoutes } from './processors/index.js';
 import { rulesRoutes, ruleTestingRoutes } from './rules/index.js';
 import { schemasRoutes } from './schemas-routes.js';
 import { tailRoutes } from './tail/index.js';
@@ -50,6 +51,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   app.register(rulesRoutes, { db: deps.db, nats: deps.nats, streamPrefix: deps.prefix });
   app.register(ruleTestingRoutes, { db: deps.db });
   app.register(timersRoutes, { db: deps.db });
+  app.register(stateRoutes, { nats: deps.nats, streamPrefix: deps.prefix });
   app.register(deadLetterRoutes, { db: deps.db, jsm: deps.jsm, streamPrefix: deps.prefix });
   app.register(busesRoutes, { db: deps.db, nats: deps.nats, streamPrefix: deps.prefix });
   app.register(targetsRoutes, {

@@ -12,7 +12,7 @@ export const openapi = fp(
           title: 'Fuze admin API',
           version: '1',
           description:
-            'Rules, dead letters, replays (of dead letters and of the archive), timers, schemas, API keys, and the live tail of a bus.',
+            'Rules, dead letters, replays (of dead letters and of the archive), timers, processor state, schemas, API keys, and the live tail of a bus.',
         },
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
         security: [{ bearer: [] }],

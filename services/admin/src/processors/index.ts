@@ -1,0 +1,1 @@
+export { type StateRoutesOptions, stateRoutes } from './state-routes.js';
