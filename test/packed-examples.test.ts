@@ -250,6 +250,69 @@ describe('examples/, installed from the tarballs, against fuze serve', { timeout
     expect(lines.find((l) => 'done' in l)).toMatchObject({ state: 'cancelled', fireCount: 3 });
   });
 
+  test('moving-average: two worker processes share the symbols; one is killed, every average stays true', async () => {
+    expectOk(await fuzeCli(['apply', '-f', join(repo, 'examples/moving-average/rules')]), 'apply');
+    const dir = await installExample('moving-average');
+    const env = { FUZE_NATS_URL: nats.url, SYMBOLS: '6', TICKS: '15', RUN: String(Date.now()) };
+    const workers = [
+      startProcess('npm', ['run', 'worker'], dir, { ...env, WORKER: 'a' }),
+      startProcess('npm', ['run', 'worker'], dir, { ...env, WORKER: 'b' }),
+    ];
+    const reports = () =>
+      workers.flatMap((w) =>
+        w
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{"worker"') && l.includes('"tick"'))
+          .map(
+            (l) =>
+              JSON.parse(l) as {
+                worker: string;
+                symbol: string;
+                tick: number;
+                average: number;
+                over: number;
+              },
+          ),
+      );
+    const reported = (upTo: number) => {
+      const seen = new Set(reports().map((r) => `${r.symbol}#${r.tick}`));
+      for (let s = 0; s < 6; s++) for (let n = 1; n <= upTo; n++) if (!seen.has(`SYM${s}#${n}`)) return false;
+      return true;
+    };
+    try {
+      for (const w of workers)
+        await waitFor(() => w.output().includes('"ready":true'), {
+          timeoutMs: 60_000,
+          message: 'a worker up',
+        });
+      expectOk(await npm(['run', 'ticks'], dir, env), 'npm run ticks');
+      await waitFor(() => reported(15), { timeoutMs: 60_000, message: 'ticks 1-15 reported' });
+      expect(new Set(reports().map((r) => r.worker))).toEqual(new Set(['a', 'b']));
+      await workers[0]!.kill();
+      expectOk(await npm(['run', 'ticks'], dir, { ...env, FROM: '15' }), 'npm run ticks, second half');
+      await waitFor(() => reported(30), {
+        timeoutMs: 60_000,
+        message: 'ticks 16-30 reported by the survivor',
+      });
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+    }
+    const wrong = reports().filter(({ symbol, tick, average, over }) => {
+      const s = Number(symbol.slice(3));
+      const window = Array.from({ length: Math.min(tick, 10) }, (_, i) => s * 100 + tick - i);
+      return (
+        over !== window.length || Math.abs(average - window.reduce((a, b) => a + b, 0) / window.length) > 1e-9
+      );
+    });
+    expect(wrong).toEqual([]);
+  });
+
+  test('docs/processors.md shows the example worker as it runs', () => {
+    const worker = readFileSync(join(repo, 'examples/moving-average/worker.js'), 'utf8');
+    expect(readFileSync(join(repo, 'docs/processors.md'), 'utf8')).toContain(worker.trim());
+  });
+
   test('each example names the tarballs, not a registry version of @fuze/*', () => {
     for (const name of readdirSync(join(repo, 'examples'), { withFileTypes: true })) {
       if (!name.isDirectory()) continue;
@@ -280,8 +343,15 @@ function startProcess(command: string, args: string[], cwd: string, env: Record<
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     output: () => output,
+    /** SIGKILL to the whole group: the process dies without closing anything. */
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+        process.kill(-child.pid, 'SIGKILL');
+      await exited;
+    },
     async stop() {
-      if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+        process.kill(-child.pid, 'SIGTERM');
       await exited;
     },
   };
