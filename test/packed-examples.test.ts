@@ -253,7 +253,7 @@ describe('examples/, installed from the tarballs, against fuze serve', { timeout
   test('moving-average: two worker processes share the symbols; one is killed, every average stays true', async () => {
     expectOk(await fuzeCli(['apply', '-f', join(repo, 'examples/moving-average/rules')]), 'apply');
     const dir = await installExample('moving-average');
-    const env = { FUZE_NATS_URL: nats.url, SYMBOLS: '6', TICKS: '15', RUN: String(Date.now()) };
+    const env = { FUZE_NATS_URL: nats.url, SYMBOLS: '16', TICKS: '15', RUN: String(Date.now()) };
     const workers = [
       startProcess('npm', ['run', 'worker'], dir, { ...env, WORKER: 'a' }),
       startProcess('npm', ['run', 'worker'], dir, { ...env, WORKER: 'b' }),
@@ -277,7 +277,8 @@ describe('examples/, installed from the tarballs, against fuze serve', { timeout
       );
     const reported = (upTo: number) => {
       const seen = new Set(reports().map((r) => `${r.symbol}#${r.tick}`));
-      for (let s = 0; s < 6; s++) for (let n = 1; n <= upTo; n++) if (!seen.has(`SYM${s}#${n}`)) return false;
+      for (let s = 0; s < 16; s++)
+        for (let n = 1; n <= upTo; n++) if (!seen.has(`SYM${s}#${n}`)) return false;
       return true;
     };
     try {

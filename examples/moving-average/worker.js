@@ -7,6 +7,8 @@ const worker = process.env.WORKER ?? String(process.pid);
 const processor = await createProcessor({
   target: 'averages',
   natsUrl: process.env.FUZE_NATS_URL ?? 'nats://127.0.0.1:4222',
+  onAssigned: (partition) => console.log(JSON.stringify({ worker, assigned: partition })),
+  onRevoked: (partition) => console.log(JSON.stringify({ worker, revoked: partition })),
 }).handle((event, ctx) => {
   // ctx.state: this symbol's window, committed with the event before its ack.
   const prices = [...(ctx.state.get() ?? []), event.data.price].slice(-10);

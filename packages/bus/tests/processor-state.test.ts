@@ -39,13 +39,18 @@ describe('stored states', () => {
 
   test('what encodeStoredState writes, decodeStoredState reads back as JSON.parse does', () => {
     for (const state of states)
-      for (const seq of [0, 1, 42, 2 ** 40]) {
-        const text = encodeStoredState({ seq, state });
-        const parsed = JSON.parse(text) as { seq: number; state?: unknown };
-        const decoded = decodeStoredState(text);
-        expect(decoded.seq).toBe(parsed.seq);
-        expect(decoded.state === undefined ? undefined : JSON.parse(decoded.state)).toEqual(parsed.state);
-      }
+      for (const seq of [0, 1, 42, 2 ** 40])
+        for (const timers of [undefined, {}, { flush: 1_900_000_000_000, 'a}:"b': 5 }] as Array<
+          Record<string, number> | undefined
+        >) {
+          const text = encodeStoredState({ seq, state, ...(timers ? { timers } : {}) });
+          const parsed = JSON.parse(text) as { seq: number; state?: unknown; timers?: object };
+          const decoded = decodeStoredState(text);
+          expect(decoded.seq).toBe(parsed.seq);
+          expect(decoded.state === undefined ? undefined : JSON.parse(decoded.state)).toEqual(parsed.state);
+          expect(decoded.timers).toEqual(parsed.timers);
+          expect(parsed.timers).toEqual(timers && Object.keys(timers).length > 0 ? timers : undefined);
+        }
   });
 
   test('values of any other shape are parsed, and a value without a seq is refused', () => {
@@ -141,7 +146,7 @@ describe('putStateIfRevision (stands in for kv.put with previousSeq; ADR 0005)',
         expect('refused' in fromOurs, `step ${i}`).toBe('refused' in fromLibrary);
         if ('refused' in fromLibrary)
           expect(fromLibrary.refused && (fromOurs as { refused: boolean }).refused).toBe(true);
-        if ('revision' in fromLibrary) {
+        if ('revision' in fromLibrary && fromLibrary.revision !== undefined) {
           expectedLibrary = fromLibrary.revision;
           expectedOurs = (fromOurs as { revision: number }).revision;
           expect((await kv.get(ours))?.revision).toBe(expectedOurs);

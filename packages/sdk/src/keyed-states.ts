@@ -154,6 +154,7 @@ export class KeyedStates {
     key: string,
     seq: number,
     state: string | undefined,
+    timers?: Readonly<Record<string, number>>,
   ): Promise<CommitResult> {
     const { kv, publisher, bucket } = this.options;
     const bucketKey = stateKey(partition, key);
@@ -164,14 +165,15 @@ export class KeyedStates {
         publisher,
         bucket,
         bucketKey,
-        encodeStoredState({ seq, state }),
+        encodeStoredState(timers ? { seq, state, timers } : { seq, state }),
         held?.revision ?? 0,
         // Two writes of one event from one revision are one application of it, whoever made it.
         `seq-${seq}`,
       );
       this.figures.commits += 1;
       this.figures.commitMs += performance.now() - startedAt;
-      if (this.partitions.get(partition) === states) states.set(key, { seq, state, revision });
+      if (this.partitions.get(partition) === states)
+        states.set(key, timers ? { seq, state, timers, revision } : { seq, state, revision });
       return 'committed';
     } catch (err) {
       if (!isWrongLastSequence(err)) throw err;

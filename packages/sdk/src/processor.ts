@@ -1,5 +1,5 @@
-import { openStateBucket, stateBucketName } from '@fuze/bus';
-import { type CloudEventRecord, FuzeError, isFuzeError } from '@fuze/core';
+import { type HeldState, type LeaseFence, openStateBucket, stateBucketName } from '@fuze/bus';
+import { type CloudEventRecord, FuzeError, isFuzeError, type Logger } from '@fuze/core';
 import { type Delivery, DeliveryAbortedError, NonRetryableError } from '@fuze/delivery';
 import { jetstream } from '@nats-io/jetstream';
 import {
@@ -8,12 +8,17 @@ import {
   resolveConsumerOptions,
 } from './consumer-options.js';
 import { type DeliveryContext, deliveredEvent, deliveryContext, inDeliverySpan } from './delivery-context.js';
+import { KeyLocks } from './key-locks.js';
 import { KeyState, type KeyStateAccess, noKeyState } from './key-state.js';
-import { KeyedStates } from './keyed-states.js';
+import { type FiredTimer, KeyTimerFiring, type TimerRun } from './key-timer-firing.js';
+import { KeyTimers, type KeyTimersAccess, noKeyTimers } from './key-timers.js';
+import { type CommitResult, KeyedStates, type PartitionStates } from './keyed-states.js';
 import { observeProcessor } from './processor-metrics.js';
 import { TargetWorker } from './target-worker.js';
 
 export type { KeyStateAccess } from './key-state.js';
+export type { FiredTimer } from './key-timer-firing.js';
+export type { KeyTimersAccess, KeyTimerTiming } from './key-timers.js';
 
 /** What a processor's handler knows besides the event: the delivery, and the key's state. */
 export interface ProcessorContext<S> extends DeliveryContext {
@@ -21,6 +26,13 @@ export interface ProcessorContext<S> extends DeliveryContext {
   key: string | undefined;
   /** The state of `key`, held in this process while it owns the key's partition. */
   state: KeyStateAccess<S>;
+  /** The timers of `key`: set, moved and deleted with the state, fired back into this key. */
+  timers: KeyTimersAccess;
+  /**
+   * Set when the handler runs for one of the key's timers rather than for an event: the event is
+   * then a `fuze.processor.timer` event whose data names the timer.
+   */
+  timer: FiredTimer | undefined;
 }
 
 /**
@@ -93,6 +105,8 @@ class KeyedProcessor<S> implements Processor<S> {
   private joined: TargetWorker | undefined;
   private states: KeyedStates | undefined;
   private stopObserving: (() => void) | undefined;
+  private firing: KeyTimerFiring | undefined;
+  private readonly locks = new KeyLocks();
 
   constructor(
     private readonly options: ResolvedConsumerOptions,
@@ -116,6 +130,14 @@ class KeyedProcessor<S> implements Processor<S> {
           logger,
         });
         this.states = states;
+        const firing = new KeyTimerFiring({
+          target: options.target,
+          states,
+          locks: this.locks,
+          logger,
+          fire: (fired) => this.fireTimer(states, handler, fired, logger),
+        });
+        this.firing = firing;
         const runHook = async (name: 'onAssigned' | 'onRevoked', partition: number) => {
           try {
             await hooks[name]?.(partition);
@@ -126,11 +148,13 @@ class KeyedProcessor<S> implements Processor<S> {
         return {
           handler: (delivery) => this.process(states, handler, delivery),
           lifecycle: {
-            assigned: async (partition, _fence, signal) => {
+            assigned: async (partition, fence, signal) => {
               await states.restore(partition, signal);
+              firing.assigned(partition, fence);
               await runHook('onAssigned', partition);
             },
             revoked: async (partition) => {
+              firing.revoked(partition);
               states.drop(partition);
               await runHook('onRevoked', partition);
             },
@@ -162,6 +186,7 @@ class KeyedProcessor<S> implements Processor<S> {
     this.stopObserving?.();
     const worker = await this.worker?.catch(() => undefined);
     await worker?.close();
+    await this.firing?.stop();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -172,32 +197,113 @@ class KeyedProcessor<S> implements Processor<S> {
     const event = deliveredEvent<T>(delivery);
     const key = delivery.envelope.partitionKey;
     const { partition } = delivery;
+    const context = { ...deliveryContext(delivery), key, timer: undefined };
     if (partition === 'unordered' || key === undefined) {
       await inDeliverySpan(delivery, () =>
-        handler(event, { ...deliveryContext(delivery), key, state: noKeyState }),
+        handler(event, { ...context, state: noKeyState, timers: noKeyTimers }),
       );
       return;
     }
-    const held = states.of(partition);
-    if (!held)
-      throw new DeliveryAbortedError("not handled: this process no longer holds the partition's state");
-    const committed = held.get(key);
-    // Applied before (committed, then the ack was lost to a crash or a hand-over): ack only.
-    if (committed && committed.seq >= delivery.streamSeq) return;
-    const state = new KeyState<S>(key, committed?.state);
+    await this.locks.run(`${partition}\u0000${key}`, async () => {
+      const held = states.of(partition);
+      if (!held)
+        throw new DeliveryAbortedError("not handled: this process no longer holds the partition's state");
+      const committed = held.get(key);
+      // Applied before (committed, then the ack was lost to a crash or a hand-over): ack only.
+      if (committed && committed.seq >= delivery.streamSeq) return;
+      try {
+        await this.apply(
+          states,
+          held,
+          partition,
+          key,
+          committed,
+          delivery.streamSeq,
+          delivery.fence,
+          undefined,
+          (state, timers) => inDeliverySpan(delivery, () => handler(event, { ...context, state, timers })),
+        );
+      } catch (err) {
+        // A state that cannot be kept will not become keepable on a retry.
+        if (isFuzeError(err) && (err.code === 'FUZE_STATE_TOO_LARGE' || err.code === 'FUZE_STATE_INVALID'))
+          throw new NonRetryableError(err.message, { cause: err });
+        throw err;
+      }
+    });
+  }
+
+  /** The handler for a due timer of a key (called under the key's lock); false = try again later. */
+  private async fireTimer<T>(
+    states: KeyedStates,
+    handler: ProcessorHandler<S, T>,
+    fired: TimerRun,
+    logger: Logger,
+  ): Promise<boolean> {
+    const { partition, key, held, fence, event, timer } = fired;
+    const partitionStates = states.of(partition);
+    if (!partitionStates) return true;
+    const context = {
+      attempt: fired.attempt,
+      partitionKey: key,
+      bus: '',
+      rule: '',
+      signal: fired.signal,
+      replay: undefined,
+      key,
+      timer,
+    };
     try {
-      await inDeliverySpan(delivery, () => handler(event, { ...deliveryContext(delivery), key, state }));
+      const result = await this.apply(
+        states,
+        partitionStates,
+        partition,
+        key,
+        held,
+        held.seq,
+        fence,
+        timer.name,
+        async (state, timers) =>
+          handler(event as CloudEventRecord & { data?: T }, { ...context, state, timers }),
+      );
+      // Refused (another owner committed the key since): look again at what is stored.
+      return result !== 'applied';
     } catch (err) {
-      // A state that cannot be kept will not become keepable on a retry.
-      if (isFuzeError(err) && (err.code === 'FUZE_STATE_TOO_LARGE' || err.code === 'FUZE_STATE_INVALID'))
-        throw new NonRetryableError(err.message, { cause: err });
-      throw err;
+      logger.error(
+        { err, key, timer: timer.name, attempt: fired.attempt },
+        "a key timer's firing failed (its handler threw, or its commit was refused); retrying",
+      );
+      return false;
     }
-    if (!state.change) return;
-    if (!delivery.fence.maySettle())
+  }
+
+  /**
+   * Runs `call` on a key's committed state and timers (without `firedTimer`, which this run
+   * consumes), then commits what it changed, fenced and by compare-and-swap, and schedules the
+   * key's timers as committed.
+   */
+  private async apply(
+    states: KeyedStates,
+    held: PartitionStates,
+    partition: number,
+    key: string,
+    committed: HeldState | undefined,
+    seq: number,
+    fence: LeaseFence,
+    firedTimer: string | undefined,
+    call: (state: KeyState<S>, timers: KeyTimers) => Promise<void>,
+  ): Promise<CommitResult | 'unchanged'> {
+    const state = new KeyState<S>(key, committed?.state);
+    const timers = new KeyTimers(key, committed?.timers);
+    if (firedTimer !== undefined) timers.delete(firedTimer);
+    await call(state, timers);
+    if (!state.change && !timers.changed) return 'unchanged';
+    if (!fence.maySettle())
       throw new DeliveryAbortedError(
         "state not committed: this process can no longer confirm the partition's lease; its next owner applies the event",
       );
-    await states.commit(partition, held, key, delivery.streamSeq, state.change.text);
+    const text = state.change ? state.change.text : committed?.state;
+    const result = await states.commit(partition, held, key, seq, text, timers.stored());
+    if (result === 'committed') this.firing?.scheduleKey(partition, key, timers.stored());
+    return result;
   }
 }

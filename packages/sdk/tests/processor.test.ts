@@ -231,4 +231,96 @@ describe('createProcessor', () => {
     );
     expect((await storedStates(prefix, 'limits', ['big'])).get('big')?.state?.ns).toEqual([1, 4]);
   });
+
+  test("a key's timers fire back into the key under its state: set, moved and deleted with it, each fired once", async () => {
+    const prefix = await provisionStreams(nc);
+    const fired: Array<{ name: string; key: string; ns: number[] }> = [];
+    type Flushed = Applied & { flushed?: number[] };
+    await processorOf<Flushed>('timed', prefix).handle<KeyEvent>(async (event, ctx) => {
+      const current = ctx.state.get() ?? { ns: [] };
+      if (ctx.timer) {
+        expect(event.type).toBe('fuze.processor.timer');
+        expect(event.data).toMatchObject({ timer: ctx.timer.name, key: ctx.key });
+        fired.push({ name: ctx.timer.name, key: ctx.key!, ns: current.ns });
+        ctx.state.set({ ...current, flushed: current.ns });
+        return;
+      }
+      const n = event.data!.n;
+      current.ns.push(n);
+      ctx.state.set(current);
+      if (n === 1) ctx.timers.set('flush', { delay: '600ms' });
+      if (n === 2) ctx.timers.set('cancelled', { delay: '400ms' });
+      if (n === 3) ctx.timers.delete('cancelled');
+      if (n === 3) ctx.timers.set('flush', { at: new Date(Date.now() + 800) }); // moved later
+    });
+    for (let n = 1; n <= 3; n++)
+      await publishDeliveries(publisher, prefix, 4, [deliveryEnvelope({ target: 'timed', key: 'k', n })]);
+    await waitFor(() => fired.length > 0, { message: 'the flush timer fires' });
+    await new Promise((r) => setTimeout(r, 1_000)); // time for a wrong second firing
+    expect(fired).toEqual([{ name: 'flush', key: 'k', ns: [1, 2, 3] }]);
+    const kv = await openStateBucket(nc, prefix, 'timed');
+    const stored = (await kv.get(stateKey(partitionFor('k', 4), 'k')))?.json<{
+      state: Flushed;
+      timers?: object;
+    }>();
+    expect(stored?.state).toEqual({ ns: [1, 2, 3], flushed: [1, 2, 3] });
+    expect(stored?.timers).toBeUndefined();
+  });
+
+  test('a timer moves with its key: set by a processor that leaves, fired by the next owner; a failed firing is retried', async () => {
+    const prefix = await provisionStreams(nc);
+    const first = processorOf<Applied>('handover', prefix);
+    await first.handle<KeyEvent>(async (event, ctx) => {
+      await appendN(event, ctx);
+      ctx.timers.set('remind', { delay: '1500ms' });
+    });
+    await publishDeliveries(publisher, prefix, 4, [deliveryEnvelope({ target: 'handover', key: 'k', n: 1 })]);
+    await waitFor(async () => (await storedStates(prefix, 'handover', ['k'])).get('k')?.seq === 1);
+    await first.close();
+    const attempts: number[] = [];
+    await processorOf<Applied & { reminded?: true }>('handover', prefix).handle<KeyEvent>(
+      async (_event, ctx) => {
+        if (!ctx.timer) return;
+        attempts.push(ctx.attempt);
+        if (ctx.attempt === 1) throw new Error('not yet');
+        ctx.state.set({ ...ctx.state.get()!, reminded: true });
+      },
+    );
+    await waitFor(
+      async () =>
+        ((await storedStates(prefix, 'handover', ['k'])).get('k')?.state as { reminded?: true } | undefined)
+          ?.reminded === true,
+      {
+        message: 'the next owner fires the timer',
+      },
+    );
+    expect(attempts).toEqual([1, 2]);
+  });
+
+  test('timers that cannot be kept dead-letter their event with what to give instead', async () => {
+    const prefix = await provisionStreams(nc);
+    await processorOf<Applied>('badtimers', prefix).handle<KeyEvent>(async (event, ctx) => {
+      if (event.data!.n === 1) ctx.timers.set('no spaces', { delay: '1s' });
+      if (event.data!.n === 2) ctx.timers.set('ok', { delay: 'soon' });
+      if (event.data!.n === 3) ctx.timers.set('ok', { at: '2030-01-01T09:00:00' });
+    });
+    await publishDeliveries(
+      publisher,
+      prefix,
+      4,
+      [1, 2, 3].map((n) => deliveryEnvelope({ target: 'badtimers', key: 'k', n })),
+    );
+    const dead = await waitFor(
+      async () => {
+        const found = await readDeadLetters(nc, prefix);
+        return found.length === 3 ? found : undefined;
+      },
+      { message: 'three dead letters' },
+    );
+    const messages = dead.map((r) => r.failure.message);
+    expect(messages[0]).toContain('timer name "no spaces" is invalid');
+    expect(messages[1]).toContain('delay "soon" is not a duration');
+    expect(messages[2]).toContain('write RFC 3339 with a zone');
+    expect(dead.every((r) => r.failure.attempts === 1)).toBe(true);
+  });
 });

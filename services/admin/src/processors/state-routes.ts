@@ -27,6 +27,11 @@ const stateEntry = {
     revision: { type: 'integer', description: 'the KV revision of the stored value' },
     bytes: { type: 'integer', description: 'bytes of JSON of the state' },
     state: { description: 'the state, as the handler set it; absent once a handler deleted it' },
+    timers: {
+      type: 'object',
+      additionalProperties: { type: 'string', format: 'date-time' },
+      description: "the key's timers: name → when due",
+    },
   },
 } as const;
 
@@ -155,6 +160,13 @@ async function findKey(kv: KV, key: string) {
       revision: entry.revision,
       bytes: stored.state?.length ?? 0,
       ...(stored.state === undefined ? {} : { state: JSON.parse(stored.state) as unknown }),
+      ...(stored.timers
+        ? {
+            timers: Object.fromEntries(
+              Object.entries(stored.timers).map(([name, at]) => [name, new Date(at).toISOString()]),
+            ),
+          }
+        : {}),
     };
   }
   return undefined;
