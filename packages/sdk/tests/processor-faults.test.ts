@@ -1,4 +1,4 @@
-import { JetStreamPublisher, openStateBucket, stateKey } from '@fuze/bus';
+import { JetStreamPublisher, openStateBucket, stateBucketName, stateKey } from '@fuze/bus';
 import { partitionFor } from '@fuze/core';
 import {
   deliveryEnvelope,
@@ -10,6 +10,7 @@ import {
   startNatsServer,
   waitFor,
 } from '@fuze/test/harness';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { connectTo } from './stream-fixture.js';
@@ -274,4 +275,58 @@ test('1,000 keys over 16 partitions, 3 worker processes joining and leaving (SIG
   // 10 ticks per key fit the window: the stored window is every tick, each once, in order.
   expect((await wrongStoredWindows(scenario)).slice(0, 10)).toEqual([]);
   expect(wrongReports(scenario, reportsOf(scenario.workers)).slice(0, 10)).toEqual([]);
+});
+
+test('a worker killed between its state commit and the ack: the next owner acks the redelivery without running the handler', async () => {
+  const scenario: Scenario = {
+    prefix: await provisionStreams(nc, 'PRC'),
+    symbols: ['ONLY'],
+    partitions: 1,
+    published: 0,
+    workers: [],
+  };
+  const first = await startWorker(scenario, 0);
+  const second = await startWorker(scenario, 0);
+  await waitFor(() => ownedBy(first).size + ownedBy(second).size === 1, {
+    message: 'one owner of the partition',
+  });
+  const owner = ownedBy(first).size === 1 ? first : second;
+  const survivor = owner === first ? second : first;
+  await publishTicks(scenario, 3);
+  await allReported(scenario, scenario.workers);
+  // Freeze the owner the moment its commit of the next tick is on the wire, before it can read
+  // the store's answer and ack; then check JetStream still waits for that ack, and kill it.
+  const bucket = stateBucketName(scenario.prefix, 'averages');
+  const jsm = await jetstreamManager(nc);
+  const consumer = `${scenario.prefix}_DLV_averages_0`;
+  let between = false;
+  for (let attempt = 0; attempt < 20 && !between; attempt++) {
+    const committed = new Promise<void>((resolve) => {
+      nc.subscribe(`$KV.${bucket}.>`, {
+        max: 1,
+        callback: () => {
+          owner.child.kill('SIGSTOP');
+          resolve();
+        },
+      });
+    });
+    await publishTicks(scenario, 1);
+    await committed;
+    between = (await jsm.consumers.info(`${scenario.prefix}_DELIVERY`, consumer)).num_ack_pending === 1;
+    if (!between) {
+      owner.child.kill('SIGCONT');
+      await allReported(scenario, scenario.workers);
+    }
+  }
+  expect(between, 'the owner frozen between its commit and its ack').toBe(true);
+  const caught = scenario.published;
+  owner.child.kill('SIGKILL');
+  await owner.exited;
+  await publishTicks(scenario, 2);
+  await allReported(scenario, scenario.workers);
+  // The tick the killed owner committed: reported by it (its handler ran), never by the survivor.
+  expect(reportsOf([survivor]).filter((r) => r.n === caught)).toEqual([]);
+  expect(reportsOf([survivor]).map((r) => r.n)).toEqual([caught + 1, caught + 2]);
+  expect(wrongReports(scenario, reportsOf(scenario.workers))).toEqual([]);
+  expect(await wrongStoredWindows(scenario)).toEqual([]);
 });
