@@ -330,3 +330,31 @@ test('a worker killed between its state commit and the ack: the next owner acks 
   expect(wrongReports(scenario, reportsOf(scenario.workers))).toEqual([]);
   expect(await wrongStoredWindows(scenario)).toEqual([]);
 });
+
+test('nats-server killed (kill -9) and restarted under two worker processes: every window stays true', async () => {
+  const scenario: Scenario = {
+    prefix: await provisionStreams(nc, 'PRC'),
+    symbols: Array.from({ length: 12 }, (_, i) => `SYM${i}`),
+    partitions: 8,
+    published: 0,
+    workers: [],
+  };
+  const first = await startWorker(scenario, 2);
+  const second = await startWorker(scenario, 2);
+  await waitFor(() => ownedBy(first).size === 4 && ownedBy(second).size === 4, {
+    message: 'both own a share',
+  });
+  await publishTicks(scenario, 10);
+  const before = reportsOf(scenario.workers).length;
+  await publishTicks(scenario, 10);
+  await waitFor(() => reportsOf(scenario.workers).length > before + 20, {
+    message: 'the second wave under way',
+  });
+  await server.kill();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await server.restart();
+  await publishTicks(scenario, 10);
+  await allReported(scenario, scenario.workers, 120_000);
+  expect(wrongReports(scenario, reportsOf(scenario.workers)).slice(0, 10)).toEqual([]);
+  expect((await wrongStoredWindows(scenario)).slice(0, 10)).toEqual([]);
+});
