@@ -138,6 +138,13 @@ export class KeyedStates {
     }
   }
 
+  /** Keys held now, over every partition (a sum of map sizes: cheap enough for each new key). */
+  keyCount(): number {
+    let keys = 0;
+    for (const states of this.partitions.values()) keys += states.size;
+    return keys;
+  }
+
   drop(partition: number): void {
     this.partitions.delete(partition);
   }

@@ -323,4 +323,33 @@ describe('createProcessor', () => {
     expect(messages[2]).toContain('write RFC 3339 with a zone');
     expect(dead.every((r) => r.failure.attempts === 1)).toBe(true);
   });
+
+  test('maxKeys: an event that would add a key beyond it is dead-lettered; held keys go on; bad options are all named', async () => {
+    const prefix = await provisionStreams(nc);
+    await processorOf<Applied>('bounded', prefix, { maxKeys: 2 }).handle<KeyEvent>(appendN);
+    for (const key of ['a', 'b'])
+      await publishDeliveries(publisher, prefix, 4, [deliveryEnvelope({ target: 'bounded', key, n: 1 })]);
+    await waitFor(async () => (await storedStates(prefix, 'bounded', ['a', 'b'])).size === 2);
+    await publishDeliveries(publisher, prefix, 4, [deliveryEnvelope({ target: 'bounded', key: 'c', n: 1 })]);
+    await publishDeliveries(publisher, prefix, 4, [deliveryEnvelope({ target: 'bounded', key: 'a', n: 2 })]);
+    const [dead] = await waitFor(async () => {
+      const found = await readDeadLetters(nc, prefix);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(dead?.attributes.id).toBe('c-1');
+    expect(dead?.failure.message).toContain('this process holds 2 keys, its maxKeys is 2');
+    await waitFor(
+      async () => (await storedStates(prefix, 'bounded', ['a'])).get('a')?.state?.ns.length === 2,
+    );
+    expect((await storedStates(prefix, 'bounded', ['c'])).get('c')).toBeUndefined();
+
+    let refused: unknown;
+    try {
+      createProcessor({ target: 'Bad Name', maxKeys: 0 });
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toMatchObject({ code: 'FUZE_CONFIG_INVALID' });
+    expect(String((refused as Error).message)).toMatch(/target "Bad Name" is invalid.*maxKeys=0 is invalid/);
+  });
 });
