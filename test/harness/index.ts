@@ -10,6 +10,7 @@ export {
 } from './deliveries.js';
 export { freezeEventLoop } from './freeze-event-loop.js';
 export { fuzeBinary } from './fuze-binary.js';
+export { runFuzeCli } from './fuze-cli.js';
 export { type FuzeProcess, spawnFuze } from './fuze-process.js';
 export { type ServedFuze, serveFuze } from './fuze-serve.js';
 export { type InProcessFuze, startInProcessFuze } from './in-process-fuze.js';

@@ -225,7 +225,7 @@ class KeyedProcessor<S> implements Processor<S> {
     if (partition === 'unordered' || key === undefined) {
       await inDeliverySpan(delivery, () =>
         handler(event, { ...context, state: noKeyState, timers: noKeyTimers }),
-      );
+      ).catch(stateErrorsFinal);
       return;
     }
     await this.locks.run(`${partition}\u0000${key}`, async () => {
@@ -235,24 +235,17 @@ class KeyedProcessor<S> implements Processor<S> {
       const committed = held.get(key);
       // Applied before (committed, then the ack was lost to a crash or a hand-over): ack only.
       if (committed && committed.seq >= delivery.streamSeq) return;
-      try {
-        await this.apply(
-          states,
-          held,
-          partition,
-          key,
-          committed,
-          delivery.streamSeq,
-          delivery.fence,
-          undefined,
-          (state, timers) => inDeliverySpan(delivery, () => handler(event, { ...context, state, timers })),
-        );
-      } catch (err) {
-        // A state that cannot be kept will not become keepable on a retry.
-        if (isFuzeError(err) && (err.code === 'FUZE_STATE_TOO_LARGE' || err.code === 'FUZE_STATE_INVALID'))
-          throw new NonRetryableError(err.message, { cause: err });
-        throw err;
-      }
+      await this.apply(
+        states,
+        held,
+        partition,
+        key,
+        committed,
+        delivery.streamSeq,
+        delivery.fence,
+        undefined,
+        (state, timers) => inDeliverySpan(delivery, () => handler(event, { ...context, state, timers })),
+      ).catch(stateErrorsFinal);
     });
   }
 
@@ -337,4 +330,11 @@ class KeyedProcessor<S> implements Processor<S> {
     if (result === 'committed') this.firing?.scheduleKey(partition, key, timers.stored());
     return result;
   }
+}
+
+/** A state (or timer) that cannot be kept will not become keepable on a retry: dead-letter at once. */
+function stateErrorsFinal(err: unknown): never {
+  if (isFuzeError(err) && (err.code === 'FUZE_STATE_TOO_LARGE' || err.code === 'FUZE_STATE_INVALID'))
+    throw new NonRetryableError(err.message, { cause: err });
+  throw err;
 }

@@ -57,6 +57,20 @@ interface Scenario {
   workers: ScriptProcess[];
 }
 
+/** A fresh stream prefix with `symbols` symbols over `partitions` partitions, nothing published yet. */
+async function newScenario(symbols: string[], partitions: number): Promise<Scenario> {
+  return { prefix: await provisionStreams(nc, 'PRC'), symbols, partitions, published: 0, workers: [] };
+}
+
+const symbolsNamed = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+
+/** Every report true, every stored window the last prices (the first 10 problems of each, if any). */
+async function expectTrueWindows(scenario: Scenario): Promise<void> {
+  expect(wrongReports(scenario, reportsOf(scenario.workers)).slice(0, 10)).toEqual([]);
+  expect((await wrongStoredWindows(scenario)).slice(0, 10)).toEqual([]);
+}
+
 async function startWorker(scenario: Scenario, delayMs = 2): Promise<ScriptProcess> {
   const started = spawnScript(worker, {
     NATS_URL: server.url,
@@ -156,13 +170,7 @@ const ownedBy = (w: ScriptProcess) => {
 };
 
 test('two worker processes: one SIGKILLed mid-window, restarted, takes its symbols back, SIGKILLed again: every average is the true one', async () => {
-  const scenario: Scenario = {
-    prefix: await provisionStreams(nc, 'PRC'),
-    symbols: Array.from({ length: 12 }, (_, i) => `SYM${i}`),
-    partitions: 8,
-    published: 0,
-    workers: [],
-  };
+  const scenario = await newScenario(symbolsNamed('SYM', 12), 8);
   const survivor = await startWorker(scenario);
   let victim = await startWorker(scenario);
   await waitFor(() => ownedBy(victim).size > 0 && ownedBy(survivor).size > 0, {
@@ -192,21 +200,14 @@ test('two worker processes: one SIGKILLed mid-window, restarted, takes its symbo
   await publishTicks(scenario, 15);
   await allReported(scenario, scenario.workers);
   const reports = reportsOf(scenario.workers);
-  expect(wrongReports(scenario, reports).slice(0, 10)).toEqual([]);
-  expect((await wrongStoredWindows(scenario)).slice(0, 10)).toEqual([]);
+  await expectTrueWindows(scenario);
   console.info(
     `processors, SIGKILL twice: ${reports.length} reports of ${scenario.published * scenario.symbols.length} ticks, all true`,
   );
 });
 
 test('a worker SIGSTOPped past its lease while handling, then SIGCONTed: its late commits are refused, every window stays true', async () => {
-  const scenario: Scenario = {
-    prefix: await provisionStreams(nc, 'PRC'),
-    symbols: Array.from({ length: 12 }, (_, i) => `SYM${i}`),
-    partitions: 8,
-    published: 0,
-    workers: [],
-  };
+  const scenario = await newScenario(symbolsNamed('SYM', 12), 8);
   const other = await startWorker(scenario, 20);
   const paused = await startWorker(scenario, 20);
   await waitFor(() => ownedBy(paused).size === scenario.partitions / 2, {
@@ -245,21 +246,14 @@ test('a worker SIGSTOPped past its lease while handling, then SIGCONTed: its lat
   await publishTicks(scenario, 5);
   await allReported(scenario, scenario.workers);
   const reports = reportsOf(scenario.workers);
-  expect(wrongReports(scenario, reports).slice(0, 10)).toEqual([]);
-  expect((await wrongStoredWindows(scenario)).slice(0, 10)).toEqual([]);
+  await expectTrueWindows(scenario);
   console.info(
     `processors, SIGSTOP past the lease: ${reportsOf([paused]).length - pausedAt} reports by the paused worker after SIGCONT, ${reports.length} reports of ${scenario.published * scenario.symbols.length} ticks, all true`,
   );
 });
 
 test('1,000 keys over 16 partitions, 3 worker processes joining and leaving (SIGTERM, SIGKILL): every key ends as the fold of its ticks, in order', async () => {
-  const scenario: Scenario = {
-    prefix: await provisionStreams(nc, 'PRC'),
-    symbols: Array.from({ length: 1_000 }, (_, i) => `K${i}`),
-    partitions: 16,
-    published: 0,
-    workers: [],
-  };
+  const scenario = await newScenario(symbolsNamed('K', 1_000), 16);
   const first = await startWorker(scenario, 0);
   await publishTicks(scenario, 3);
   const second = await startWorker(scenario, 0);
@@ -273,18 +267,11 @@ test('1,000 keys over 16 partitions, 3 worker processes joining and leaving (SIG
   await publishTicks(scenario, 2);
   await allReported(scenario, scenario.workers, 120_000);
   // 10 ticks per key fit the window: the stored window is every tick, each once, in order.
-  expect((await wrongStoredWindows(scenario)).slice(0, 10)).toEqual([]);
-  expect(wrongReports(scenario, reportsOf(scenario.workers)).slice(0, 10)).toEqual([]);
+  await expectTrueWindows(scenario);
 });
 
 test('a worker killed between its state commit and the ack: the next owner acks the redelivery without running the handler', async () => {
-  const scenario: Scenario = {
-    prefix: await provisionStreams(nc, 'PRC'),
-    symbols: ['ONLY'],
-    partitions: 1,
-    published: 0,
-    workers: [],
-  };
+  const scenario = await newScenario(['ONLY'], 1);
   const first = await startWorker(scenario, 0);
   const second = await startWorker(scenario, 0);
   await waitFor(() => ownedBy(first).size + ownedBy(second).size === 1, {
@@ -327,18 +314,11 @@ test('a worker killed between its state commit and the ack: the next owner acks 
   // The tick the killed owner committed: reported by it (its handler ran), never by the survivor.
   expect(reportsOf([survivor]).filter((r) => r.n === caught)).toEqual([]);
   expect(reportsOf([survivor]).map((r) => r.n)).toEqual([caught + 1, caught + 2]);
-  expect(wrongReports(scenario, reportsOf(scenario.workers))).toEqual([]);
-  expect(await wrongStoredWindows(scenario)).toEqual([]);
+  await expectTrueWindows(scenario);
 });
 
 test('nats-server killed (kill -9) and restarted under two worker processes: every window stays true', async () => {
-  const scenario: Scenario = {
-    prefix: await provisionStreams(nc, 'PRC'),
-    symbols: Array.from({ length: 12 }, (_, i) => `SYM${i}`),
-    partitions: 8,
-    published: 0,
-    workers: [],
-  };
+  const scenario = await newScenario(symbolsNamed('SYM', 12), 8);
   const first = await startWorker(scenario, 2);
   const second = await startWorker(scenario, 2);
   await waitFor(() => ownedBy(first).size === 4 && ownedBy(second).size === 4, {
@@ -355,6 +335,5 @@ test('nats-server killed (kill -9) and restarted under two worker processes: eve
   await server.restart();
   await publishTicks(scenario, 10);
   await allReported(scenario, scenario.workers, 120_000);
-  expect(wrongReports(scenario, reportsOf(scenario.workers)).slice(0, 10)).toEqual([]);
-  expect((await wrongStoredWindows(scenario)).slice(0, 10)).toEqual([]);
+  await expectTrueWindows(scenario);
 });

@@ -226,6 +226,7 @@ describe('createProcessor', () => {
     expect(byId.get('big-2')?.message).toContain('over the limit of 262144');
     expect(byId.get('big-3')?.message).toContain('cannot be stored as JSON');
     expect(byId.get('nokey-1')?.message).toContain('has no partition key');
+    expect([...byId.values()].every((failure) => failure.attempts === 1)).toBe(true);
     await waitFor(
       async () => (await storedStates(prefix, 'limits', ['big'])).get('big')?.state?.ns.length === 2,
     );

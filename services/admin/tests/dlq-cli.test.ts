@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import { JetStreamPublisher } from '@fuze/bus';
 import { dlqSubject, streamNames } from '@fuze/core';
 import {
   createTestDatabase,
-  fuzeBinary,
   type InProcessFuze,
   type NatsServerHandle,
   readStream,
+  runFuzeCli,
   startInProcessFuze,
   startNatsServer,
   type TestDatabase,
@@ -68,19 +67,8 @@ async function api(path: string): Promise<{ items: Array<{ id: string }> }> {
   return (await fetch(`${fuze.adminUrl}${path}`)).json() as Promise<{ items: Array<{ id: string }> }>;
 }
 
-/** Runs the built `fuze` binary (asynchronously: the admin API runs in this process). */
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [fuzeBinary(), ...args],
-      { env: { PATH: process.env.PATH ?? '', FUZE_ADMIN_URL: fuze.adminUrl } },
-      (err, stdout, stderr) => {
-        const code = err ? Number((err as { code?: unknown }).code ?? 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function cli(args: string[]) {
+  return runFuzeCli(args, { FUZE_ADMIN_URL: fuze.adminUrl });
 }
 
 test('every dlq command has --help listing its flags', { timeout: 120_000 }, async () => {

@@ -1,14 +1,13 @@
-import { execFile } from 'node:child_process';
 import { JetStreamPublisher } from '@fuze/bus';
 import { createProcessor, type Processor } from '@fuze/sdk';
 import {
   createTestDatabase,
   deliveryEnvelope,
-  fuzeBinary,
   type InProcessFuze,
   type NatsServerHandle,
   provisionStreams,
   publishDeliveries,
+  runFuzeCli,
   startInProcessFuze,
   startNatsServer,
   type TestDatabase,
@@ -68,18 +67,8 @@ afterAll(async () => {
   await nats?.[Symbol.asyncDispose]();
 });
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [fuzeBinary(), ...args],
-      { env: { PATH: process.env.PATH ?? '', FUZE_ADMIN_URL: fuze.adminUrl } },
-      (err, stdout, stderr) => {
-        const code = err ? Number((err as { code?: unknown }).code ?? 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function cli(args: string[]) {
+  return runFuzeCli(args, { FUZE_ADMIN_URL: fuze.adminUrl });
 }
 
 test('GET, list and DELETE a key through the admin API', async () => {
