@@ -14,6 +14,8 @@ const drills = [
   'test/router-faults.test.ts',
   'test/cluster-drills.test.ts',
   'test/postgres-outages.test.ts',
+  // Stateful processors in worker processes that are killed and paused while leases move.
+  'packages/sdk/tests/processor-faults.test.ts',
 ];
 
 // Workspace packages export their TypeScript source under the `@fuze/source` condition,
