@@ -106,10 +106,13 @@ export class KeyTimerFiring {
       const fence = this.fences.get(partition);
       const held = this.options.states.of(partition)?.get(key);
       const dueAt = held?.timers?.[name];
-      // Moved, deleted, already fired, or the partition left: nothing to do here (a moved
-      // timer has its own entry; the partition's next owner fires what is left).
-      if (!fence || !held || dueAt === undefined || dueAt > Date.now()) return true;
-      if (!fence.mayStart()) return true;
+      // Deleted, already fired, or the partition left: nothing to do here (the partition's next
+      // owner fires what is left).
+      if (!fence || !held || dueAt === undefined || !fence.mayStart()) return true;
+      if (dueAt > Date.now()) {
+        this.schedule.add({ ...due, at: dueAt }); // moved later since this entry was made
+        return true;
+      }
       const timer = { name, dueAt: new Date(dueAt) };
       return this.options.fire({
         partition,

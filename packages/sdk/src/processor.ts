@@ -209,8 +209,9 @@ class KeyedProcessor<S> implements Processor<S> {
   async close(): Promise<void> {
     this.stopObserving?.();
     const worker = await this.worker?.catch(() => undefined);
-    await worker?.close();
+    // Timer firings first: a running one commits through the worker's publisher.
     await this.firing?.stop();
+    await worker?.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -11,11 +11,14 @@ const maxWaitMs = 60_000;
 
 /**
  * The timers of the keys this process holds, earliest first (a binary heap), with one Node timer
- * for the earliest. Entries are never removed when a timer is moved or deleted: the firing checks
- * the key's current timers and skips what is no longer there.
+ * for the earliest. At most one entry per timer waits: a timer moved later keeps its earlier entry
+ * (the firing finds it not yet due and schedules it again), so a timer moved on every event (an
+ * expiry) does not pile up entries. Deleted timers are skipped when their entry comes up.
  */
 export class TimerSchedule {
   private readonly heap: DueTimer[] = [];
+  /** Timer id → the time its waiting entry is due. */
+  private readonly waiting = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
   private stopped = false;
@@ -27,6 +30,10 @@ export class TimerSchedule {
 
   add(due: DueTimer): void {
     if (this.stopped) return;
+    const id = timerId(due);
+    const waiting = this.waiting.get(id);
+    if (waiting !== undefined && waiting <= due.at) return;
+    this.waiting.set(id, due.at);
     const heap = this.heap;
     heap.push(due);
     let i = heap.length - 1;
@@ -48,6 +55,7 @@ export class TimerSchedule {
     this.stopped = true;
     clearTimeout(this.timer);
     this.heap.length = 0;
+    this.waiting.clear();
   }
 
   private arm(): void {
@@ -64,7 +72,13 @@ export class TimerSchedule {
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
     const now = this.now();
-    while (this.heap.length > 0 && this.heap[0]!.at <= now) this.fire(this.pop());
+    while (this.heap.length > 0 && this.heap[0]!.at <= now) {
+      const due = this.pop();
+      const id = timerId(due);
+      if (this.waiting.get(id) !== due.at) continue; // superseded by an earlier entry
+      this.waiting.delete(id);
+      this.fire(due);
+    }
     this.arm();
   }
 
@@ -88,4 +102,8 @@ export class TimerSchedule {
     }
     return top;
   }
+}
+
+function timerId(due: DueTimer): string {
+  return `${due.partition}\u0000${due.key}\u0000${due.name}`;
 }
