@@ -95,6 +95,8 @@ export class KeyedStates {
           void this.restoreBatch(batch);
         }, restoreBatchMs);
       }
+      // Lost and gained again before the batch ran: the earlier wait ends here.
+      this.batch.get(partition)?.reject(new DeliveryAbortedError('the partition was gained again'));
       this.batch.set(partition, { signal, resolve, reject });
     });
   }
@@ -150,19 +152,25 @@ export class KeyedStates {
   }
 
   /**
-   * Stores `state` (JSON text; undefined = deleted) as key's state after the event at `seq`, by
-   * compare-and-swap on the revision held in `states`. On a conflict, reads the key: if it
-   * already reflects `seq` (an earlier owner committed this event, then lost the partition before
-   * its ack), the event is `applied`; else the read state is held and StateConflictError thrown.
+   * Stores `state` (JSON text; undefined = deleted) and `timers` as key's value after the event at
+   * `seq`, by compare-and-swap on the revision held in `states`. `writeId` names what is written
+   * (the event, or the timer firing): the same write sent again from the same revision is one
+   * write. On a conflict, reads the key: if it already reflects `seq` (an earlier owner committed
+   * this event, then lost the partition before its ack), the result is `applied`; else the read
+   * value is held and StateConflictError thrown.
    */
   async commit(
     partition: number,
     states: PartitionStates,
     key: string,
-    seq: number,
-    state: string | undefined,
-    timers?: Readonly<Record<string, number>>,
+    change: {
+      seq: number;
+      state: string | undefined;
+      timers?: Readonly<Record<string, number>>;
+      writeId: string;
+    },
   ): Promise<CommitResult> {
+    const { seq, state, timers, writeId } = change;
     const { kv, publisher, bucket } = this.options;
     const bucketKey = stateKey(partition, key);
     const held = states.get(key);
@@ -174,8 +182,7 @@ export class KeyedStates {
         bucketKey,
         encodeStoredState(timers ? { seq, state, timers } : { seq, state }),
         held?.revision ?? 0,
-        // Two writes of one event from one revision are one application of it, whoever made it.
-        `seq-${seq}`,
+        writeId,
       );
       this.figures.commits += 1;
       this.figures.commitMs += performance.now() - startedAt;

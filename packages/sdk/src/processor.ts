@@ -162,6 +162,7 @@ class KeyedProcessor<S> implements Processor<S> {
           fire: (fired) => this.fireTimer(states, handler, fired, logger),
         });
         this.firing = firing;
+        const assigned = new Set<number>();
         const runHook = async (name: 'onAssigned' | 'onRevoked', partition: number) => {
           try {
             await hooks[name]?.(partition);
@@ -175,12 +176,14 @@ class KeyedProcessor<S> implements Processor<S> {
             assigned: async (partition, fence, signal) => {
               await states.restore(partition, signal);
               firing.assigned(partition, fence);
+              assigned.add(partition);
               await runHook('onAssigned', partition);
             },
             revoked: async (partition) => {
               firing.revoked(partition);
               states.drop(partition);
-              await runHook('onRevoked', partition);
+              // Lost before its restore finished: it was never assigned to the application.
+              if (assigned.delete(partition)) await runHook('onRevoked', partition);
             },
           },
         };
@@ -327,7 +330,14 @@ class KeyedProcessor<S> implements Processor<S> {
         "state not committed: this process can no longer confirm the partition's lease; its next owner applies the event",
       );
     const text = state.change ? state.change.text : committed?.state;
-    const result = await states.commit(partition, held, key, seq, text, timers.stored());
+    const result = await states.commit(partition, held, key, {
+      seq,
+      state: text,
+      timers: timers.stored(),
+      // Two writes of one event (or one firing) from one revision are one application of it.
+      writeId:
+        firedTimer === undefined ? `seq-${seq}` : `timer-${firedTimer}@${committed?.timers?.[firedTimer]}`,
+    });
     if (result === 'committed') this.firing?.scheduleKey(partition, key, timers.stored());
     return result;
   }

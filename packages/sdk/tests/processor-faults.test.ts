@@ -277,22 +277,25 @@ test('a worker killed between its state commit and the ack: the next owner acks 
   await waitFor(() => ownedBy(first).size + ownedBy(second).size === 1, {
     message: 'one owner of the partition',
   });
-  const owner = ownedBy(first).size === 1 ? first : second;
-  const survivor = owner === first ? second : first;
   await publishTicks(scenario, 3);
   await allReported(scenario, scenario.workers);
-  // Freeze the owner the moment its commit of the next tick is on the wire, before it can read
-  // the store's answer and ack; then check JetStream still waits for that ack, and kill it.
+  // Freeze both workers the moment a commit of the next tick is on the wire, before its sender
+  // can read the store's answer and ack; check JetStream still waits for that ack. The owner is
+  // the one that reported the tick (a handler prints before its commit), whoever holds the lease
+  // by then; kill it and let the other go on.
   const bucket = stateBucketName(scenario.prefix, 'averages');
   const jsm = await jetstreamManager(nc);
   const consumer = `${scenario.prefix}_DLV_averages_0`;
+  const freeze = (signal: 'SIGSTOP' | 'SIGCONT') => {
+    for (const w of [first, second]) w.child.kill(signal);
+  };
   let between = false;
   for (let attempt = 0; attempt < 20 && !between; attempt++) {
     const committed = new Promise<void>((resolve) => {
       nc.subscribe(`$KV.${bucket}.>`, {
         max: 1,
         callback: () => {
-          owner.child.kill('SIGSTOP');
+          freeze('SIGSTOP');
           resolve();
         },
       });
@@ -301,19 +304,29 @@ test('a worker killed between its state commit and the ack: the next owner acks 
     await committed;
     between = (await jsm.consumers.info(`${scenario.prefix}_DELIVERY`, consumer)).num_ack_pending === 1;
     if (!between) {
-      owner.child.kill('SIGCONT');
+      freeze('SIGCONT');
       await allReported(scenario, scenario.workers);
     }
   }
-  expect(between, 'the owner frozen between its commit and its ack').toBe(true);
+  expect(between, 'a worker frozen between its commit and its ack').toBe(true);
   const caught = scenario.published;
+  const reportedCaught = (w: ScriptProcess) => reportsOf([w]).some((r) => r.n === caught);
+  await waitFor(() => reportedCaught(first) || reportedCaught(second), { message: 'the tick reported' });
+  const owner = reportedCaught(first) ? first : second;
+  const survivor = owner === first ? second : first;
   owner.child.kill('SIGKILL');
   await owner.exited;
+  survivor.child.kill('SIGCONT');
+  const survivorBefore = reportsOf([survivor]).length;
   await publishTicks(scenario, 2);
   await allReported(scenario, scenario.workers);
   // The tick the killed owner committed: reported by it (its handler ran), never by the survivor.
   expect(reportsOf([survivor]).filter((r) => r.n === caught)).toEqual([]);
-  expect(reportsOf([survivor]).map((r) => r.n)).toEqual([caught + 1, caught + 2]);
+  expect(
+    reportsOf([survivor])
+      .slice(survivorBefore)
+      .map((r) => r.n),
+  ).toEqual([caught + 1, caught + 2]);
   await expectTrueWindows(scenario);
 });
 
