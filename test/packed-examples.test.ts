@@ -250,7 +250,7 @@ describe('examples/, installed from the tarballs, against fuze serve', { timeout
     expect(lines.find((l) => 'done' in l)).toMatchObject({ state: 'cancelled', fireCount: 3 });
   });
 
-  test('moving-average: two worker processes share the symbols; one is killed, every average stays true', async () => {
+  test('moving-average: two worker processes share the symbols; one that handled ticks is killed, every average stays true', async () => {
     expectOk(await fuzeCli(['apply', '-f', join(repo, 'examples/moving-average/rules')]), 'apply');
     const dir = await installExample('moving-average');
     const env = { FUZE_NATS_URL: nats.url, SYMBOLS: '16', TICKS: '15', RUN: String(Date.now()) };
@@ -289,8 +289,10 @@ describe('examples/, installed from the tarballs, against fuze serve', { timeout
         });
       expectOk(await npm(['run', 'ticks'], dir, env), 'npm run ticks');
       await waitFor(() => reported(15), { timeoutMs: 60_000, message: 'ticks 1-15 reported' });
-      expect(new Set(reports().map((r) => r.worker))).toEqual(new Set(['a', 'b']));
-      await workers[0]!.kill();
+      // Kill a worker that handled ticks (under load one may have handed all its partitions over):
+      // the other takes its symbols with their windows.
+      const handledBy = (name: string) => reports().filter((r) => r.worker === name).length;
+      await (handledBy('a') >= handledBy('b') ? workers[0]! : workers[1]!).kill();
       expectOk(await npm(['run', 'ticks'], dir, { ...env, FROM: '15' }), 'npm run ticks, second half');
       await waitFor(() => reported(30), {
         timeoutMs: 60_000,
