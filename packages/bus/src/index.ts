@@ -39,6 +39,7 @@ export {
   type StoredState,
   stateBucketName,
   stateKey,
+  stateKeyInAnyPartition,
 } from './processor-state.js';
 export {
   JetStreamPublisher,

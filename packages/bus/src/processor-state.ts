@@ -27,7 +27,16 @@ export function stateBucketName(prefix: string, processor: string): string {
 export const maxStateBytes = 256 * 1024;
 
 export function stateKey(partition: number, key: string): string {
-  return `${partition}.${Buffer.from(key, 'utf8').toString('base64url')}`;
+  return `${partition}.${subjectSafe(key)}`;
+}
+
+/** The bucket keys of `key` in any partition (a KV key filter): the partition count may have changed. */
+export function stateKeyInAnyPartition(key: string): string {
+  return `*.${subjectSafe(key)}`;
+}
+
+function subjectSafe(key: string): string {
+  return Buffer.from(key, 'utf8').toString('base64url');
 }
 
 /** The partition and partition key a bucket key names; undefined for a key Fuze did not write. */

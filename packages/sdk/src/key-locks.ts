@@ -5,7 +5,8 @@
 export class KeyLocks {
   private readonly tails = new Map<string, Promise<void>>();
 
-  async run<T>(id: string, work: () => Promise<T>): Promise<T> {
+  async run<T>(partition: number, key: string, work: () => Promise<T>): Promise<T> {
+    const id = `${partition}\u0000${key}`;
     const previous = this.tails.get(id);
     let release: () => void = () => {};
     const mine = new Promise<void>((resolve) => {

@@ -61,20 +61,21 @@ export class KeyState<S> implements KeyStateAccess<S> {
 /** `ctx.state` for an event with no partition key (the unordered subject): there is no key to keep state for. */
 export const noKeyState: KeyStateAccess<never> = {
   get: () => {
-    throw noKey();
+    throw noPartitionKey('per-key state');
   },
   set: () => {
-    throw noKey();
+    throw noPartitionKey('per-key state');
   },
   delete: () => {
-    throw noKey();
+    throw noPartitionKey('per-key state');
   },
 };
 
-function noKey(): FuzeError {
+/** What `ctx.state` and `ctx.timers` throw for an event without a partition key. */
+export function noPartitionKey(what: string): FuzeError {
   return new FuzeError(
     'FUZE_STATE_INVALID',
-    'this event has no partition key, so it has no per-key state: publish it with a partitionkey, or give the target an ordering.partitionKey its events carry',
+    `this event has no partition key, so it has no ${what}: publish it with a partitionkey, or give the target an ordering.partitionKey its events carry`,
   );
 }
 

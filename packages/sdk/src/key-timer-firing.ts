@@ -2,7 +2,7 @@ import type { HeldState, LeaseFence } from '@fuze/bus';
 import { type CloudEventRecord, type Logger, retryDelayMs } from '@fuze/core';
 import type { KeyLocks } from './key-locks.js';
 import type { KeyedStates } from './keyed-states.js';
-import { type DueTimer, TimerSchedule } from './timer-schedule.js';
+import { type DueTimer, TimerSchedule, timerId } from './timer-schedule.js';
 
 /** What `ctx.timer` says when the handler runs for a key's timer. */
 export interface FiredTimer {
@@ -101,8 +101,8 @@ export class KeyTimerFiring {
 
   private async run(due: DueTimer): Promise<void> {
     const { partition, key, name } = due;
-    const id = `${partition}\u0000${key}\u0000${name}`;
-    const settled = await this.options.locks.run(`${partition}\u0000${key}`, async () => {
+    const id = timerId(due);
+    const settled = await this.options.locks.run(partition, key, async () => {
       const fence = this.fences.get(partition);
       const held = this.options.states.of(partition)?.get(key);
       const dueAt = held?.timers?.[name];

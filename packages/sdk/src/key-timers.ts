@@ -1,4 +1,5 @@
 import { FuzeError, parseDuration, parseInstant } from '@fuze/core';
+import { noPartitionKey } from './key-state.js';
 
 /** When a key's timer fires: at a time, or after a delay from now. */
 export type KeyTimerTiming = { at: string | Date | number } | { delay: string | number };
@@ -67,10 +68,10 @@ export class KeyTimers implements KeyTimersAccess {
 /** `ctx.timers` for an event without a partition key: no key, no timers. */
 export const noKeyTimers: KeyTimersAccess = {
   set: () => {
-    throw noKey();
+    throw noPartitionKey('timers');
   },
   delete: () => {
-    throw noKey();
+    throw noPartitionKey('timers');
   },
   list: () => ({}),
 };
@@ -101,11 +102,4 @@ function dueTime(key: string, name: string, timing: KeyTimerTiming, now: number)
 
 function invalid(key: string, why: string): FuzeError {
   return new FuzeError('FUZE_STATE_INVALID', `key "${key}": ${why}`, { details: { key } });
-}
-
-function noKey(): FuzeError {
-  return new FuzeError(
-    'FUZE_STATE_INVALID',
-    'this event has no partition key, so it has no timers: publish it with a partitionkey, or give the target an ordering.partitionKey its events carry',
-  );
 }

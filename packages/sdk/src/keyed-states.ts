@@ -108,7 +108,7 @@ export class KeyedStates {
       for (const [partition, { signal, reject }] of waiting)
         if (signal.aborted) {
           waiting.delete(partition);
-          reject(new DeliveryAbortedError('the partition was lost while its state was restored'));
+          reject(lostWhileRestoring());
         }
       if (waiting.size === 0) return;
       try {
@@ -116,7 +116,7 @@ export class KeyedStates {
         let keys = 0;
         for (const [partition, { signal, resolve, reject }] of waiting) {
           if (signal.aborted) {
-            reject(new DeliveryAbortedError('the partition was lost while its state was restored'));
+            reject(lostWhileRestoring());
             continue;
           }
           const states = read.get(partition) ?? new Map();
@@ -202,4 +202,8 @@ export class KeyedStates {
     if (stored.seq >= seq) return 'applied';
     throw new StateConflictError(key);
   }
+}
+
+function lostWhileRestoring(): DeliveryAbortedError {
+  return new DeliveryAbortedError('the partition was lost while its state was restored');
 }

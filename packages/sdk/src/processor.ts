@@ -232,7 +232,7 @@ class KeyedProcessor<S> implements Processor<S> {
       ).catch(stateErrorsFinal);
       return;
     }
-    await this.locks.run(`${partition}\u0000${key}`, async () => {
+    await this.locks.run(partition, key, async () => {
       const held = states.of(partition);
       if (!held)
         throw new DeliveryAbortedError("not handled: this process no longer holds the partition's state");

@@ -104,6 +104,7 @@ export class TimerSchedule {
   }
 }
 
-function timerId(due: DueTimer): string {
+/** One timer of one key: what the schedule keeps one waiting entry for. */
+export function timerId(due: DueTimer): string {
   return `${due.partition}\u0000${due.key}\u0000${due.name}`;
 }

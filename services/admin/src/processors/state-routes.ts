@@ -1,4 +1,10 @@
-import { bindStateBucket, decodeStoredState, parseStateKey, stateKey } from '@fuze/bus';
+import {
+  bindStateBucket,
+  decodeStoredState,
+  parseStateKey,
+  stateKey,
+  stateKeyInAnyPartition,
+} from '@fuze/bus';
 import { FuzeError } from '@fuze/core';
 import { requireScope } from '@fuze/http';
 import type { KV } from '@nats-io/kv';
@@ -147,12 +153,11 @@ export async function stateRoutes(app: FastifyInstance, options: StateRoutesOpti
 
 /** The key's stored state, in whichever partition holds it (the partition count may have changed). */
 async function findKey(kv: KV, key: string) {
-  const suffix = stateKey(0, key).slice(2); // `<base64url key>`
-  for await (const bucketKey of await kv.keys(`*.${suffix}`)) {
+  for await (const bucketKey of await kv.keys(stateKeyInAnyPartition(key))) {
     const entry = await kv.get(bucketKey);
-    if (entry?.operation !== 'PUT') continue;
+    const partition = parseStateKey(bucketKey)?.partition;
+    if (entry?.operation !== 'PUT' || partition === undefined) continue;
     const stored = decodeStoredState(entry.string());
-    const partition = Number(bucketKey.slice(0, bucketKey.indexOf('.')));
     return {
       key,
       partition,
