@@ -105,7 +105,13 @@ describe('admin API through the SDK client', () => {
     const all: string[] = [];
     for await (const t of timers.listAll({ prefix: 'renew:', limit: 1 })) all.push(t.key);
     expect(all).toHaveLength(3);
-    const dueSoon = await timers.list({ dueTo: new Date(Date.now() + 7 * 3_600_000), state: 'scheduled' });
+    // Within the renew: timers only: the cron timer above (9:00 Paris, weekdays) is due within 7 h
+    // too when the suite runs on a weekday night.
+    const dueSoon = await timers.list({
+      prefix: 'renew:',
+      dueTo: new Date(Date.now() + 7 * 3_600_000),
+      state: 'scheduled',
+    });
     expect(dueSoon.items.map((t) => t.key)).toEqual([
       'renew:a.example',
       'renew:b.example',
