@@ -65,9 +65,9 @@ async function startRouter(): Promise<FuzeProcess> {
 }
 
 async function leaseOwners(): Promise<Set<string>> {
-  const kv = await new Kvm(nc).open(`${prefix}_LEASES`);
+  const kv = await new Kvm(nc).open(`${prefix}_LEASE_OWNERS`);
   const owners = new Set<string>();
-  for await (const key of await kv.keys('lease.router.*')) {
+  for await (const key of await kv.keys('owner.router.*')) {
     const entry = await kv.get(key);
     if (entry && entry.operation === 'PUT') owners.add(entry.string());
   }

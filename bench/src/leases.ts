@@ -5,7 +5,7 @@
 // second in steady state against the bucket's raw put rate measured in the same run (the share of
 // the server's KV capacity leases use), this process's CPU per member and round, partitions that
 // self-fenced (a round too slow), and how long a killed member's partitions wait for new owners.
-import { leaseTtlMs, openLeaseBucket, PartitionLeases } from '@fuze/bus';
+import { bucketNames, leaseTtlMs, openLeaseBuckets, PartitionLeases } from '@fuze/bus';
 import { createLogger, type Logger } from '@fuze/core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -27,19 +27,22 @@ export async function run(args: string[]): Promise<void> {
   const counting: Logger = new Proxy(silent, {
     get(target, prop, receiver) {
       if (prop === 'warn')
-        return (_obj: unknown, msg?: string) => {
-          if (msg?.includes('stalled')) fenced += 1;
+        return (obj: { partitions?: number } | undefined, msg?: string) => {
+          if (msg?.includes('stalled') || msg?.includes('lapsed')) fenced += obj?.partitions ?? 1;
+          else if (msg?.includes('lost a partition')) fenced += 1;
         };
       return Reflect.get(target, prop, receiver);
     },
   });
   try {
-    const bucketName = 'BENCH_LEASES';
+    const names = bucketNames('BENCH');
     const probe = await connect({ servers: nats.url });
     connections.push(probe);
-    const kv = await openLeaseBucket(probe, 'BENCH', leaseTtlMs);
+    const kv = (await openLeaseBuckets(probe, 'BENCH', leaseTtlMs)).heartbeats;
     const jsm = await jetstreamManager(probe);
-    const writes = async () => (await jsm.streams.info(`KV_${bucketName}`)).state.last_seq;
+    const writes = async () =>
+      (await jsm.streams.info(`KV_${names.leases}`)).state.last_seq +
+      (await jsm.streams.info(`KV_${names.leaseOwners}`)).state.last_seq;
 
     // Baseline: the bucket's raw put rate, pipelined, for 2 s.
     const baselineStart = performance.now();
@@ -56,8 +59,8 @@ export async function run(args: string[]): Promise<void> {
     for (let m = 0; m < memberCount; m++) {
       const nc = await connect({ servers: nats.url, noAsyncTraces: true });
       connections.push(nc);
-      const memberKv = await openLeaseBucket(nc, 'BENCH', leaseTtlMs);
-      const leases: PartitionLeases = new PartitionLeases(memberKv, {
+      const buckets = await openLeaseBuckets(nc, 'BENCH', leaseTtlMs);
+      const leases: PartitionLeases = new PartitionLeases(buckets, {
         group: 'bench',
         partitions,
         ttlMs: leaseTtlMs,

@@ -16,11 +16,12 @@ export {
   ensureBuckets,
   openCheckpointBucket,
   openFlowBucket,
-  openLeaseBucket,
+  openLeaseBuckets,
   openRoutingBucket,
 } from './kv-buckets.js';
 export { type LeaseFence, openFence } from './lease-fence.js';
 export {
+  type LeaseBuckets,
   leaseTtlMs,
   PartitionLeases,
   type PartitionLeasesOptions,

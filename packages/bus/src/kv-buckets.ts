@@ -2,17 +2,19 @@ import type { FuzeConfig, Logger } from '@fuze/core';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
-import { leaseTtlMs } from './partition-leases.js';
+import { type LeaseBuckets, leaseTtlMs } from './partition-leases.js';
 
 /** The KV buckets Fuze keeps its shared state in, for one stream prefix. */
 export function bucketNames(prefix: string): {
   leases: string;
+  leaseOwners: string;
   checkpoints: string;
   routing: string;
   flow: string;
 } {
   return {
     leases: `${prefix}_LEASES`,
+    leaseOwners: `${prefix}_LEASE_OWNERS`,
     checkpoints: `${prefix}_CHECKPOINTS`,
     routing: `${prefix}_ROUTING`,
     flow: `${prefix}_FLOW`,
@@ -30,8 +32,13 @@ function desiredBuckets(prefix: string): DesiredBucket[] {
   return [
     {
       name: names.leases,
-      description: 'Fuze: partition and shard leases, member heartbeats (entries expire after the TTL)',
+      description: "Fuze: lease group members' heartbeats and worker reports (entries expire after the TTL)",
       ttlMs: leaseTtlMs,
+    },
+    {
+      name: names.leaseOwners,
+      description: 'Fuze: the owner of each partition and routing shard (written only when one moves)',
+      ttlMs: 0,
     },
     {
       name: names.checkpoints,
@@ -91,15 +98,21 @@ export async function ensureBuckets(
 }
 
 /**
- * The bucket of leases and heartbeats. `fuze serve` provisions it (ensureBuckets); an SDK
- * consumer binds to it, creating it with one replica only when it runs before any Fuze server.
+ * The buckets of leases: heartbeats (with the lease TTL) and owners (no TTL). `fuze serve`
+ * provisions them (ensureBuckets); an SDK consumer binds to them, creating them with one replica
+ * only when it runs before any Fuze server.
  */
-export async function openLeaseBucket(
+export async function openLeaseBuckets(
   nc: NatsConnection,
   prefix: string,
   ttlMs: number = leaseTtlMs,
-): Promise<KV> {
-  return new Kvm(nc).create(bucketNames(prefix).leases, { ttl: ttlMs, history: 1 });
+): Promise<LeaseBuckets> {
+  const kvm = new Kvm(nc);
+  const names = bucketNames(prefix);
+  return {
+    heartbeats: await kvm.create(names.leases, { ttl: ttlMs, history: 1 }),
+    owners: await kvm.create(names.leaseOwners, { history: 1 }),
+  };
 }
 
 /** The bucket of routing checkpoints (no TTL), provisioned by ensureBuckets. */

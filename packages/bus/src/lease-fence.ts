@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
  */
 export interface LeaseFence {
   /**
-   * The fencing token: the lease bucket's revision at which this member took the partition. A
+   * The fencing token: the owner bucket's revision at which this member took the partition. A
    * later owner of the same partition always holds a greater one (one bucket, one sequence).
    */
   readonly token: number;
@@ -28,12 +28,16 @@ export const openFence: LeaseFence = Object.freeze({
 
 export type LeaseState = 'held' | 'draining' | 'ended';
 
+/** Whether this member's liveness was confirmed recently enough to act (see MemberHeartbeat). */
+export interface LivenessConfirmation {
+  confirmed(): boolean;
+}
+
 /**
- * One lease this member holds. `confirmedAt` is taken *before* sending the create or update that
- * the bucket then acknowledged: the bucket's TTL runs from when it stored the write, which is
- * later, so the lease cannot expire before `confirmedAt + ttl`. The fence closes at
- * `confirmedAt + safeMs` (3/4 of the TTL), leaving a quarter of the TTL between the last action
- * the old owner may take and the first the next owner can.
+ * One lease this member holds. The lease itself is an owner key that is never renewed; what
+ * keeps it is the member's heartbeat, so the fence is open while that heartbeat is confirmed
+ * (MemberHeartbeat: it closes 3/4 of a TTL after the last renewal this member sent and saw
+ * confirmed, a quarter of a TTL before another member may declare it gone and take the key).
  */
 export class HeldLease implements LeaseFence {
   state: LeaseState = 'held';
@@ -43,14 +47,13 @@ export class HeldLease implements LeaseFence {
   constructor(
     readonly partition: number,
     readonly token: number,
-    /** The revision to compare-and-swap the next renewal against. */
+    /** The owner key's revision: what a hand-over deletes against (compare-and-swap). */
     public revision: number,
-    public confirmedAt: number,
-    private readonly safeMs: number,
+    private readonly liveness: LivenessConfirmation,
   ) {}
 
   confirmed(): boolean {
-    return monotonicNow() - this.confirmedAt < this.safeMs;
+    return this.liveness.confirmed();
   }
 
   mayStart(): boolean {

@@ -3,7 +3,8 @@ import type { Logger } from '@fuze/core';
 import type { KV } from '@nats-io/kv';
 import { isWrongLastSequence } from './compare-and-swap.js';
 import { GroupMembers } from './group-members.js';
-import { HeldLease, type LeaseFence, monotonicNow } from './lease-fence.js';
+import { HeldLease, type LeaseFence } from './lease-fence.js';
+import { MemberHeartbeat } from './member-heartbeat.js';
 import { whileUnavailable } from './while-unavailable.js';
 
 /** What the owner of partitions does when it gains or must give one up. */
@@ -20,14 +21,23 @@ export interface PartitionOwner {
   released(partition: number): Promise<void>;
 }
 
+/** The two buckets leases live in (openLeaseBuckets). */
+export interface LeaseBuckets {
+  /** Member heartbeats; the bucket's TTL drops a member that stops renewing. */
+  heartbeats: KV;
+  /** One key per partition naming its owner; no TTL, never renewed. */
+  owners: KV;
+}
+
 export interface PartitionLeasesOptions {
   /** Members of one group share its partitions (e.g. `router`, `dispatch.billing`). */
   group: string;
   partitions: number;
   owner: PartitionOwner;
   logger: Logger;
-  memberId?: string;
-  /** A lease not renewed for this long expires and another member may take it. */
+  /** Names this member in logs and keys: each join (and rejoin after a lapse) adds a unique suffix. */
+  memberName?: string;
+  /** A member not heard from for this long is dead and its partitions may be taken. */
   ttlMs: number;
 }
 
@@ -37,38 +47,58 @@ export interface PartitionLeasesOptions {
  */
 export const leaseTtlMs = 5_000;
 
-/** A lease's fence closes this far into its TTL without a confirmed renewal (see HeldLease). */
+/** A member's fence closes this far into its TTL without a confirmed heartbeat. */
 const safeFraction = 3 / 4;
+
+/** Owner keys a member tries to take at once, before it reads the fair share again. */
+const acquireBatch = 128;
 
 /**
  * Spreads a group's partitions over its live members, one owner per partition at a time
- * (NATS 2.9 has no pinned consumers). Members heartbeat into a KV bucket whose TTL drops the
- * keys of members that died, and follow each other's heartbeats with one watch; each member takes
- * its fair share (partitions / members, exactly balanced) with create-if-absent, renews all its
- * leases at once with compare-and-swap each round, and hands extras over when members join.
+ * (NATS 2.9 has no pinned consumers).
  *
- * Safety (fencing): the owner checks the lease's fence before each attempt and each ack. The
- * fence closes 3/4 of a TTL after the last renewal this member *sent* and saw confirmed, by the
- * clock alone, so an owner that was paused or starved stops acting before the bucket can let
- * another member take the partition: the next owner's first action comes at least a quarter of
- * a TTL after the old owner's last one. The lease's creation revision is a fencing token that
- * only grows from one owner to the next.
+ * - **Membership**: each member renews one heartbeat key per round (MemberHeartbeat) in a bucket
+ *   whose TTL drops it when the member dies, and follows the others' with one watch. The
+ *   heartbeat lists the partitions the member holds, so the watch also tells who owns what.
+ * - **Ownership**: each partition has an owner key naming its member, in a bucket without TTL. It
+ *   is written only when the partition moves (create when free, compare-and-swap when taken from
+ *   a dead member, delete on hand-over) and never renewed: one write per member and round,
+ *   whatever it holds, and nobody watches the owner keys.
+ * - **Balance**: each member takes its fair share (partitions / members, exactly balanced) and
+ *   hands extras over when members join.
+ *
+ * Safety (fencing): a lease's fence is open while the member's heartbeat is confirmed, and
+ * closes 3/4 of a TTL after the last renewal the member *sent* and saw confirmed, by the clock
+ * alone. Another member takes the partition only after it marked the owner gone, which the
+ * bucket allows only once the owner's heartbeat expired, a full TTL after it was stored: the next
+ * owner's first action comes at least a quarter of a TTL after the old owner's last one, and the
+ * old owner's id is dead for good (its next renewal fails). The owner key's revision is a fencing
+ * token that only grows from one owner to the next.
  */
 export class PartitionLeases {
-  readonly memberId: string;
+  private currentId: string;
+  private heartbeat: MemberHeartbeat;
   private readonly leases = new Map<number, HeldLease>();
   private readonly releases = new Set<Promise<void>>();
   private readonly members: GroupMembers;
   private timer: NodeJS.Timeout | undefined;
   private tickRunning: Promise<void> | undefined;
   private stopped = false;
+  private waitingForLegacy = false;
+  private stalled = false;
 
   constructor(
-    private readonly kv: KV,
+    private readonly buckets: LeaseBuckets,
     private readonly options: PartitionLeasesOptions,
   ) {
-    this.memberId = options.memberId ?? randomUUID();
-    this.members = new GroupMembers(kv, `member.${options.group}.`, options.ttlMs);
+    this.members = new GroupMembers(buckets.heartbeats, `member.${options.group}.`, options.ttlMs);
+    this.currentId = this.newMemberId();
+    this.heartbeat = this.newHeartbeat();
+  }
+
+  /** This member's id in the group; a member that lapsed rejoins under a new one. */
+  get memberId(): string {
+    return this.currentId;
   }
 
   /** Partitions this member owns now (not counting those it is handing over). */
@@ -80,12 +110,8 @@ export class PartitionLeases {
   }
 
   async start(): Promise<void> {
-    const { logger } = this.options;
-    await whileUnavailable(
-      'joining a lease group',
-      () => this.kv.put(this.memberKey(), String(Date.now())),
-      logger,
-    );
+    const { logger, ttlMs } = this.options;
+    await whileUnavailable('joining a lease group', () => this.heartbeat.create(), logger);
     await whileUnavailable('watching a lease group', () => this.members.start(), logger);
     await this.tick();
     this.timer = setInterval(
@@ -94,7 +120,7 @@ export class PartitionLeases {
           this.tickRunning = undefined;
         });
       },
-      Math.max(100, Math.floor(this.options.ttlMs / 4)),
+      Math.max(100, Math.floor(ttlMs / 4)),
     );
   }
 
@@ -103,43 +129,91 @@ export class PartitionLeases {
     this.stopped = true;
     clearInterval(this.timer);
     await this.tickRunning;
-    for (const partition of this.ownedPartitions()) this.release(partition);
-    // Keep renewing what is being drained, so a long drain keeps its fence open.
-    const renewing = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.options.ttlMs / 4)));
+    for (const partition of this.leases.keys()) this.release(partition);
+    // Keep the heartbeat alive while partitions drain, so a long drain keeps its fence open.
+    const renewing = setInterval(
+      () => void this.heartbeat.renew(this.holding()),
+      Math.max(100, Math.floor(this.options.ttlMs / 4)),
+    );
     try {
       while (this.releases.size > 0) await Promise.all(this.releases);
     } finally {
       clearInterval(renewing);
     }
     this.members.stop();
-    await this.kv.delete(this.memberKey()).catch(() => {});
+    await this.heartbeat.remove();
   }
 
-  private memberKey(member = this.memberId): string {
-    return `member.${this.options.group}.${member}`;
+  private newMemberId(): string {
+    const suffix = randomUUID();
+    return this.options.memberName ? `${this.options.memberName}-${suffix.slice(0, 8)}` : suffix;
   }
 
-  private leaseKey(partition: number): string {
-    return `lease.${this.options.group}.${partition}`;
+  private newHeartbeat(): MemberHeartbeat {
+    return new MemberHeartbeat(
+      this.buckets.heartbeats,
+      this.members.key(this.currentId),
+      this.options.ttlMs * safeFraction,
+    );
   }
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    const { logger, group } = this.options;
     try {
-      await this.kv.put(this.memberKey(), String(Date.now()));
-      await this.renew();
-      const fairShare = this.fairShare(this.members.live(this.memberId));
-      const owned = this.ownedPartitions();
-      // Hand over the extras (most recently numbered first): the owner drains them meanwhile.
-      for (const partition of owned.slice(fairShare).reverse()) this.release(partition);
-      if (owned.length < fairShare) await this.acquire(fairShare - owned.length);
+      if ((await this.heartbeat.renew(this.holding())) === 'lapsed') await this.rejoin();
+      if (this.members.legacy().length > 0) {
+        this.yieldToLegacy();
+      } else if (this.heartbeat.confirmed()) {
+        this.waitingForLegacy = false;
+        const live = this.members.live(this.memberId);
+        const fairShare = this.fairShare(live);
+        const owned = this.ownedPartitions();
+        // Hand over the extras (most recently numbered first): the owner drains them meanwhile.
+        for (const partition of owned.slice(fairShare).reverse()) this.release(partition);
+        if (owned.length < fairShare) await this.acquire();
+      }
     } catch (err) {
-      this.options.logger.warn(
-        { err, group: this.options.group },
-        'partition lease round failed; will retry',
-      );
+      logger.warn({ err, group }, 'partition lease round failed; will retry');
     }
     this.fenceUnconfirmed();
+  }
+
+  /**
+   * This member's heartbeat expired (it was paused, or cut off from NATS, for a TTL): another
+   * member may already hold its partitions. Every lease ends at once, and the member rejoins
+   * under a new id; it takes partitions again through the usual round.
+   */
+  private async rejoin(): Promise<void> {
+    const { logger, group } = this.options;
+    const lapsed = this.currentId;
+    logger.warn(
+      { group, member: lapsed, partitions: this.ownedPartitions().length },
+      'lease heartbeat lapsed: every partition of this member ends; rejoining under a new id',
+    );
+    for (const lease of this.leases.values()) {
+      lease.state = 'ended';
+      this.release(lease.partition);
+    }
+    this.members.forget(lapsed);
+    this.currentId = this.newMemberId();
+    this.heartbeat = this.newHeartbeat();
+    await this.heartbeat.create();
+  }
+
+  /**
+   * A member of the earlier protocol renews per-partition leases this protocol does not read:
+   * both would own the same partitions. Hold nothing until every such member has stopped.
+   */
+  private yieldToLegacy(): void {
+    if (!this.waitingForLegacy) {
+      this.options.logger.error(
+        { group: this.options.group, legacyMembers: this.members.legacy() },
+        'members of an older Fuze run in this lease group; this member takes no partition until they stop (stop or upgrade every older instance)',
+      );
+      this.waitingForLegacy = true;
+    }
+    for (const partition of this.ownedPartitions()) this.release(partition);
   }
 
   /** Exact balance: floor(P/n) each, one more for the first P mod n members (by id). */
@@ -149,50 +223,42 @@ export class PartitionLeases {
     return Math.floor(partitions / members.length) + (index < partitions % members.length ? 1 : 0);
   }
 
-  /** Renews every lease at once (held and draining): one round trip per round, whatever the count. */
-  private async renew(): Promise<void> {
-    await Promise.all(
-      [...this.leases.values()]
-        .filter((lease) => lease.state !== 'ended')
-        .map((lease) => this.renewOne(lease)),
-    );
+  /** Every partition whose owner key names this member (held or being handed over). */
+  private holding(): number[] {
+    return [...this.leases.values()]
+      .filter((lease) => lease.state !== 'ended')
+      .map((lease) => lease.partition);
   }
 
-  private async renewOne(lease: HeldLease): Promise<void> {
-    const sentAt = monotonicNow();
-    try {
-      lease.revision = await this.kv.update(this.leaseKey(lease.partition), this.memberId, lease.revision);
-      lease.confirmedAt = sentAt;
-    } catch (err) {
-      if (!isWrongLastSequence(err)) return; // NATS slow or away: the fence closes if it lasts
-      // A renewal that timed out may have landed: if the lease still names us, it is ours.
-      const entry = await this.kv.get(this.leaseKey(lease.partition)).catch(() => null);
-      if (entry?.operation === 'PUT' && entry.string() === this.memberId && entry.revision > lease.revision) {
-        lease.revision = entry.revision;
-        return;
+  private ownerKey(partition: number): string {
+    return `owner.${this.options.group}.${partition}`;
+  }
+
+  /**
+   * Takes partitions up to this member's fair share, among those no live member's heartbeat
+   * names. A batch at a time, with the fair share and the heartbeats read again before each:
+   * members that join at the same moment each see the others arrive within a batch or two,
+   * instead of every one of them reaching for every partition.
+   */
+  private async acquire(): Promise<void> {
+    const order = shuffled(Array.from({ length: this.options.partitions }, (_, p) => p));
+    const gone = new Map<string, Promise<boolean>>(); // one question per member and round
+    let next = 0;
+    while (!this.stopped && this.heartbeat.confirmed() && next < order.length) {
+      const live = this.members.live(this.memberId);
+      const wanted = this.fairShare(live) - this.ownedPartitions().length;
+      if (wanted <= 0) return;
+      const heldElsewhere = this.members.heldByOthers(this.memberId);
+      const batch: number[] = [];
+      while (batch.length < Math.min(wanted, acquireBatch) && next < order.length) {
+        const partition = order[next++]!;
+        if (!this.leases.has(partition) && !heldElsewhere.has(partition)) batch.push(partition);
       }
-      this.options.logger.warn(
-        { partition: lease.partition, group: this.options.group, token: lease.token },
-        'lost a partition lease: another member holds it',
-      );
-      lease.state = 'ended';
-      this.release(lease.partition);
-    }
-  }
-
-  /** Tries to take `wanted` more partitions among those nobody holds, a batch at a time. */
-  private async acquire(wanted: number): Promise<void> {
-    const candidates = shuffled(Array.from({ length: this.options.partitions }, (_, p) => p)).filter(
-      (p) => !this.leases.has(p),
-    );
-    while (wanted > 0 && candidates.length > 0 && !this.stopped) {
-      const batch = candidates.splice(0, wanted);
-      const taken = await Promise.all(batch.map((partition) => this.tryCreate(partition)));
+      const liveSet = new Set(live);
+      const taken = await Promise.all(batch.map((partition) => this.tryTake(partition, liveSet, gone)));
       for (const lease of taken) {
-        if (!lease || this.stopped) continue;
-        if (this.leases.has(lease.partition)) continue;
+        if (!lease || this.stopped || this.leases.has(lease.partition)) continue;
         this.leases.set(lease.partition, lease);
-        wanted -= 1;
         this.options.logger.debug(
           { group: this.options.group, partition: lease.partition, token: lease.token },
           'acquired a partition lease',
@@ -202,19 +268,47 @@ export class PartitionLeases {
     }
   }
 
-  private async tryCreate(partition: number): Promise<HeldLease | undefined> {
-    const sentAt = monotonicNow();
+  /**
+   * Creates the partition's owner key; if it exists, reads it and takes it over (compare-and-swap)
+   * when it names this member (a create whose answer was lost) or a member confirmed gone.
+   */
+  private async tryTake(
+    partition: number,
+    live: Set<string>,
+    gone: Map<string, Promise<boolean>>,
+  ): Promise<HeldLease | undefined> {
+    const { owners } = this.buckets;
+    const key = this.ownerKey(partition);
+    const me = this.memberId;
     try {
-      const revision = await this.kv.create(this.leaseKey(partition), this.memberId);
-      return new HeldLease(partition, revision, revision, sentAt, this.options.ttlMs * safeFraction);
+      let revision: number;
+      try {
+        revision = await owners.create(key, me);
+      } catch (err) {
+        if (!isWrongLastSequence(err)) return undefined; // NATS did not answer: next round
+        const entry = await owners.get(key);
+        if (entry?.operation !== 'PUT') return undefined; // it just changed: next round
+        const holder = entry.string();
+        if (holder !== me) {
+          if (live.has(holder)) return undefined;
+          let confirming = gone.get(holder);
+          if (!confirming) {
+            confirming = this.members.confirmGone(holder, me);
+            gone.set(holder, confirming);
+          }
+          if (!(await confirming)) return undefined;
+        }
+        revision = await owners.update(key, me, entry.revision);
+      }
+      return new HeldLease(partition, revision, revision, this.heartbeat);
     } catch {
-      return undefined; // someone holds it (or NATS did not answer: try again next round)
+      return undefined; // someone changed the key first, or NATS did not answer
     }
   }
 
   /**
-   * Hands a partition over: the owner drains it while its lease is still renewed (the fence lets
-   * running work settle), then the lease is deleted, if it is still ours, for the next owner.
+   * Hands a partition over: the owner drains it while the heartbeat keeps the fence open, so
+   * running work may settle; then the owner key is deleted, if it still names this lease.
    */
   private release(partition: number): void {
     const lease = this.leases.get(partition);
@@ -230,28 +324,38 @@ export class PartitionLeases {
           'releasing a partition failed',
         );
       }
-      const wasOurs = lease.state !== 'ended';
       lease.state = 'ended';
       this.leases.delete(partition);
-      if (wasOurs)
-        await this.kv.delete(this.leaseKey(partition), { previousSeq: lease.revision }).catch(() => {});
+      await this.buckets.owners
+        .delete(this.ownerKey(partition), { previousSeq: lease.revision })
+        .catch(() => {});
     })();
     lease.handover = done;
     this.releases.add(done);
     void done.finally(() => this.releases.delete(done));
   }
 
-  /** Leases not confirmed within the safe window are fenced already: hand them over. */
+  /**
+   * A heartbeat not confirmed within the safe window has closed every fence: the owner acts on
+   * nothing. The partitions are not handed over: while the heartbeat key lives nobody else may
+   * take them, so a renewal that gets through (a slow NATS, a starved event loop) reopens the
+   * fences with nothing moved, and one that finds the key gone ends them all (rejoin). Releasing
+   * on every stall turned one slow process into churn for the whole group.
+   */
   private fenceUnconfirmed(): void {
-    for (const lease of this.leases.values()) {
-      if (lease.state === 'held' && !lease.confirmed()) {
-        this.options.logger.warn(
-          { partition: lease.partition, group: this.options.group },
-          'lease renewals stalled; the partition is fenced and stops',
-        );
-        this.release(lease.partition);
-      }
+    if (this.heartbeat.confirmed()) {
+      if (this.stalled)
+        this.options.logger.info({ group: this.options.group }, 'lease renewals resumed; fences open again');
+      this.stalled = false;
+      return;
     }
+    const held = this.ownedPartitions();
+    if (held.length === 0 || this.stalled) return;
+    this.options.logger.warn(
+      { group: this.options.group, partitions: held.length },
+      'lease renewals stalled; every partition of this member is fenced until one gets through',
+    );
+    this.stalled = true;
   }
 }
 

@@ -2,7 +2,7 @@ import { createLogger } from '@fuze/core';
 import { freezeEventLoop, type NatsServerHandle, startNatsServer, waitFor } from '@fuze/test/harness';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type LeaseFence, openLeaseBucket, PartitionLeases } from '../src/index.js';
+import { type LeaseFence, openLeaseBuckets, PartitionLeases } from '../src/index.js';
 
 let server: NatsServerHandle;
 const connections: NatsConnection[] = [];
@@ -26,9 +26,9 @@ async function member(
 ) {
   const nc = await connect({ servers: server.url });
   connections.push(nc);
-  const kv = await openLeaseBucket(nc, 'LT', ttlMs);
+  const buckets = await openLeaseBuckets(nc, 'LT', ttlMs);
   const released: number[] = [];
-  const leases: PartitionLeases = new PartitionLeases(kv, {
+  const leases: PartitionLeases = new PartitionLeases(buckets, {
     group,
     partitions,
     ttlMs,
@@ -48,7 +48,7 @@ async function member(
     },
   });
   await leases.start();
-  return { leases, nc, kv, fences, released };
+  return { leases, nc, buckets, fences, released };
 }
 
 function everyPartitionOwned(consuming: Map<number, string>, partitions: number) {
@@ -126,23 +126,72 @@ describe('PartitionLeases', () => {
     await a.leases.stop();
   });
 
-  test('a lease taken by another member ends its fence for good; each owner holds a greater token', async () => {
+  test('a member whose heartbeat lapsed loses every lease at once and rejoins under a new id; each owner holds a greater token', async () => {
     const a = await member('stolen', 1, new Map());
     const first = a.fences.get(0)!;
-    // The intruder: the lease expired while a could not reach NATS, and another member took it.
-    await a.kv.delete('lease.stolen.0');
-    const intruderRevision = await a.kv.create('lease.stolen.0', 'intruder');
+    const lapsedId = a.leases.memberId;
+    // The intruder: a live member (it heartbeats), which found a's heartbeat expired (a paused,
+    // or cut off, for a TTL), marked a gone, and took its partition.
+    const beat = () => a.buckets.heartbeats.put('member.stolen.intruder', 'live');
+    await beat();
+    const intruder = setInterval(() => void beat(), ttlMs / 4);
+    await a.buckets.heartbeats.put(`member.stolen.${lapsedId}`, 'gone');
+    const owner = await a.buckets.owners.get('owner.stolen.0');
+    const intruderRevision = await a.buckets.owners.update('owner.stolen.0', 'intruder', owner!.revision);
     await waitFor(() => a.released.includes(0), { timeoutMs: 10_000, message: 'loss not noticed' });
     expect(first.mayStart()).toBe(false);
     expect(first.maySettle()).toBe(false);
     expect(intruderRevision).toBeGreaterThan(first.token);
+    await waitFor(() => a.leases.memberId !== lapsedId, { timeoutMs: 10_000, message: 'did not rejoin' });
+    // The lapsed id stays dead: a never writes it back to life.
+    expect((await a.buckets.heartbeats.get(`member.stolen.${lapsedId}`))?.string()).toBe('gone');
     // The intruder leaves; a takes the partition again, with a newer token.
-    await a.kv.delete('lease.stolen.0');
+    clearInterval(intruder);
+    await a.buckets.owners.delete('owner.stolen.0');
+    await a.buckets.heartbeats.delete('member.stolen.intruder');
     await waitFor(() => a.fences.get(0) !== first, { timeoutMs: 10_000, message: 'not taken back' });
     const second = a.fences.get(0)!;
     expect(second.token).toBeGreaterThan(intruderRevision);
     expect(second.mayStart()).toBe(true);
     expect(first.maySettle()).toBe(false);
+    await a.leases.stop();
+  });
+
+  test('steady state: a round writes one heartbeat per member, whatever it owns; owner keys stay still', async () => {
+    const members = [await member('steady', 64, new Map()), await member('steady', 64, new Map())];
+    await waitFor(() => members.every((m) => m.leases.ownedPartitions().length === 32), {
+      timeoutMs: 20_000,
+      message: 'not balanced',
+    });
+    const { owners, heartbeats } = members[0]!.buckets;
+    const lastSequence = async (bucket: typeof owners) => (await bucket.status()).streamInfo.state.last_seq;
+    const ownersBefore = await lastSequence(owners);
+    const heartbeatsBefore = await lastSequence(heartbeats);
+    const roundMs = ttlMs / 4;
+    await new Promise((resolve) => setTimeout(resolve, roundMs * 8));
+    expect(await lastSequence(owners)).toBe(ownersBefore);
+    // 2 members x ~8 rounds; generous for a slow round, far below one write per partition (64/round).
+    expect((await lastSequence(heartbeats)) - heartbeatsBefore).toBeLessThanOrEqual(2 * 10);
+    for (const m of members) await m.leases.stop();
+  });
+
+  test('a member of the earlier lease protocol in the group: nothing is taken until it stops', async () => {
+    const consuming = new Map<number, string>();
+    const legacyNc = await connect({ servers: server.url });
+    connections.push(legacyNc);
+    const { heartbeats } = await openLeaseBuckets(legacyNc, 'LT', ttlMs);
+    // The earlier protocol's heartbeat: a bare timestamp, renewed each round.
+    const beat = () => heartbeats.put('member.legacy.old-member', String(Date.now()));
+    await beat();
+    const legacy = setInterval(() => void beat(), ttlMs / 4);
+    const a = await member('legacy', 4, consuming);
+    await new Promise((resolve) => setTimeout(resolve, ttlMs));
+    expect(a.leases.ownedPartitions()).toEqual([]);
+    clearInterval(legacy);
+    await waitFor(() => a.leases.ownedPartitions().length === 4, {
+      timeoutMs: 10_000,
+      message: 'partitions not taken once the older member stopped',
+    });
     await a.leases.stop();
   });
 

@@ -3,7 +3,7 @@ import { type NatsServerHandle, startNatsServer } from '@fuze/test/harness';
 import { jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ensureTopology, leaseTtlMs, openLeaseBucket } from '../src/index.js';
+import { ensureTopology, leaseTtlMs, openLeaseBuckets } from '../src/index.js';
 
 let server: NatsServerHandle;
 let nc: NatsConnection;
@@ -78,11 +78,14 @@ describe('ensureTopology', () => {
   test('creates the lease and checkpoint buckets, and brings an existing bucket to the configured TTL in place', async () => {
     const jsm = await jetstreamManager(nc);
     // A lease bucket created earlier by someone else (an SDK consumer), with another TTL.
-    await openLeaseBucket(nc, 'T4', 1_000);
+    await openLeaseBuckets(nc, 'T4', 1_000);
     await ensureTopology(jsm, loadConfig({ FUZE_STREAM_PREFIX: 'T4' }).streams, logger);
     const leases = await jsm.streams.info('KV_T4_LEASES');
     expect(leases.config.max_age).toBe(nanos(leaseTtlMs));
     expect(leases.config.num_replicas).toBe(1);
+    const owners = await jsm.streams.info('KV_T4_LEASE_OWNERS');
+    expect(owners.config.max_age).toBe(0);
+    expect(owners.config.max_msgs_per_subject).toBe(1);
     const checkpoints = await jsm.streams.info('KV_T4_CHECKPOINTS');
     expect(checkpoints.config.max_age).toBe(0);
     expect(checkpoints.config.max_msgs_per_subject).toBe(1);

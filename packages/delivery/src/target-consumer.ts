@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type LeaseFence, openFence, PartitionLeases } from '@fuze/bus';
+import { type LeaseBuckets, type LeaseFence, openFence, PartitionLeases } from '@fuze/bus';
 import type { Clock, Logger } from '@fuze/core';
 import type { CircuitBreakerPolicy, RateLimitPolicy, RetryPolicy } from '@fuze/rules';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -56,8 +56,8 @@ export interface TargetConsumerOptions {
   /** The target's retry policy, read at each failure. */
   retryPolicy(delivery: Delivery): RetryPolicy;
   deadLetters: DeadLetterSink;
-  /** The lease bucket (`openLeaseBucket`) shared by every worker of the target. */
-  leaseBucket: KV;
+  /** The lease buckets (`openLeaseBuckets`) shared by every worker of the target. */
+  leaseBuckets: LeaseBuckets;
   /**
    * The flow bucket (`openFlowBucket`) and the target's current flow-control settings (its
    * circuit breaker, rate limit and `maxConcurrency`), read at each attempt; without them the
@@ -69,7 +69,10 @@ export interface TargetConsumerOptions {
   /** What to count deliveries into: the dispatcher passes prometheusDeliveryMetrics; default none. */
   metrics?: DeliveryMetrics;
   tuning?: Partial<DeliveryTuning>;
+  /** Names this worker in its reports and flow-control state (default: a random id). */
   memberId?: string;
+  /** Names this worker in lease keys and logs (a unique suffix is added at each join). */
+  memberName?: string;
   /** For stateful consumers: runs as partitions are gained and lost (see PartitionLifecycle). */
   lifecycle?: PartitionLifecycle;
   logger: Logger;
@@ -115,7 +118,7 @@ export class TargetConsumer {
     const flow = options.flowControl;
     const memberId = options.memberId ?? randomUUID();
     this.stats = new TargetStats({
-      kv: options.leaseBucket,
+      kv: options.leaseBuckets.heartbeats,
       target: options.target,
       memberId,
       snapshot: () => ({
@@ -178,12 +181,12 @@ export class TargetConsumer {
       leaseFencing(),
       ...(options.middleware?.attempt ?? []),
     );
-    this.leases = new PartitionLeases(options.leaseBucket, {
+    this.leases = new PartitionLeases(options.leaseBuckets, {
       group: `deliver.${options.target}`,
       partitions: options.partitions,
       ttlMs: this.tuning.leaseTtlMs,
       logger,
-      memberId,
+      ...(options.memberName ? { memberName: options.memberName } : {}),
       owner: {
         acquired: (partition, fence) => this.acquired(partition, fence),
         released: (partition) => this.released(partition, this.tuning.releaseGraceMs),

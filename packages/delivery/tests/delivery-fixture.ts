@@ -1,4 +1,4 @@
-import { JetStreamPublisher, openLeaseBucket } from '@fuze/bus';
+import { JetStreamPublisher, openLeaseBuckets } from '@fuze/bus';
 import { createLogger } from '@fuze/core';
 import type { RetryPolicy } from '@fuze/rules';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -37,7 +37,7 @@ export async function startWorker(
     deliveryStream: `${prefix}_DELIVERY`,
     retryPolicy: () => options.retry ?? fastRetry,
     deadLetters: jetStreamDeadLetterSink(publisher, prefix),
-    leaseBucket: await openLeaseBucket(nc, prefix, 1_500),
+    leaseBuckets: await openLeaseBuckets(nc, prefix, 1_500),
     logger: silent,
     ...options,
     tuning: { leaseTtlMs: 1_500, ...options.tuning },

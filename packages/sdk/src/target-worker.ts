@@ -2,7 +2,7 @@ import {
   connectNats,
   JetStreamPublisher,
   openFlowBucket,
-  openLeaseBucket,
+  openLeaseBuckets,
   openRoutingBucket,
   readTargetSettings,
 } from '@fuze/bus';
@@ -77,7 +77,7 @@ export class TargetWorker {
         handler,
         retryPolicy: () => live.value.retry,
         deadLetters: jetStreamDeadLetterSink(publisher, options.streamPrefix),
-        leaseBucket: await openLeaseBucket(
+        leaseBuckets: await openLeaseBuckets(
           nc,
           options.streamPrefix,
           options.tuning.leaseTtlMs ?? defaultDeliveryTuning.leaseTtlMs,

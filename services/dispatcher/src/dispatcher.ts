@@ -1,4 +1,4 @@
-import { type JetStreamPublisher, openFlowBucket, openLeaseBucket, whileUnavailable } from '@fuze/bus';
+import { type JetStreamPublisher, openFlowBucket, openLeaseBuckets, whileUnavailable } from '@fuze/bus';
 import type { Logger } from '@fuze/core';
 import type { FuzeDb } from '@fuze/db';
 import {
@@ -56,9 +56,9 @@ export interface RunningDispatcher {
 export async function startDispatcher(options: DispatcherOptions): Promise<RunningDispatcher> {
   const { logger } = options;
   const tuning = { ...defaultDeliveryTuning, ...options.tuning };
-  const leaseBucket = await whileUnavailable(
-    'opening the lease bucket',
-    () => openLeaseBucket(options.nc, options.streamPrefix, tuning.leaseTtlMs),
+  const leaseBuckets = await whileUnavailable(
+    'opening the lease buckets',
+    () => openLeaseBuckets(options.nc, options.streamPrefix, tuning.leaseTtlMs),
     options.logger,
   );
   const flowBucket = await whileUnavailable(
@@ -82,7 +82,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Runni
       handler,
       retryPolicy: (delivery) => targets.get(delivery.target)?.retry ?? DEFAULT_RETRY_POLICY,
       deadLetters,
-      leaseBucket,
+      leaseBuckets,
       flowControl: { bucket: flowBucket, settings: () => targets.get(name) },
       metrics: prometheusDeliveryMetrics,
       tuning,

@@ -3,7 +3,7 @@ import {
   Checkpoint,
   leaseTtlMs,
   openCheckpointBucket,
-  openLeaseBucket,
+  openLeaseBuckets,
   openRoutingBucket,
   PartitionLeases,
   publishBusRouting,
@@ -76,18 +76,18 @@ export const routerModule: ServiceModule = {
       () => openCheckpointBucket(context.nats, prefix),
       context.logger,
     );
-    const leaseBucket = await whileUnavailable(
-      'opening the lease bucket',
-      () => openLeaseBucket(context.nats, prefix),
+    const leaseBuckets = await whileUnavailable(
+      'opening the lease buckets',
+      () => openLeaseBuckets(context.nats, prefix),
       context.logger,
     );
     const routingStats = new RoutingStats({
-      kv: leaseBucket,
+      kv: leaseBuckets.heartbeats,
       memberId: randomUUID(),
       counts: () => ({ perBus: counters.routedPerBus, perRule: counters.matchedPerRule }),
       logger: context.logger,
     });
-    const leases = new PartitionLeases(leaseBucket, {
+    const leases = new PartitionLeases(leaseBuckets, {
       group: 'router',
       partitions: context.config.streams.routingShards,
       ttlMs: leaseTtlMs,

@@ -1,4 +1,4 @@
-import { openLeaseBucket, readWorkerReports, sumOf } from '@fuze/bus';
+import { openLeaseBuckets, readWorkerReports, sumOf } from '@fuze/bus';
 import { defaultBus } from '@fuze/core';
 import type { FuzeDb } from '@fuze/db';
 import { requireScope } from '@fuze/http';
@@ -39,7 +39,7 @@ const busSchema = {
  * report now: events per second, and per rule the events it matched per second.
  */
 export async function busesRoutes(app: FastifyInstance, options: BusesRoutesOptions): Promise<void> {
-  const openLeases = openOnce(() => openLeaseBucket(options.nats, options.streamPrefix));
+  const openLeases = openOnce(() => openLeaseBuckets(options.nats, options.streamPrefix).then((buckets) => buckets.heartbeats));
 
   app.get(
     '/v1/buses',

@@ -1,4 +1,4 @@
-import { openFlowBucket, openLeaseBucket, readWorkerReports } from '@fuze/bus';
+import { openFlowBucket, openLeaseBuckets, readWorkerReports } from '@fuze/bus';
 import { streamNames } from '@fuze/core';
 import { countDeadLettersByTarget, type FuzeDb } from '@fuze/db';
 import {
@@ -65,7 +65,7 @@ const targetSchema = {
 export async function targetsRoutes(app: FastifyInstance, options: TargetsRoutesOptions): Promise<void> {
   const openBuckets = openOnce(() =>
     Promise.all([
-      openLeaseBucket(options.nats, options.streamPrefix),
+      openLeaseBuckets(options.nats, options.streamPrefix).then((buckets) => buckets.heartbeats),
       openFlowBucket(options.nats, options.streamPrefix),
     ]).then(([leases, flow]) => ({ leases, flow })),
   );
