@@ -5,7 +5,7 @@
 // second in steady state against the bucket's raw put rate measured in the same run (the share of
 // the server's KV capacity leases use), this process's CPU per member and round, partitions that
 // self-fenced (a round too slow), and how long a killed member's partitions wait for new owners.
-import { bucketNames, leaseTtlMs, openLeaseBuckets, PartitionLeases } from '@fuze/bus';
+import { bucketNames, type LeaseFence, leaseTtlMs, openLeaseBuckets, PartitionLeases } from '@fuze/bus';
 import { createLogger, type Logger } from '@fuze/core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -20,7 +20,8 @@ export async function run(args: string[]): Promise<void> {
   const seconds = numberOption(args, 'seconds', 15);
   const nats = await startBenchNatsServer();
   const connections: NatsConnection[] = [];
-  const owners = new Map<number, string>();
+  // partition → its owner and that owner's fence: owned twice = a new owner while the old fence is open
+  const owners = new Map<number, { leases: PartitionLeases; fence: LeaseFence }>();
   let doubleOwned = 0;
   let fenced = 0;
   const silent = createLogger('silent');
@@ -66,12 +67,13 @@ export async function run(args: string[]): Promise<void> {
         ttlMs: leaseTtlMs,
         logger: counting,
         owner: {
-          acquired(p) {
-            if (owners.has(p) && owners.get(p) !== leases.memberId) doubleOwned += 1;
-            owners.set(p, leases.memberId);
+          acquired(p, fence) {
+            const previous = owners.get(p);
+            if (previous && previous.leases !== leases && previous.fence.maySettle()) doubleOwned += 1;
+            owners.set(p, { leases, fence });
           },
           async released(p) {
-            if (owners.get(p) === leases.memberId) owners.delete(p);
+            if (owners.get(p)?.leases === leases) owners.delete(p);
           },
         },
       });
@@ -109,7 +111,7 @@ export async function run(args: string[]): Promise<void> {
     const victim = members.pop()!;
     const orphans = victim.leases.ownedPartitions();
     await victim.nc.close();
-    for (const p of orphans) if (owners.get(p) === victim.leases.memberId) owners.delete(p);
+    for (const p of orphans) if (owners.get(p)?.leases === victim.leases) owners.delete(p);
     const killedAt = performance.now();
     while (owners.size < partitions) {
       if (performance.now() - killedAt > 120_000) throw new Error('orphans not adopted in 2 minutes');
@@ -128,7 +130,7 @@ export async function run(args: string[]): Promise<void> {
       `steady state over ${seconds} s: ${Math.round(writesPerSecond)} bucket writes/s = ${((writesPerSecond / rawPutsPerSecond) * 100).toFixed(1)}% of the bucket's raw put rate (${Math.round(rawPutsPerSecond)}/s, measured in this run); nats-server CPU ${serverCpuPerSecond.toFixed(0)} ms/s`,
     );
     console.log(
-      `members' CPU: ${cpuPerMemberRoundMs.toFixed(2)} ms per member per round; partitions self-fenced in steady state: ${steadyFenced}; owned twice at once: ${doubleOwned}`,
+      `members' CPU: ${cpuPerMemberRoundMs.toFixed(2)} ms per member per round; partitions self-fenced in steady state: ${steadyFenced}; a new owner while the old one's fence was open: ${doubleOwned}`,
     );
     console.log(
       `one member killed: its ${orphans.length} partitions all had new owners ${Math.round(takeoverMs)} ms later (TTL ${leaseTtlMs} ms); process CPU in total ${((totalCpu.user + totalCpu.system) / 1e6).toFixed(1)} s`,
