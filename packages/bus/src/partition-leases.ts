@@ -93,6 +93,13 @@ export class PartitionLeases {
    * delivered older events after newer ones; taken back this way, 0 of 4 (cause not yet found).
    */
   private readonly suspended = new Map<number, { token: number; revision: number }>();
+  /**
+   * Owner keys this member gave up whose delete was not confirmed (NATS slow, or the bucket
+   * without a leader): they still name this member, which no longer runs them. They stay listed
+   * in the heartbeat and each round deletes them again; left behind, a key naming a live member
+   * that never looks at it again keeps its partition unowned for as long as that member lives.
+   */
+  private readonly releasing = new Map<number, number>();
 
   constructor(
     private readonly buckets: LeaseBuckets,
@@ -175,6 +182,7 @@ export class PartitionLeases {
         await this.dropSuspended();
       } else if (this.heartbeat.confirmed()) {
         this.waitingForLegacy = false;
+        await this.retryReleases();
         const live = this.members.live(this.memberId);
         const fairShare = this.fairShare(live);
         const owned = this.ownedPartitions();
@@ -207,6 +215,8 @@ export class PartitionLeases {
       this.release(lease.partition);
     }
     await this.dropSuspended();
+    // Keys still naming the lapsed id are taken by whoever marks it gone (this member included).
+    this.releasing.clear();
     this.members.forget(lapsed);
     this.currentId = this.newMemberId();
     this.heartbeat = this.newHeartbeat();
@@ -241,6 +251,8 @@ export class PartitionLeases {
       .filter((lease) => lease.state !== 'ended')
       .map((lease) => lease.partition);
     for (const partition of this.suspended.keys()) if (!this.leases.has(partition)) held.push(partition);
+    for (const partition of this.releasing.keys())
+      if (!this.leases.has(partition) && !this.suspended.has(partition)) held.push(partition);
     return held;
   }
 
@@ -248,10 +260,35 @@ export class PartitionLeases {
   private async dropSuspended(): Promise<void> {
     const dropped = [...this.suspended];
     this.suspended.clear();
+    await Promise.all(dropped.map(([partition, { revision }]) => this.deleteOwnerKey(partition, revision)));
+  }
+
+  /** Deletes an owner key that names this member, at `revision`; kept in `releasing` until done. */
+  private async deleteOwnerKey(partition: number, revision: number): Promise<void> {
+    const key = this.ownerKey(partition);
+    try {
+      await this.buckets.owners.delete(key, { previousSeq: revision });
+      this.releasing.delete(partition);
+    } catch (err) {
+      if (!isWrongLastSequence(err)) {
+        this.releasing.set(partition, revision);
+        return;
+      }
+      // Changed since: a delete whose answer was lost, or another member's take-over.
+      const entry = await this.buckets.owners.get(key).catch(() => undefined);
+      if (entry === undefined) this.releasing.set(partition, revision);
+      else if (entry?.operation === 'PUT' && entry.string() === this.memberId)
+        this.releasing.set(partition, entry.revision);
+      else this.releasing.delete(partition);
+    }
+  }
+
+  /** Deletes again the owner keys whose delete was not confirmed (see `releasing`). */
+  private async retryReleases(): Promise<void> {
     await Promise.all(
-      dropped.map(([partition, { revision }]) =>
-        this.buckets.owners.delete(this.ownerKey(partition), { previousSeq: revision }).catch(() => {}),
-      ),
+      [...this.releasing]
+        .filter(([partition]) => !this.leases.has(partition) && !this.suspended.has(partition))
+        .map(([partition, revision]) => this.deleteOwnerKey(partition, revision)),
     );
   }
 
@@ -290,6 +327,7 @@ export class PartitionLeases {
       for (const lease of taken) {
         if (!lease || this.stopped || this.leases.has(lease.partition)) continue;
         this.leases.set(lease.partition, lease);
+        this.releasing.delete(lease.partition);
         this.options.logger.debug(
           { group: this.options.group, partition: lease.partition, token: lease.token },
           'acquired a partition lease',
@@ -314,11 +352,7 @@ export class PartitionLeases {
     try {
       let revision: number;
       const kept = this.suspended.get(partition);
-      if (kept) {
-        this.suspended.delete(partition);
-        revision = await owners.update(key, me, kept.revision);
-        return new HeldLease(partition, revision, revision, this.heartbeat);
-      }
+      if (kept) return await this.takeBack(partition, kept.revision);
       try {
         revision = await owners.create(key, me);
       } catch (err) {
@@ -341,6 +375,33 @@ export class PartitionLeases {
     } catch {
       return undefined; // someone changed the key first, or NATS did not answer
     }
+  }
+
+  /**
+   * Takes back a partition this member stopped on a stall, by compare-and-swap on the revision it
+   * kept. Unanswered, it stays suspended (its key still names this member) for the next round; a
+   * key that changed is read: ours (an update whose answer was lost) is taken at its revision,
+   * anyone else's (or none) is forgotten.
+   */
+  private async takeBack(partition: number, kept: number): Promise<HeldLease | undefined> {
+    const { owners } = this.buckets;
+    const key = this.ownerKey(partition);
+    const me = this.memberId;
+    let revision: number;
+    try {
+      revision = await owners.update(key, me, kept);
+    } catch (err) {
+      if (!isWrongLastSequence(err)) return undefined;
+      const entry = await owners.get(key).catch(() => undefined);
+      if (entry === undefined) return undefined;
+      if (entry?.operation !== 'PUT' || entry.string() !== me) {
+        this.suspended.delete(partition);
+        return undefined;
+      }
+      revision = entry.revision;
+    }
+    this.suspended.delete(partition);
+    return new HeldLease(partition, revision, revision, this.heartbeat);
   }
 
   /**
@@ -368,9 +429,12 @@ export class PartitionLeases {
         this.suspended.set(partition, { token: lease.token, revision: lease.revision });
         return;
       }
-      await this.buckets.owners
-        .delete(this.ownerKey(partition), { previousSeq: lease.revision })
-        .catch(() => {});
+      if (member === this.currentId) await this.deleteOwnerKey(partition, lease.revision);
+      // Lapsed since: whoever marks the old id gone may take the key, so a failed delete is fine.
+      else
+        await this.buckets.owners
+          .delete(this.ownerKey(partition), { previousSeq: lease.revision })
+          .catch(() => {});
     })();
     lease.handover = done;
     this.releases.add(done);

@@ -2,7 +2,7 @@ import { createLogger } from '@fuze/core';
 import { freezeEventLoop, type NatsServerHandle, startNatsServer, waitFor } from '@fuze/test/harness';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type LeaseFence, openLeaseBuckets, PartitionLeases } from '../src/index.js';
+import { type LeaseBuckets, type LeaseFence, openLeaseBuckets, PartitionLeases } from '../src/index.js';
 
 let server: NatsServerHandle;
 const connections: NatsConnection[] = [];
@@ -23,10 +23,11 @@ async function member(
   partitions: number,
   consuming: Map<number, string>,
   fences = new Map<number, LeaseFence>(),
+  faults: (buckets: LeaseBuckets) => LeaseBuckets = (buckets) => buckets,
 ) {
   const nc = await connect({ servers: server.url });
   connections.push(nc);
-  const buckets = await openLeaseBuckets(nc, 'LT', ttlMs);
+  const buckets = faults(await openLeaseBuckets(nc, 'LT', ttlMs));
   const released: number[] = [];
   const leases: PartitionLeases = new PartitionLeases(buckets, {
     group,
@@ -75,6 +76,35 @@ describe('PartitionLeases', () => {
     expect(owned.sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, p) => p));
     for (const m of members) expect(m.leases.ownedPartitions().length).toBeLessThanOrEqual(6);
     for (const m of members) await m.leases.stop();
+  });
+
+  test('an owner key whose delete failed on a hand-over is deleted again: the partition is not left unowned', async () => {
+    const consuming = new Map<number, string>();
+    let failingDeletes = 2;
+    // The first two deletes of owner keys time out, as while the lease bucket has no leader.
+    const deletesTimeOut = (buckets: LeaseBuckets): LeaseBuckets => ({
+      ...buckets,
+      owners: new Proxy(buckets.owners, {
+        get(target, property) {
+          if (property === 'delete')
+            return (...args: Parameters<typeof target.delete>) =>
+              failingDeletes-- > 0 ? Promise.reject(new Error('TIMEOUT')) : target.delete(...args);
+          const value = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }),
+    });
+    const first = await member('release-retry', 4, consuming, new Map(), deletesTimeOut);
+    await waitFor(() => first.leases.ownedPartitions().length === 4, { message: 'first member not at 4' });
+    const second = await member('release-retry', 4, consuming);
+    await waitFor(() => second.leases.ownedPartitions().length === 2 && everyPartitionOwned(consuming, 4), {
+      timeoutMs: 20_000,
+      message: 'the handed-over partitions never reached the second member',
+    });
+    expect(failingDeletes).toBeLessThanOrEqual(0);
+    expect(first.leases.ownedPartitions()).toHaveLength(2);
+    await second.leases.stop();
+    await first.leases.stop();
   });
 
   test('a member that leaves hands its partitions to the others', async () => {
