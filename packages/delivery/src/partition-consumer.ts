@@ -19,6 +19,8 @@ export interface PartitionConsumerOptions {
   handler: DeliveryHandler;
   /** The partition's lease (`openFence` for the unordered subject). */
   fence: LeaseFence;
+  /** Told each ack the consumer's leader confirmed (see LostAckRepair). */
+  ackConfirmed?: (streamSequence: number) => void;
   logger: Logger;
 }
 
@@ -79,6 +81,7 @@ export class PartitionConsumer {
         handler: this.options.handler,
         tuning: consumer.tuning,
         acked: this.acked,
+        ...(this.options.ackConfirmed ? { ackConfirmed: this.options.ackConfirmed } : {}),
         logger,
       });
       try {

@@ -33,6 +33,8 @@ export interface SessionOptions {
   tuning: DeliveryTuning;
   /** Stream sequences acked recently, kept across sessions: their redeliveries are re-acked, not re-sent. */
   acked: RecentSet<number>;
+  /** Told each ack the consumer's leader confirmed (see LostAckRepair). */
+  ackConfirmed?: (streamSequence: number) => void;
   logger: Logger;
 }
 
@@ -267,6 +269,7 @@ export class PartitionSession {
     // a consumer whose leader had just died were lost after the PONG (50 stale deliveries in
     // the lease-leader drill). (A redelivery to this worker is re-acked from `acked`.)
     const confirmed = await current.ackAck({ timeout: ackConfirmTimeoutMs }).catch(() => false);
+    if (confirmed) this.options.ackConfirmed?.(streamSequence);
     if (!confirmed && !this.closing)
       this.endWith(`the ack of stream sequence ${streamSequence} was not confirmed`);
     return confirmed;

@@ -14,6 +14,7 @@ import { type DeliveryMetrics, uncountedDeliveries } from './delivery-metrics.js
 import { deliveryTelemetry } from './delivery-telemetry.js';
 import { NonRetryableError } from './errors.js';
 import { leaseFencing } from './lease-fencing.js';
+import { LostAckRepair } from './lost-ack-repair.js';
 import { PartitionConsumer } from './partition-consumer.js';
 import { rateLimitMiddleware } from './rate-limit-middleware.js';
 import { retryMiddleware } from './retry-middleware.js';
@@ -106,6 +107,7 @@ export class TargetConsumer {
   /** The NATS server's clock, which every worker of the target reads for its flow-control state. */
   private readonly flowClock: ServerClock | undefined;
   private readonly stats: TargetStats;
+  private readonly lostAcks: LostAckRepair;
   private stopping = false;
   private readonly logger: Logger;
 
@@ -113,6 +115,7 @@ export class TargetConsumer {
     this.tuning = { ...defaultDeliveryTuning, ...options.tuning };
     const logger = options.logger.child({ target: options.target });
     this.logger = logger;
+    this.lostAcks = new LostAckRepair(options.deliveryStream, logger);
     const handler: DeliveryHandler = (delivery) =>
       delivery.problem ? Promise.reject(new NonRetryableError(delivery.problem)) : options.handler(delivery);
     const flow = options.flowControl;
@@ -213,6 +216,7 @@ export class TargetConsumer {
       js: jetstream(this.options.nc),
       jsm: await jetstreamManager(this.options.nc),
     };
+    this.lostAcks.watch(this.clients.nc, this.clients.jsm);
     this.unordered = this.partitionConsumer('unordered', openFence);
     this.unordered.start();
     await this.flowClock?.start();
@@ -230,6 +234,7 @@ export class TargetConsumer {
       ...this.draining.values(),
     ]);
     await this.leases.stop();
+    this.lostAcks.stop();
     this.breaker?.stop();
     this.slots?.stop();
     this.flowClock?.stop();
@@ -302,6 +307,7 @@ export class TargetConsumer {
       },
       handler: this.pipeline,
       fence,
+      ackConfirmed: (sequence) => this.lostAcks.confirmed(sequence),
       logger: this.logger,
     });
   }
