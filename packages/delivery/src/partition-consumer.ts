@@ -21,6 +21,8 @@ export interface PartitionConsumerOptions {
   fence: LeaseFence;
   /** Told each ack the consumer's leader confirmed (see LostAckRepair). */
   ackConfirmed?: (streamSequence: number) => void;
+  /** The sequences this worker acked on the partition, kept across its leases (AckedByPartition). */
+  acked?: RecentSet<number>;
   logger: Logger;
 }
 
@@ -34,7 +36,7 @@ const maxReopenDelayMs = 5_000;
  * redelivered, in stream order, before anything newer. The unordered subject shares one durable.
  */
 export class PartitionConsumer {
-  private readonly acked = new RecentSet<number>(8_192);
+  private readonly acked: RecentSet<number>;
   private readonly stopRequested: Promise<void>;
   private requestStop: () => void = () => {};
   private stopping = false;
@@ -43,6 +45,7 @@ export class PartitionConsumer {
 
   constructor(private readonly options: PartitionConsumerOptions) {
     this.graceMs = options.consumer.tuning.shutdownGraceMs;
+    this.acked = options.acked ?? new RecentSet<number>(8_192);
     this.stopRequested = new Promise((resolve) => {
       this.requestStop = resolve;
     });

@@ -5,6 +5,7 @@ import type { CircuitBreakerPolicy, RateLimitPolicy, RetryPolicy } from '@fuze/r
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { AckedByPartition } from './acked-by-partition.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { circuitBreakerMiddleware } from './circuit-breaker-middleware.js';
 import { concurrencyLimit } from './concurrency-limit.js';
@@ -108,6 +109,7 @@ export class TargetConsumer {
   private readonly flowClock: ServerClock | undefined;
   private readonly stats: TargetStats;
   private readonly lostAcks: LostAckRepair;
+  private readonly acked = new AckedByPartition();
   private stopping = false;
   private readonly logger: Logger;
 
@@ -281,6 +283,7 @@ export class TargetConsumer {
     const consumer = this.partitions.get(partition);
     if (!consumer) return;
     this.partitions.delete(partition);
+    this.acked.released(partition);
     this.assigning.get(partition)?.abort();
     const stopped = (async () => {
       await consumer.stop(graceMs);
@@ -308,6 +311,7 @@ export class TargetConsumer {
       handler: this.pipeline,
       fence,
       ackConfirmed: (sequence) => this.lostAcks.confirmed(sequence),
+      acked: this.acked.acquired(partition),
       logger: this.logger,
     });
   }
