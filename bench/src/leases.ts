@@ -69,7 +69,14 @@ export async function run(args: string[]): Promise<void> {
         owner: {
           acquired(p, fence) {
             const previous = owners.get(p);
-            if (previous && previous.leases !== leases && previous.fence.maySettle()) doubleOwned += 1;
+            if (previous && previous.leases !== leases && previous.fence.maySettle()) {
+              doubleOwned += 1;
+              // What the two owners hold, for whoever reads a non-zero count.
+              if (doubleOwned <= 3)
+                console.log(
+                  `  partition ${p}: taken by ${leases.memberId} (token ${fence.token}) while ${previous.leases.memberId} (token ${previous.fence.token}) may still settle`,
+                );
+            }
             owners.set(p, { leases, fence });
           },
           async released(p) {

@@ -100,6 +100,13 @@ export class PartitionLeases {
    * that never looks at it again keeps its partition unowned for as long as that member lives.
    */
   private readonly releasing = new Map<number, number>();
+  /**
+   * What this member held when its heartbeat lapsed: it reaches for those first under its new
+   * id. After a restarted nats-server every member lapses, and dealing all partitions anew moved
+   * each to another process, which cannot know what the old one acked there (a 2.9 server that
+   * was killed forgets its last acks; see the delivery engine's LostAckRepair and AckedByPartition).
+   */
+  private previous = new Set<number>();
 
   constructor(
     private readonly buckets: LeaseBuckets,
@@ -210,12 +217,14 @@ export class PartitionLeases {
       { group, member: lapsed, partitions: this.ownedPartitions().length },
       'lease heartbeat lapsed: every partition of this member ends; rejoining under a new id',
     );
+    this.previous = new Set([...this.leases.keys(), ...this.suspended.keys()]);
     for (const lease of this.leases.values()) {
       lease.state = 'ended';
       this.release(lease.partition);
     }
-    await this.dropSuspended();
-    // Keys still naming the lapsed id are taken by whoever marks it gone (this member included).
+    // Keys still naming the lapsed id are taken by whoever marks it gone: this member first (see
+    // `previous`), which it may do at once, the lapsed id being its own.
+    this.suspended.clear();
     this.releasing.clear();
     this.members.forget(lapsed);
     this.currentId = this.newMemberId();
@@ -304,11 +313,10 @@ export class PartitionLeases {
    */
   private async acquire(): Promise<void> {
     // Partitions this member stopped on a stall come first: their keys still name it.
+    const first = new Set([...this.suspended.keys(), ...this.previous]);
     const order = [
-      ...this.suspended.keys(),
-      ...shuffled(Array.from({ length: this.options.partitions }, (_, p) => p)).filter(
-        (p) => !this.suspended.has(p),
-      ),
+      ...first,
+      ...shuffled(Array.from({ length: this.options.partitions }, (_, p) => p)).filter((p) => !first.has(p)),
     ];
     const gone = new Map<string, Promise<boolean>>(); // one question per member and round
     let next = 0;
