@@ -69,7 +69,10 @@ export async function run(args: string[]): Promise<void> {
         owner: {
           acquired(p, fence) {
             const previous = owners.get(p);
-            if (previous && previous.leases !== leases && previous.fence.maySettle()) {
+            // Two owners that may both act. (A member starved in the middle of taking a batch can
+            // finish taking a partition after its own fence closed, and after another member took
+            // it from it: that owner can do nothing, and is not counted.)
+            if (previous && previous.leases !== leases && previous.fence.maySettle() && fence.maySettle()) {
               doubleOwned += 1;
               // What the two owners hold, for whoever reads a non-zero count.
               if (doubleOwned <= 3)
