@@ -39,7 +39,9 @@ const busSchema = {
  * report now: events per second, and per rule the events it matched per second.
  */
 export async function busesRoutes(app: FastifyInstance, options: BusesRoutesOptions): Promise<void> {
-  const openLeases = openOnce(() => openLeaseBuckets(options.nats, options.streamPrefix).then((buckets) => buckets.heartbeats));
+  const openLeases = openOnce(() =>
+    openLeaseBuckets(options.nats, options.streamPrefix).then((buckets) => buckets.heartbeats),
+  );
 
   app.get(
     '/v1/buses',
