@@ -7,7 +7,7 @@ import {
   isFuzeError,
   systemEventTypes,
 } from '@fuze/core';
-import { cancelTimer, getTimer } from '@fuze/db';
+import { cancelTimer, getTimer, recordDeadLetteredFirings } from '@fuze/db';
 import { waitFor } from '@fuze/test/harness';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -92,6 +92,48 @@ describe('races with a firing (documented in docs/timers.md)', () => {
         fireCount: 1,
         generation: 2,
         nextFireAt: null,
+      });
+    } finally {
+      publisher.release();
+      await scheduler.stop();
+    }
+  });
+
+  test("a firing's dead letter that comes before the scheduler commits the firing is recorded after the commit: the outcome ends dead-lettered, not published", async () => {
+    const streams = await freshStreams(bus);
+    const publisher = gatedPublisher(bus.publisher);
+    const { timer } = await put(db.database, 'race:dead-letter', { event: timerEvent, delay: '0s' });
+    const scheduler = await runScheduler(bus, db.database, streams, { publisher });
+    try {
+      await publisher.reached; // claimed and being published, not committed
+      const firing = {
+        key: 'race:dead-letter',
+        generation: timer.generation,
+        dueMs: timer.nextFireAt!.getTime(),
+        eventSource: timerEvent.source,
+        deadLetterId: 'dead-letter-1',
+        rule: 'reminders',
+        target: 'mailer',
+        error: 'HTTP 503',
+      };
+      expect(await recordDeadLetteredFirings(db.database.db, [firing])).toEqual({
+        timers: [firing],
+        awaitingCommit: [firing],
+      });
+      publisher.release();
+      await waitFor(async () => (await getTimer(db.database.db, 'race:dead-letter'))?.state === 'completed', {
+        message: 'the firing committed',
+      });
+      expect((await getTimer(db.database.db, 'race:dead-letter'))?.lastOutcome).toMatchObject({
+        state: 'published',
+      });
+      expect(await recordDeadLetteredFirings(db.database.db, [firing])).toEqual({
+        timers: [firing],
+        awaitingCommit: [],
+      });
+      expect((await getTimer(db.database.db, 'race:dead-letter'))?.lastOutcome).toMatchObject({
+        state: 'dead-lettered',
+        deadLetterId: 'dead-letter-1',
       });
     } finally {
       publisher.release();

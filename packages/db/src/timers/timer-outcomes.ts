@@ -20,13 +20,15 @@ export interface DeadLetteredFiring {
  * and returns those that are a timer's: one whose key exists and whose event has the firing's
  * source (any publisher may choose an id that looks like a firing's). The timer's `last_outcome` becomes `dead-lettered` only when the firing is
  * still its last one (same generation and due time): a later firing's outcome is not overwritten.
+ * `awaitingCommit` lists those the scheduler has not committed yet (the dead letter came first):
+ * nothing is recorded for them, and the caller records them again later.
  * Idempotent: recording the same dead letter again changes nothing.
  */
 export async function recordDeadLetteredFirings(
   db: FuzeDb,
   firings: readonly DeadLetteredFiring[],
-): Promise<DeadLetteredFiring[]> {
-  if (firings.length === 0) return [];
+): Promise<{ timers: DeadLetteredFiring[]; awaitingCommit: DeadLetteredFiring[] }> {
+  if (firings.length === 0) return { timers: [], awaitingCommit: [] };
   const payload = JSON.stringify(
     firings.map((f, i) => ({
       i,
@@ -53,7 +55,11 @@ export async function recordDeadLetteredFirings(
       select * from jsonb_to_recordset(${payload}::jsonb)
         as f(i integer, key text, generation bigint, due_at timestamptz, source text, outcome jsonb)
     ), matched as (
-      select f.* from f join timers t on t.key = f.key collate "C" and t.event->>'source' = f.source
+      -- The scheduler commits a firing after publishing it: a dead letter can come first, and
+      -- the firing is then not yet the timer's last due time.
+      select f.*, (t.generation = f.generation and (t.last_due_at is null or t.last_due_at < f.due_at))
+          as awaiting_commit
+      from f join timers t on t.key = f.key collate "C" and t.event->>'source' = f.source
     ), recorded as (
       -- Postgres runs a data-modifying WITH to completion whether or not the query reads it.
       update timers t set
@@ -71,8 +77,12 @@ export async function recordDeadLetteredFirings(
       from matched m
       where t.key = m.key collate "C" and t.generation = m.generation and t.last_due_at = m.due_at
     )
-    select i from matched order by i`);
-  return rowsOf<{ i: number }>(result).map((row) => firings[row.i]!);
+    select i, awaiting_commit from matched order by i`);
+  const rows = rowsOf<{ i: number; awaiting_commit: boolean }>(result);
+  return {
+    timers: rows.map((row) => firings[row.i]!),
+    awaitingCommit: rows.filter((row) => row.awaiting_commit).map((row) => firings[row.i]!),
+  };
 }
 
 /** A delivery of a timer firing's event that a dispatcher completed. */

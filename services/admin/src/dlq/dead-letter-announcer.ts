@@ -22,6 +22,19 @@ export interface DeadLetterAnnouncerOptions {
   systemEvents: ReadonlySet<SystemEventType>;
 }
 
+/**
+ * A timer firing dead-lettered before the scheduler committed the firing (its publish and the
+ * delivery's failure were faster than the scheduler's write): the batch is announced again later.
+ */
+export class FiringNotCommittedError extends Error {
+  constructor(readonly keys: string[]) {
+    super(
+      `the scheduler has not committed the dead-lettered firing of timer(s) ${keys.join(', ')} yet; announcing again shortly`,
+    );
+    this.name = 'FiringNotCommittedError';
+  }
+}
+
 /** Tells the rest of the system about newly indexed dead letters; rejects to have them retried. */
 export type DeadLetterAnnouncer = (records: readonly DeadLetterRecord[]) => Promise<void>;
 
@@ -39,7 +52,12 @@ export function deadLetterAnnouncer(options: DeadLetterAnnouncerOptions): DeadLe
 
   return async (records) => {
     const announced = records.filter(announcesDeadLetter);
-    const firings = await recordDeadLetteredFirings(options.db, announced.flatMap(firingOf));
+    const { timers: firings, awaitingCommit } = await recordDeadLetteredFirings(
+      options.db,
+      announced.flatMap(firingOf),
+    );
+    // Announcing now would leave the timer's outcome `published` once the scheduler commits.
+    if (awaitingCommit.length > 0) throw new FiringNotCommittedError(awaitingCommit.map((f) => f.key));
     const publishes: Array<Promise<unknown>> = [];
     if (enabled.has('dev.fuze.delivery.dead-lettered')) {
       for (const record of announced) publishes.push(publish(deadLetteredEvent(record)));

@@ -2,7 +2,7 @@ import type { Logger } from '@fuze/core';
 import { decodeDeadLetterMessage, MalformedDeadLetterError, retryDelayMs } from '@fuze/core';
 import { type FuzeDb, indexDeadLetters, type StreamedDeadLetter } from '@fuze/db';
 import { nanos } from '@nats-io/transport-node';
-import type { DeadLetterAnnouncer } from './dead-letter-announcer.js';
+import { type DeadLetterAnnouncer, FiringNotCommittedError } from './dead-letter-announcer.js';
 import { isConsumerNotFound, type JetStreamClient, type JetStreamManager } from './jetstream.js';
 
 export interface DlqIndexerOptions {
@@ -92,12 +92,15 @@ export async function startDlqIndexer(options: DlqIndexerOptions): Promise<Runni
       await indexDeadLetters(options.db, entries);
       await options.announce?.(entries.map((e) => e.record));
     } catch (err) {
-      if (!failing)
-        logger.warn(
-          { err },
-          'cannot index or announce dead letters (Postgres or NATS down?); they stay in the DLQ and are retried',
-        );
-      failing = true;
+      if (err instanceof FiringNotCommittedError) logger.debug({ keys: err.keys }, err.message);
+      else {
+        if (!failing)
+          logger.warn(
+            { err },
+            'cannot index or announce dead letters (Postgres or NATS down?); they stay in the DLQ and are retried',
+          );
+        failing = true;
+      }
       for (const msg of indexed) {
         msg.nak(retryDelayMs(msg.info.deliveryCount, 250, maxRetryDelayMs));
       }
