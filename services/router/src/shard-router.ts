@@ -122,7 +122,8 @@ export class ShardRouter {
       checkpoint: this.deps.checkpoint,
     });
     // A pull parked on a lost node is noticed after two missed heartbeats (half of `expires`
-    // each): 10 s instead of nats.js's 30 s default.
+    // each): 3 s instead of nats.js's 30 s default; and a paused owner's pull lapses before its
+    // shard can move (see DeliveryTuning.pullExpiresMs).
     // The durable is kept when nothing was left unacked, and a fenced previous owner's pull may
     // still take a message from it: every message must come in delivery order, or the shard
     // restarts after its checkpoint (the durable is then recreated, and the taken one comes first).
@@ -131,7 +132,7 @@ export class ShardRouter {
     // `delivered`, the session took it as its start and its checkpoint claimed past the stolen
     // messages, which were then never routed (75 events lost in a lease-leader drill).
     let expectedDelivery = (await consumer.info(true)).ack_floor.consumer_seq + 1;
-    const messages = await consumer.consume({ max_messages: window, expires: 10_000 });
+    const messages = await consumer.consume({ max_messages: window, expires: 3_000 });
     this.messages = messages;
     if (this.stopped) messages.stop();
     const inFlight = new Set<Promise<void>>();
