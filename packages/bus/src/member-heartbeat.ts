@@ -23,6 +23,7 @@ export function heldPartitions(value: string): number[] | undefined {
     .split(',')
     .map(Number);
 }
+
 /** Written by a member that found another's heartbeat expired: that member id is dead for good. */
 export const goneHeartbeat = 'gone';
 

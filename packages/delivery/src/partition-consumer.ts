@@ -9,7 +9,7 @@ import {
   openPartitionConsumer,
 } from './delivery-consumers.js';
 import { PartitionSession } from './partition-session.js';
-import { RecentSet } from './recent-set.js';
+import type { RecentSet } from './recent-set.js';
 
 export interface PartitionConsumerOptions {
   nc: NatsConnection;
@@ -22,7 +22,7 @@ export interface PartitionConsumerOptions {
   /** Told each ack the consumer's leader confirmed (see LostAckRepair). */
   ackConfirmed?: (streamSequence: number) => void;
   /** The sequences this worker acked on the partition, kept across its leases (AckedByPartition). */
-  acked?: RecentSet<number>;
+  acked: RecentSet<number>;
   logger: Logger;
 }
 
@@ -45,7 +45,7 @@ export class PartitionConsumer {
 
   constructor(private readonly options: PartitionConsumerOptions) {
     this.graceMs = options.consumer.tuning.shutdownGraceMs;
-    this.acked = options.acked ?? new RecentSet<number>(8_192);
+    this.acked = options.acked;
     this.stopRequested = new Promise((resolve) => {
       this.requestStop = resolve;
     });
