@@ -3,7 +3,7 @@ import type { Logger } from '@fuze/core';
 import type { KV } from '@nats-io/kv';
 import { isWrongLastSequence } from './compare-and-swap.js';
 import { GroupMembers } from './group-members.js';
-import { HeldLease, type LeaseFence } from './lease-fence.js';
+import { HeldLease, type LeaseFence, monotonicNow } from './lease-fence.js';
 import { MemberHeartbeat } from './member-heartbeat.js';
 import { whileUnavailable } from './while-unavailable.js';
 
@@ -107,6 +107,18 @@ export class PartitionLeases {
    * was killed forgets its last acks; see the delivery engine's LostAckRepair and AckedByPartition).
    */
   private previous = new Set<number>();
+  /**
+   * When this member last rejoined after a lapse, the id that lapsed, and how many members were
+   * live before. Until as many are live again (for one TTL at most), it takes no partition whose
+   * key names another member: when the lease bucket lost its leader for longer than a TTL every
+   * member lapsed at once, and the first to rejoin found all others expired and took every
+   * partition, then handed two thirds back as they rejoined (a hand-over each: keys waited
+   * 9-12 s after a node kill, most of it there). Each takes back its own instead. A member that
+   * really died in that outage has its partitions taken a TTL later.
+   */
+  private rejoined: { at: number; lapsedId: string; membersBefore: number } | undefined;
+  /** Live members at this member's last confirmed round (what `rejoined` waits for). */
+  private membersWhenConfirmed = 1;
 
   constructor(
     private readonly buckets: LeaseBuckets,
@@ -191,6 +203,7 @@ export class PartitionLeases {
         this.waitingForLegacy = false;
         await this.retryReleases();
         const live = this.members.live(this.memberId);
+        this.membersWhenConfirmed = live.length;
         const fairShare = this.fairShare(live);
         const owned = this.ownedPartitions();
         // Hand over the extras (most recently numbered first): the owner drains them meanwhile.
@@ -227,6 +240,7 @@ export class PartitionLeases {
     this.suspended.clear();
     this.releasing.clear();
     this.members.forget(lapsed);
+    this.rejoined = { at: monotonicNow(), lapsedId: lapsed, membersBefore: this.membersWhenConfirmed };
     this.currentId = this.newMemberId();
     this.heartbeat = this.newHeartbeat();
     await this.heartbeat.create();
@@ -370,6 +384,13 @@ export class PartitionLeases {
         const holder = entry.string();
         if (holder !== me) {
           if (live.has(holder)) return undefined;
+          if (this.leavesToItsHolder(holder, live.size)) {
+            this.options.logger.debug(
+              { group: this.options.group, partition, holder },
+              'leaving a partition to the member that held it before a lease bucket outage',
+            );
+            return undefined;
+          }
           let confirming = gone.get(holder);
           if (!confirming) {
             confirming = this.members.confirmGone(holder, me);
@@ -383,6 +404,17 @@ export class PartitionLeases {
     } catch {
       return undefined; // someone changed the key first, or NATS did not answer
     }
+  }
+
+  /** A key naming another member is left to it while the group reforms after a lapse (see `rejoined`). */
+  private leavesToItsHolder(holder: string, liveMembers: number): boolean {
+    const { rejoined } = this;
+    return (
+      rejoined !== undefined &&
+      holder !== rejoined.lapsedId &&
+      liveMembers < rejoined.membersBefore &&
+      monotonicNow() - rejoined.at < this.options.ttlMs
+    );
   }
 
   /**

@@ -187,6 +187,47 @@ describe('PartitionLeases', () => {
     await a.leases.stop();
   });
 
+  test('after every member lapsed at once (the lease bucket gone for longer than a TTL), each takes back what it held', async () => {
+    const consuming = new Map<number, string>();
+    // Each member's fences, recording every partition it acquires.
+    const acquisitions = [[], [], []] as number[][];
+    const recording = (log: number[]) =>
+      new (class extends Map<number, LeaseFence> {
+        override set(partition: number, fence: LeaseFence) {
+          log.push(partition);
+          return super.set(partition, fence);
+        }
+      })();
+    const members = [
+      await member('outage', 12, consuming, recording(acquisitions[0]!)),
+      await member('outage', 12, consuming, recording(acquisitions[1]!)),
+      await member('outage', 12, consuming, recording(acquisitions[2]!)),
+    ];
+    await waitFor(() => members.every((m) => m.leases.ownedPartitions().length === 4), {
+      timeoutMs: 20_000,
+      message: 'not balanced',
+    });
+    const before = members.map((m) => m.leases.ownedPartitions());
+    const lapsedIds = members.map((m) => m.leases.memberId);
+    for (const log of acquisitions) log.length = 0;
+    // Every heartbeat expires while the server is down: every member lapses and rejoins.
+    await server.kill();
+    await new Promise((resolve) => setTimeout(resolve, ttlMs * 2));
+    await server.restart();
+    await waitFor(
+      () =>
+        members.every(
+          (m, i) => m.leases.memberId !== lapsedIds[i] && m.leases.ownedPartitions().length === 4,
+        ),
+      { timeoutMs: 30_000, message: 'the group did not form again' },
+    );
+    // The first to rejoin found the others expired, and left their partitions to them: no
+    // partition went through a member that did not hold it before (a hand-over each).
+    for (const [i, log] of acquisitions.entries())
+      expect([...new Set(log)].sort((a, b) => a - b)).toEqual(before[i]);
+    for (const m of members) await m.leases.stop();
+  });
+
   test('steady state: a round writes one heartbeat per member, whatever it owns; owner keys stay still', async () => {
     const members = [await member('steady', 64, new Map()), await member('steady', 64, new Map())];
     await waitFor(() => members.every((m) => m.leases.ownedPartitions().length === 32), {
