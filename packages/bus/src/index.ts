@@ -11,6 +11,7 @@ export {
   natsServerArgs,
   startEmbeddedNatsServer,
 } from './embedded-server.js';
+export { failoverRequestTimeoutMs, pullHeartbeatMs } from './failover-timing.js';
 export {
   bucketNames,
   ensureBuckets,

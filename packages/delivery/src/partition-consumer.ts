@@ -26,7 +26,8 @@ export interface PartitionConsumerOptions {
   logger: Logger;
 }
 
-const maxReopenDelayMs = 5_000;
+// A partition reopens at most 1 s after JetStream answers again (a leader election ends).
+const maxReopenDelayMs = 1_000;
 
 /**
  * Keeps one delivery subject consumed while it is ours: opens a session, and when a session ends

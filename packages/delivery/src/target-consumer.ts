@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { type LeaseBuckets, type LeaseFence, openFence, PartitionLeases } from '@fuze/bus';
+import {
+  failoverRequestTimeoutMs,
+  type LeaseBuckets,
+  type LeaseFence,
+  openFence,
+  PartitionLeases,
+} from '@fuze/bus';
 import type { Clock, Logger } from '@fuze/core';
 import type { CircuitBreakerPolicy, RateLimitPolicy, RetryPolicy } from '@fuze/rules';
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AckedByPartition } from './acked-by-partition.js';
@@ -213,11 +219,9 @@ export class TargetConsumer {
   }
 
   async start(): Promise<void> {
-    this.clients = {
-      nc: this.options.nc,
-      js: jetstream(this.options.nc),
-      jsm: await jetstreamManager(this.options.nc),
-    };
+    // Opening a partition's durable retries soon after a leader election (see failoverRequestTimeoutMs).
+    const jsm = await jetstreamManager(this.options.nc, { timeout: failoverRequestTimeoutMs });
+    this.clients = { nc: this.options.nc, js: jsm.jetstream(), jsm };
     this.lostAcks.watch(this.clients.nc, this.clients.jsm);
     this.unordered = this.partitionConsumer('unordered', openFence);
     this.unordered.start();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   Checkpoint,
+  failoverRequestTimeoutMs,
   leaseTtlMs,
   openCheckpointBucket,
   openLeaseBuckets,
@@ -12,6 +13,7 @@ import {
 } from '@fuze/bus';
 import { RoutingStats, type RuleSnapshot, ruleSnapshotOf } from '@fuze/routing';
 import { type CatalogBus, loadRuleCatalog, RulesWatcher, type ServiceModule } from '@fuze/runtime';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { consumerTargetSettings } from './consumer-target-settings.js';
 import { RouterCounters } from './router-metrics.js';
 
@@ -81,6 +83,8 @@ export const routerModule: ServiceModule = {
       () => openLeaseBuckets(context.nats, prefix),
       context.logger,
     );
+    // Opening a shard's durable retries soon after a leader election (see failoverRequestTimeoutMs).
+    const openingJsm = await jetstreamManager(context.nats, { timeout: failoverRequestTimeoutMs });
     const routingStats = new RoutingStats({
       kv: leaseBuckets.heartbeats,
       memberId: randomUUID(),
@@ -97,8 +101,8 @@ export const routerModule: ServiceModule = {
           shards.set(
             shard,
             new ShardRouter(shard, {
-              js: context.js,
-              jsm: context.jsm,
+              js: openingJsm.jetstream(),
+              jsm: openingJsm,
               publisher: context.publisher,
               eventsStream: context.streams.events,
               prefix,

@@ -1,4 +1,11 @@
-import { type Checkpoint, type JetStreamPublisher, type LeaseFence, openResumableDurable } from '@fuze/bus';
+import {
+  type Checkpoint,
+  isJetStreamUnavailable,
+  type JetStreamPublisher,
+  type LeaseFence,
+  openResumableDurable,
+  pullHeartbeatMs,
+} from '@fuze/bus';
 import {
   busOfEventSubject,
   type CloudEventRecord,
@@ -59,6 +66,20 @@ export class ShardGapError extends Error {
 }
 
 /**
+ * The shard's pulls went unanswered (two heartbeats missed): its consumer's leader is gone.
+ * nats.js would check the consumer and pull again only after a 5 s request and a backoff of
+ * `expires`; restarting the shard retries sooner, so it resumes right after the election.
+ */
+export class ShardPullsUnansweredError extends Error {
+  constructor(shard: number) {
+    super(
+      `router shard ${shard}: pulls unanswered (the consumer may be electing a leader); restarting after the checkpoint`,
+    );
+    this.name = 'ShardPullsUnansweredError';
+  }
+}
+
+/**
  * Routes one shard of the events stream, in stream order: for each event, every delivery
  * publish is issued before the next event's (the publisher keeps call order on one connection),
  * and the event is acked only after all its publishes were acked; one key's deliveries are
@@ -98,15 +119,21 @@ export class ShardRouter {
         await this.run();
       } catch (err) {
         if (this.stopped) break;
-        if (err instanceof ShardFencedError || err instanceof ShardGapError) {
+        if (
+          err instanceof ShardFencedError ||
+          err instanceof ShardGapError ||
+          err instanceof ShardPullsUnansweredError
+        ) {
           this.deps.logger.warn({ shard: this.shard }, err.message);
           continue;
         }
-        this.deps.logger.error(
+        // JetStream electing leaders: retry soon, so the shard resumes right after the election.
+        const unavailable = isJetStreamUnavailable(err);
+        this.deps.logger[unavailable ? 'warn' : 'error'](
           { err, shard: this.shard },
           'router shard failed; restarting after its checkpoint',
         );
-        await new Promise((r) => setTimeout(r, 1_000));
+        await new Promise((r) => setTimeout(r, unavailable ? 250 : 1_000));
       }
     }
   }
@@ -132,8 +159,17 @@ export class ShardRouter {
     // `delivered`, the session took it as its start and its checkpoint claimed past the stolen
     // messages, which were then never routed (75 events lost in a lease-leader drill).
     let expectedDelivery = (await consumer.info(true)).ack_floor.consumer_seq + 1;
-    const messages = await consumer.consume({ max_messages: window, expires: 3_000 });
+    const messages = await consumer.consume({
+      max_messages: window,
+      expires: 3_000,
+      idle_heartbeat: pullHeartbeatMs,
+    });
     this.messages = messages;
+    let failure: unknown;
+    void this.watchStatuses(messages, () => {
+      failure ??= new ShardPullsUnansweredError(this.shard);
+      messages.stop();
+    });
     if (this.stopped) messages.stop();
     const inFlight = new Set<Promise<void>>();
     const acks = new CheckpointedAcks({
@@ -142,7 +178,6 @@ export class ShardRouter {
       logger: this.deps.logger,
       shard: this.shard,
     });
-    let failure: unknown;
     try {
       for await (const msg of messages) {
         if (this.stopped || failure !== undefined) break;
@@ -170,6 +205,14 @@ export class ShardRouter {
       await acks.close();
     }
     if (failure !== undefined && !this.stopped) throw failure;
+  }
+
+  /** Logs what nats.js reports of the shard's pulls (read in a failover); `unanswered` on missed heartbeats. */
+  private async watchStatuses(messages: ConsumerMessages, unanswered: () => void): Promise<void> {
+    for await (const status of messages.status()) {
+      this.deps.logger.debug({ shard: this.shard, status: status.type }, 'pull status');
+      if (status.type === 'heartbeats_missed') unanswered();
+    }
   }
 
   /**

@@ -1,0 +1,22 @@
+/**
+ * How soon a consumer notices a JetStream leader election and resumes after it. After a node's
+ * kill -9, nats-server 2.9 took 4-9 s to elect new stream and consumer leaders; what Fuze adds
+ * after that is bounded by these two.
+ */
+
+/**
+ * The timeout of the JetStream requests that open a routing shard's or a delivery partition's
+ * consumer, and of a delivery ack's confirmation. A consumer without a leader does not answer:
+ * with nats.js's 5 s default, a request sent during the election waited up to 5 s more after it
+ * (a key waited 13-14 s in the drill). A slow answer costs one retry; one that never comes costs
+ * this much.
+ */
+export const failoverRequestTimeoutMs = 1_500;
+
+/**
+ * The idle heartbeat asked of each pull: two missed mean the pull went to a leader that is gone
+ * or not serving yet, and the shard or partition reopens (nats.js's default is half the pull's
+ * expiry, 1.5 s for Fuze's 3 s pulls: 3-4.5 s to notice). An idle partition's pull costs the
+ * server one heartbeat a second.
+ */
+export const pullHeartbeatMs = 1_000;
