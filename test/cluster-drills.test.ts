@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminModule } from '@fuze/admin';
-import { JetStreamPublisher } from '@fuze/bus';
-import { defaultRouting, encodeEventMessage } from '@fuze/core';
+import { bucketNames, JetStreamPublisher } from '@fuze/bus';
+import { defaultRouting, deliveryHeaders, encodeEventMessage, partitionFor } from '@fuze/core';
 import {
   createTestDatabase,
   type FuzeProcess,
@@ -22,6 +22,7 @@ import {
   waitFor,
 } from '@fuze/test/harness';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
@@ -164,6 +165,26 @@ function startFuze(topology: Topology, prefix: string): FuzeProcess {
   return p;
 }
 
+/** Resolves once the routing shards and the target's partitions are each spread over all three processes. */
+async function leasesSpread(nc: NatsConnection, prefix: string): Promise<void> {
+  const owners = await new Kvm(nc).open(bucketNames(prefix).leaseOwners);
+  await waitFor(
+    async () => {
+      for (const group of ['router', 'deliver.flaky']) {
+        const perMember = new Map<string, number>();
+        for (let partition = 0; partition < 16; partition++) {
+          const entry = await owners.get(`owner.${group}.${partition}`);
+          if (entry?.operation !== 'PUT') return false;
+          perMember.set(entry.string(), (perMember.get(entry.string()) ?? 0) + 1);
+        }
+        if (perMember.size < 3) return false;
+      }
+      return true;
+    },
+    { timeoutMs: 60_000, intervalMs: 250, message: 'leases spread over the three processes' },
+  );
+}
+
 interface Fault {
   /** What the drill breaks, a third of the way into the load. */
   name: string;
@@ -172,8 +193,19 @@ interface Fault {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function killNodeLeading(stream: string): Promise<void> {
+async function killNodeLeading(stream: string, prefix: string): Promise<void> {
   const node = cluster.node(await cluster.leaderOf(stream));
+  if (process.env['FUZE_DRILL_LOGS']) {
+    const streams = [
+      `${prefix}_EVENTS`,
+      `${prefix}_DELIVERY`,
+      `KV_${prefix}_LEASES`,
+      `KV_${prefix}_CHECKPOINTS`,
+    ];
+    const led = [];
+    for (const s of streams) if ((await cluster.leaderOf(s)) === node.name) led.push(s);
+    console.error(`killing ${node.name}, the leader of ${led.join(', ')}`);
+  }
   await node.kill();
   await sleep(5_000);
   await node.restart();
@@ -207,14 +239,14 @@ const drillsOf: Array<[Topology, Fault]> = [
     clusterTopology,
     {
       name: "kill -9 the events stream's leader node, restart it 5 s later",
-      inject: ({ prefix }) => killNodeLeading(`${prefix}_EVENTS`),
+      inject: ({ prefix }) => killNodeLeading(`${prefix}_EVENTS`, prefix),
     },
   ],
   [
     clusterTopology,
     {
       name: "kill -9 the lease bucket's leader node, restart it 5 s later",
-      inject: ({ prefix }) => killNodeLeading(`KV_${prefix}_LEASES`),
+      inject: ({ prefix }) => killNodeLeading(`KV_${prefix}_LEASES`, prefix),
     },
   ],
   [clusterTopology, processKill],
@@ -241,19 +273,25 @@ describe('per-key order under faults', () => {
       await topology.ready();
       const fuze = [startFuze(topology, prefix), startFuze(topology, prefix), startFuze(topology, prefix)];
       await Promise.all(fuze.map((p) => p.waitForLog('fuze is running', 90_000)));
+      // The fault hits a settled group: a partition still moving between the new processes when
+      // it hits would add its hand-over to the time delivery takes to resume.
+      await leasesSpread(topology.nc(), prefix);
       const firstArrival = receiver.arrivals.length;
       // Every delivery the routers publish, seen on the wire: tells a loss in routing from one in delivery.
-      const published = new Map<string, string[]>();
+      // Keyed by the event's events-stream sequence: a whole event's delivery carries no ce-id header.
+      const published = new Map<number, string[]>();
+      const firstPublishedAt = new Map<number, number>();
       const wire = topology.nc().subscribe(`${prefix.toLowerCase()}.deliver.>`, {
         callback: (_err, msg) => {
-          const id = decodeURIComponent(msg.headers?.get('ce-id') ?? '');
-          published.set(id, [...(published.get(id) ?? []), msg.subject]);
+          const seq = Number(msg.headers?.get(deliveryHeaders.eventSeq));
+          published.set(seq, [...(published.get(seq) ?? []), msg.subject]);
+          if (!firstPublishedAt.has(seq)) firstPublishedAt.set(seq, Date.now());
         },
       });
 
       // Load: events over `keys` keys at a steady pace; the bus's order is the stream sequence.
       const publisher = new JetStreamPublisher(topology.nc(), { giveUpAfterMs: 120_000 });
-      const accepted = new Map<string, { key: string; seq: number }>();
+      const accepted = new Map<string, { key: string; seq: number; at: number }>();
       let rejected = 0;
       const publishes: Promise<void>[] = [];
       let faultStartedAt = 0;
@@ -277,7 +315,7 @@ describe('per-key order under faults', () => {
         );
         publishes.push(
           publisher.publish(request).then(
-            (ack) => void accepted.set(id, { key, seq: ack.seq }),
+            (ack) => void accepted.set(id, { key, seq: ack.seq, at: Date.now() }),
             () => {
               rejected += 1;
             },
@@ -304,7 +342,7 @@ describe('per-key order under faults', () => {
         const missing = [...accepted].filter(([id]) => !delivered().has(id)).slice(0, 10);
         console.error(`not delivered (id, key, events stream seq): ${JSON.stringify(missing)}`);
         console.error(
-          `their deliveries published by a router (subjects): ${JSON.stringify(missing.map(([id]) => [id, published.get(id) ?? []]))}`,
+          `their deliveries published by a router (subjects): ${JSON.stringify(missing.map(([id, a]) => [id, published.get(a.seq) ?? []]))}`,
         );
         const jsm = await jetstreamManager(topology.nc());
         const left = (await jsm.streams.info(`${prefix}_DELIVERY`)).state.messages;
@@ -329,15 +367,36 @@ describe('per-key order under faults', () => {
           `delivered ${report.delivered}, lost ${report.lost}, duplicates ${report.duplicates}, ` +
           `first deliveries out of order ${report.outOfOrder}, stale (older after newer) ${report.stale}, ` +
           `rewound (delivered >5 s before the fault, then again) ${report.rewound}, ` +
+          `delivery resumed for every key ${report.resumedMs} ms after the fault (the events stream stored again after ${report.storedAgainMs} ms), ` +
           `longest a key waited for its next delivery after the fault ${report.longestPauseMs} ms, ${receiver.failed} requests failed on purpose`,
       );
       if (report.stale + report.outOfOrder + report.lost > 0 || process.env['FUZE_DRILL_LOGS']) {
-        console.error(`longest wait: ${JSON.stringify(report.longestPause)}`);
+        console.error(
+          `longest wait: ${JSON.stringify(report.longestPause)} (partition ${partitionFor(report.longestPause.key, 16)}), fault at ${new Date(faultStartedAt).toISOString()}`,
+        );
+        // Per delivery partition: when its first delivery after the fault arrived (ms after it).
+        const resumed = new Map<number, number>();
+        for (const a of arrivals()) {
+          const partition = partitionFor(accepted.get(a.id)!.key, 16);
+          if (a.at >= faultStartedAt && !resumed.has(partition))
+            resumed.set(partition, a.at - faultStartedAt);
+        }
+        const byPartition = [...resumed].sort(([a], [b]) => a - b).map(([p, ms]) => `${p}@${ms}`);
+        console.error(`partitions resumed (partition@ms after the fault): ${byPartition.join(' ')}`);
         for (const key of [...report.staleKeys.slice(0, 5), report.longestPause.key]) {
           const list = arrivals()
             .filter((a) => accepted.get(a.id)!.key === key)
             .map((a) => `${accepted.get(a.id)!.seq}@${a.at - faultStartedAt}`);
           console.error(`${key} (stream seq @ ms after the fault): ${list.join(' ')}`);
+          // When the router published each first: tells a pause in routing from one in delivery.
+          const routed = [...accepted]
+            .filter(([, a]) => a.key === key)
+            .map(([, a]) => `${a.seq}@${(firstPublishedAt.get(a.seq) ?? Number.NaN) - faultStartedAt}`);
+          console.error(`${key} routed (stream seq @ ms after the fault): ${routed.join(' ')}`);
+          const stored = [...accepted]
+            .filter(([, a]) => a.key === key)
+            .map(([, a]) => `${a.seq}@${a.at - faultStartedAt}`);
+          console.error(`${key} accepted (stream seq @ ms after the fault): ${stored.join(' ')}`);
         }
         const logs = await mkdtemp(join(tmpdir(), 'fuze-drill-logs-')); // kept: for whoever reads the failure
         for (const [i, p] of fuze.entries()) await writeFile(`${logs}/fuze-${i}.log`, p.output());
@@ -356,7 +415,7 @@ describe('per-key order under faults', () => {
 
 function measure(
   arrivals: Array<{ id: string; at: number }>,
-  accepted: Map<string, { key: string; seq: number }>,
+  accepted: Map<string, { key: string; seq: number; at: number }>,
   faultStartedAt: number,
 ) {
   const firstAt = new Map<string, number>();
@@ -395,6 +454,26 @@ function measure(
     highestFirstSeq.set(key, Math.max(highestFirstSeq.get(key) ?? 0, seq));
   }
   const lost = [...accepted.keys()].filter((id) => !firstAt.has(id)).length;
+  // Delivery resumed: every key has had a delivery since the fault (each key gets events every
+  // ~0.3 s throughout). The longest pause above also counts the wait before the fault.
+  const firstAfterFault = new Map<string, number>();
+  for (const { id, at } of arrivals) {
+    const { key } = accepted.get(id)!;
+    if (at >= faultStartedAt && !firstAfterFault.has(key)) firstAfterFault.set(key, at - faultStartedAt);
+  }
+  const resumedMs = Math.max(0, ...firstAfterFault.values());
+  // When the events stream stored events again: the end of the longest gap between accepts.
+  const acceptedAfter = [...accepted.values()]
+    .map((a) => a.at - faultStartedAt)
+    .filter((ms) => ms >= 0)
+    .sort((a, b) => a - b);
+  let storedAgainMs = 0;
+  let gap = 0;
+  for (let i = 0, previous = 0; i < acceptedAfter.length; previous = acceptedAfter[i]!, i++)
+    if (acceptedAfter[i]! - previous > gap) {
+      gap = acceptedAfter[i]! - previous;
+      storedAgainMs = acceptedAfter[i]!;
+    }
   return {
     delivered: firstAt.size,
     lost,
@@ -405,5 +484,7 @@ function measure(
     rewound,
     longestPauseMs,
     longestPause,
+    resumedMs,
+    storedAgainMs,
   };
 }
