@@ -6,7 +6,8 @@
 
 /**
  * The timeout of the JetStream requests that open a routing shard's or a delivery partition's
- * consumer, and of a delivery ack's confirmation. A consumer without a leader does not answer:
+ * consumer, of a delivery ack's confirmation, and of a service's publish before it is sent
+ * again. A stream or consumer without a leader does not answer:
  * with nats.js's 5 s default, a request sent during the election waited up to 5 s more after it
  * (a key waited 13-14 s in the drill). A slow answer costs one retry; one that never comes costs
  * this much.

@@ -2,6 +2,7 @@ import {
   connectNats,
   type EmbeddedNatsServer,
   ensureTopology,
+  failoverRequestTimeoutMs,
   findNatsServerBinary,
   JetStreamPublisher,
   natsAnswers,
@@ -68,7 +69,9 @@ export async function startInfrastructure(
       logger,
     );
     stops.push(async () => routing.close());
-    const publisher = new JetStreamPublisher(nats);
+    // A publish sent to a stream electing its leader is not answered: resent after 1.5 s, not 5
+    // (the same Nats-Msg-Id, deduped; a router shard waited 5 s on one in a node-kill drill).
+    const publisher = new JetStreamPublisher(nats, { ackTimeoutMs: failoverRequestTimeoutMs });
     stops.push(() => publisher.close());
 
     const database = await openDatabase({ url: config.database.url, dataDir: config.dataDir });
