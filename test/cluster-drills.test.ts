@@ -367,7 +367,7 @@ describe('per-key order under faults', () => {
           `delivered ${report.delivered}, lost ${report.lost}, duplicates ${report.duplicates}, ` +
           `first deliveries out of order ${report.outOfOrder}, stale (older after newer) ${report.stale}, ` +
           `rewound (delivered >5 s before the fault, then again) ${report.rewound}, ` +
-          `delivery resumed for every key ${report.resumedMs} ms after the fault (the events stream stored again after ${report.storedAgainMs} ms), ` +
+          `delivery resumed for every key ${report.resumedMs} ms after the fault (the longest pause in accepts ended ${report.storedAgainMs} ms after it), ` +
           `longest a key waited for its next delivery after the fault ${report.longestPauseMs} ms, ${receiver.failed} requests failed on purpose`,
       );
       if (report.stale + report.outOfOrder + report.lost > 0 || process.env['FUZE_DRILL_LOGS']) {
@@ -462,7 +462,8 @@ function measure(
     if (at >= faultStartedAt && !firstAfterFault.has(key)) firstAfterFault.set(key, at - faultStartedAt);
   }
   const resumedMs = Math.max(0, ...firstAfterFault.values());
-  // When the events stream stored events again: the end of the longest gap between accepts.
+  // When the events stream stored events again after a node's loss: the end of the longest gap
+  // between accepts (after a process's loss, only how long the load paused).
   const acceptedAfter = [...accepted.values()]
     .map((a) => a.at - faultStartedAt)
     .filter((ms) => ms >= 0)
