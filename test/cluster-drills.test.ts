@@ -1,12 +1,13 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminModule } from '@fuze/admin';
 import { bucketNames, JetStreamPublisher } from '@fuze/bus';
 import { defaultRouting, deliveryHeaders, encodeEventMessage, partitionFor } from '@fuze/core';
 import {
+  connectionOwner,
   createTestDatabase,
   type FuzeProcess,
   type InProcessFuze,
@@ -61,9 +62,12 @@ spec:
 
 /** The target: 10% of requests fail (500/503); each success is recorded with its time. */
 class Receiver {
-  readonly arrivals: Array<{ id: string; at: number }> = [];
+  readonly arrivals: Array<{ id: string; at: number; from: Promise<number | undefined> }> = [];
   failed = 0;
+  /** The fuze processes that may send requests (which one sent each: a stale delivery's story). */
+  senders: number[] = [];
   private readonly server: Server;
+  private readonly owners = new Map<number, Promise<number | undefined>>();
 
   constructor() {
     this.server = createServer((req, res) => {
@@ -75,10 +79,26 @@ class Receiver {
           res.writeHead(Math.random() < 0.5 ? 503 : 500).end('random failure');
           return;
         }
-        this.arrivals.push({ id: String(req.headers['ce-id']), at: Date.now() });
+        this.arrivals.push({
+          id: String(req.headers['ce-id']),
+          at: Date.now(),
+          from: this.sender(req.socket),
+        });
         res.writeHead(204).end();
       });
     });
+  }
+
+  /** The pid of the process at the other end of a connection, looked up once per connection. */
+  private sender(socket: Socket): Promise<number | undefined> {
+    const port = socket.remotePort ?? 0;
+    let owner = this.owners.get(port);
+    if (!owner) {
+      owner = connectionOwner(port, socket.localPort ?? 0, this.senders);
+      this.owners.set(port, owner);
+      socket.once('close', () => this.owners.delete(port));
+    }
+    return owner;
   }
 
   async listen(): Promise<string> {
@@ -162,6 +182,7 @@ function startFuze(topology: Topology, prefix: string): FuzeProcess {
     FUZE_LOG_LEVEL: process.env['FUZE_DRILL_LOG_LEVEL'] ?? 'info',
   });
   processes.push(p);
+  receiver.senders = processes.flatMap((q) => (q.child.pid === undefined ? [] : [q.child.pid]));
   return p;
 }
 
@@ -384,10 +405,14 @@ describe('per-key order under faults', () => {
         const byPartition = [...resumed].sort(([a], [b]) => a - b).map(([p, ms]) => `${p}@${ms}`);
         console.error(`partitions resumed (partition@ms after the fault): ${byPartition.join(' ')}`);
         for (const key of [...report.staleKeys.slice(0, 5), report.longestPause.key]) {
-          const list = arrivals()
-            .filter((a) => accepted.get(a.id)!.key === key)
-            .map((a) => `${accepted.get(a.id)!.seq}@${a.at - faultStartedAt}`);
-          console.error(`${key} (stream seq @ ms after the fault): ${list.join(' ')}`);
+          const list = await Promise.all(
+            arrivals()
+              .filter((a) => accepted.get(a.id)!.key === key)
+              .map(
+                async (a) => `${accepted.get(a.id)!.seq}@${a.at - faultStartedAt}/${(await a.from) ?? '?'}`,
+              ),
+          );
+          console.error(`${key} (stream seq @ ms after the fault / pid of the sender): ${list.join(' ')}`);
           // When the router published each first: tells a pause in routing from one in delivery.
           const routed = [...accepted]
             .filter(([, a]) => a.key === key)

@@ -27,6 +27,7 @@ export {
 export { makeTempDir, removeTempDir } from './processes.js';
 export { type ScriptProcess, spawnScript } from './script-process.js';
 export { seededRandom } from './seeded-random.js';
+export { connectionOwner } from './socket-owner.js';
 export { finishedSpansOf, onlySpan, parentIdOf, spanIdOf, spanIdOfSpan, traceIdOf } from './spans.js';
 export { readStream, type StoredMessage } from './stream-contents.js';
 export { startTestBus, type TestBus } from './test-bus.js';
