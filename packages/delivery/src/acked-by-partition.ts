@@ -2,11 +2,37 @@ import { RecentSet } from './recent-set.js';
 
 /** How long this worker keeps a partition's acked sequences after giving the partition up. */
 const keptForMs = 60_000;
-/** Acked stream sequences remembered per partition. */
+/** Acked messages remembered per partition. */
 const capacity = 8_192;
 
 /**
- * The stream sequences this worker acked, per partition, kept across its sessions and across
+ * What this worker acked on one partition, by stream sequence and by delivery id (the delivery's
+ * `Nats-Msg-Id`: one per event, rule and target). The sequence catches a message the server hands
+ * out again after forgetting its ack; the id catches the same delivery stored again under a new
+ * sequence: a router re-routes the events its last checkpoint did not cover after a nats-server
+ * kill -9, and a delivery already consumed from the work-queue stream is no longer there for the
+ * server's dedupe to match (ADR 0006), so it would reach the target again after newer events of
+ * its key.
+ */
+export class AckedMessages {
+  private readonly sequences = new RecentSet<number>(capacity);
+  private readonly ids = new RecentSet<string>(capacity);
+
+  add(sequence: number, deliveryId: string | undefined): void {
+    this.sequences.add(sequence);
+    if (deliveryId) this.ids.add(deliveryId);
+  }
+
+  has(sequence: number, deliveryId: string | undefined): boolean {
+    return (
+      this.sequences.has(sequence) ||
+      (deliveryId !== undefined && deliveryId !== '' && this.ids.has(deliveryId))
+    );
+  }
+}
+
+/**
+ * What this worker acked, per partition (AckedMessages), kept across its sessions and across
  * its leases of the partition: a partition it gives up and takes back within a minute (a stall
  * and a take-back, a restarted nats-server) starts with what it acked before. A message the
  * server hands out again after forgetting its ack (nats-server 2.9 killed -9, see LostAckRepair)
@@ -15,17 +41,17 @@ const capacity = 8_192;
 export class AckedByPartition {
   private readonly partitions = new Map<
     number | 'unordered',
-    { acked: RecentSet<number>; releasedAt: number | undefined }
+    { acked: AckedMessages; releasedAt: number | undefined }
   >();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** The partition's acked sequences: the same set when this worker held it within the last minute. */
-  acquired(partition: number | 'unordered'): RecentSet<number> {
+  /** What this worker acked on the partition: the same record when it held it within the last minute. */
+  acquired(partition: number | 'unordered'): AckedMessages {
     this.forgetOld();
     let entry = this.partitions.get(partition);
     if (!entry) {
-      entry = { acked: new RecentSet<number>(capacity), releasedAt: undefined };
+      entry = { acked: new AckedMessages(), releasedAt: undefined };
       this.partitions.set(partition, entry);
     }
     entry.releasedAt = undefined;

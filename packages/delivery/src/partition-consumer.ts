@@ -2,6 +2,7 @@ import type { LeaseFence } from '@fuze/bus';
 import { type Logger, retryDelayMs } from '@fuze/core';
 import type { ConsumerInfo, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { AckedMessages } from './acked-by-partition.js';
 import type { DeliveryHandler } from './delivery.js';
 import {
   type DeliveryConsumerSpec,
@@ -9,7 +10,6 @@ import {
   openPartitionConsumer,
 } from './delivery-consumers.js';
 import { PartitionSession } from './partition-session.js';
-import type { RecentSet } from './recent-set.js';
 
 export interface PartitionConsumerOptions {
   nc: NatsConnection;
@@ -21,8 +21,8 @@ export interface PartitionConsumerOptions {
   fence: LeaseFence;
   /** Told each ack the consumer's leader confirmed (see LostAckRepair). */
   ackConfirmed?: (streamSequence: number) => void;
-  /** The sequences this worker acked on the partition, kept across its leases (AckedByPartition). */
-  acked: RecentSet<number>;
+  /** What this worker acked on the partition, kept across its leases (AckedByPartition). */
+  acked: AckedMessages;
   logger: Logger;
 }
 
@@ -37,7 +37,7 @@ const maxReopenDelayMs = 1_000;
  * redelivered, in stream order, before anything newer. The unordered subject shares one durable.
  */
 export class PartitionConsumer {
-  private readonly acked: RecentSet<number>;
+  private readonly acked: AckedMessages;
   private readonly stopRequested: Promise<void>;
   private requestStop: () => void = () => {};
   private stopping = false;

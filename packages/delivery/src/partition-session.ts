@@ -10,11 +10,11 @@ import {
   type Logger,
 } from '@fuze/core';
 import type { ConsumerInfo, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { AckedMessages } from './acked-by-partition.js';
 import type { Delivery, DeliveryHandler } from './delivery.js';
 import { isDeliveryAborted } from './errors.js';
 import { headerReader } from './header-reader.js';
 import { KeyedQueue } from './keyed-queue.js';
-import type { RecentSet } from './recent-set.js';
 import type { DeliveryTuning } from './tuning.js';
 
 export interface SessionOptions {
@@ -31,8 +31,8 @@ export interface SessionOptions {
   fence: LeaseFence;
   handler: DeliveryHandler;
   tuning: DeliveryTuning;
-  /** Stream sequences acked recently, kept across sessions: their redeliveries are re-acked, not re-sent. */
-  acked: RecentSet<number>;
+  /** What was acked recently, kept across sessions: a redelivery of it is re-acked, not re-sent. */
+  acked: AckedMessages;
   /** Told each ack the consumer's leader confirmed (see LostAckRepair). */
   ackConfirmed?: (streamSequence: number) => void;
   logger: Logger;
@@ -42,6 +42,8 @@ export interface SessionOptions {
 // soon as JetStream could answer (see failoverRequestTimeoutMs), not after 5 s.
 const ackConfirmTimeoutMs = failoverRequestTimeoutMs;
 const comingBackWaitMs = 2_000;
+/** Where a delivery carries its id (deliveryMessageId), as JetStream's dedupe reads it. */
+const deliveryIdHeader = 'Nats-Msg-Id';
 
 interface Held {
   msg: JsMsg;
@@ -156,8 +158,8 @@ export class PartitionSession {
       held.msg = msg; // JetStream redelivered what we still hold (ack wait expired while away)
       return;
     }
-    if (this.options.acked.has(streamSequence)) {
-      msg.ack(); // our ack was lost: settle it again rather than deliver twice
+    if (this.options.acked.has(streamSequence, msg.headers?.get(deliveryIdHeader))) {
+      msg.ack(); // our ack was lost, or the delivery was stored again: settle it rather than deliver twice
       return;
     }
     if (exclusive && deliveryCount > 1 && !(comingBack && streamSequence <= comingBack.upTo)) {
@@ -261,7 +263,7 @@ export class PartitionSession {
     }
     const current = this.held.get(delivery.streamSeq)?.msg ?? msg;
     this.held.delete(delivery.streamSeq);
-    acked.add(delivery.streamSeq);
+    acked.add(delivery.streamSeq, current.headers?.get(deliveryIdHeader));
     if (mode === 'shared') {
       current.ack();
       return true;

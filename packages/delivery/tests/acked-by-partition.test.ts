@@ -4,18 +4,30 @@ import { AckedByPartition } from '../src/acked-by-partition.js';
 test('a partition taken back within a minute starts with what this worker acked on it; after that, and for other partitions, afresh', () => {
   let now = 0;
   const byPartition = new AckedByPartition(() => now);
-  byPartition.acquired(3).add(41);
-  byPartition.acquired(4).add(42);
+  byPartition.acquired(3).add(41, 'delivery-41');
+  byPartition.acquired(4).add(42, 'delivery-42');
   byPartition.released(3);
   byPartition.released(4);
 
   now += 59_000;
-  expect(byPartition.acquired(3).has(41)).toBe(true);
-  expect(byPartition.acquired(5).has(41)).toBe(false);
+  expect(byPartition.acquired(3).has(41, undefined)).toBe(true);
+  expect(byPartition.acquired(5).has(41, undefined)).toBe(false);
 
   now += 2_000; // partition 4 was given up 61 s ago
-  expect(byPartition.acquired(4).has(42)).toBe(false);
+  expect(byPartition.acquired(4).has(42, undefined)).toBe(false);
   // Held again since: partition 3's set is not forgotten while it is held.
   now += 120_000;
-  expect(byPartition.acquired(3).has(41)).toBe(true);
+  expect(byPartition.acquired(3).has(41, undefined)).toBe(true);
+});
+
+test('a delivery is known by its sequence or by its id: the same delivery stored again under a new sequence is known', () => {
+  const acked = new AckedByPartition().acquired(0);
+  acked.add(7, 'delivery-a');
+  acked.add(8, undefined);
+  expect(acked.has(7, undefined)).toBe(true);
+  expect(acked.has(99, 'delivery-a')).toBe(true);
+  expect(acked.has(8, undefined)).toBe(true);
+  expect(acked.has(99, 'delivery-b')).toBe(false);
+  expect(acked.has(99, '')).toBe(false);
+  expect(acked.has(99, undefined)).toBe(false);
 });

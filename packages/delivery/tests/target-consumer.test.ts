@@ -10,7 +10,8 @@ import {
   startNatsServer,
   waitFor,
 } from '@fuze/test/harness';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Delivery, NonRetryableError } from '../src/index.js';
 import { connectTo, Receiver, startWorker } from './delivery-fixture.js';
@@ -63,6 +64,39 @@ describe('TargetConsumer', () => {
     console.info(`members joining/leaving: ${receiver.total} deliveries, ${result.duplicates} duplicates`);
     expect(result.outOfOrder).toEqual([]);
     await Promise.all([second.stop(), third.stop()]);
+  });
+
+  test('a delivery stored again under a new sequence (re-routed after a nats-server restart, past the dedupe) is acked, not delivered twice', async () => {
+    const prefix = await provisionStreams(nc);
+    const jsm = await jetstreamManager(nc);
+    // The dedupe runs out at once: the same delivery published again is stored again, as when a
+    // restarted 2.9 server no longer holds a consumed work-queue message to dedupe against.
+    await jsm.streams.update(`${prefix}_DELIVERY`, { duplicate_window: nanos(100) });
+    const arrivals: string[] = [];
+    const worker = await startWorker(server.url, prefix, {
+      target: 'once',
+      partitions: 1,
+      handler: async (delivery) => {
+        const { key, n } = eventOf(delivery);
+        arrivals.push(`${key}-${n}`);
+      },
+    });
+    const first = deliveryEnvelope({ target: 'once', key: 'k', n: 1 });
+    await publishDeliveries(publisher, prefix, 1, [first]);
+    await waitFor(() => arrivals.length === 1, { timeoutMs: 10_000, message: 'the first delivery' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Re-routed: the same delivery again, then the key's next event.
+    await publishDeliveries(publisher, prefix, 1, [
+      first,
+      deliveryEnvelope({ target: 'once', key: 'k', n: 2 }),
+    ]);
+    await waitFor(() => arrivals.includes('k-2'), { timeoutMs: 10_000, message: 'the next event' });
+    await waitFor(async () => (await jsm.streams.info(`${prefix}_DELIVERY`)).state.messages === 0, {
+      timeoutMs: 10_000,
+      message: 'every delivery acked',
+    });
+    expect(arrivals).toEqual(['k-1', 'k-2']);
+    await worker.stop();
   });
 
   test('a key that keeps failing holds back only itself; the rest of its partition flows', async () => {
