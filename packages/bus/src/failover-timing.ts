@@ -16,8 +16,10 @@ export const failoverRequestTimeoutMs = 1_500;
 
 /**
  * The idle heartbeat asked of each pull: two missed mean the pull went to a leader that is gone
- * or not serving yet, and the shard or partition reopens (nats.js's default is half the pull's
- * expiry, 1.5 s for Fuze's 3 s pulls: 3-4.5 s to notice). An idle partition's pull costs the
- * server one heartbeat a second.
+ * or not serving yet, and the routing shard or delivery partition reopens. nats.js alone would
+ * check the consumer and pull again, after a request of its own timeout (5 s) and a backoff of
+ * the pull's expiry: a partition whose consumer leader was killed waited 12.5 s. nats.js's
+ * default heartbeat is half the expiry, 1.5 s for Fuze's 3 s pulls (3-4.5 s to notice). An
+ * idle partition's pull costs the server one heartbeat a second.
  */
 export const pullHeartbeatMs = 1_000;

@@ -311,9 +311,7 @@ export class PartitionSession {
         this.endWith('consumer deleted');
         return;
       }
-      // Two heartbeats missed: the pull went to a consumer leader that is gone. nats.js would
-      // check the consumer and pull again only after a 5 s request and a backoff of `expires`
-      // (a partition whose leader was killed waited 12.5 s); reopening retries sooner.
+      // Two heartbeats missed: the pull went to a leader that is gone (see pullHeartbeatMs).
       if (status.type === 'heartbeats_missed') {
         this.endWith('pulls unanswered (the consumer may be electing a leader)');
         return;

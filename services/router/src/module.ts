@@ -85,6 +85,7 @@ export const routerModule: ServiceModule = {
     );
     // Opening a shard's durable retries soon after a leader election (see failoverRequestTimeoutMs).
     const openingJsm = await jetstreamManager(context.nats, { timeout: failoverRequestTimeoutMs });
+    const openingJs = openingJsm.jetstream();
     const routingStats = new RoutingStats({
       kv: leaseBuckets.heartbeats,
       memberId: randomUUID(),
@@ -101,7 +102,7 @@ export const routerModule: ServiceModule = {
           shards.set(
             shard,
             new ShardRouter(shard, {
-              js: openingJsm.jetstream(),
+              js: openingJs,
               jsm: openingJsm,
               publisher: context.publisher,
               eventsStream: context.streams.events,

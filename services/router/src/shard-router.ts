@@ -65,11 +65,7 @@ export class ShardGapError extends Error {
   }
 }
 
-/**
- * The shard's pulls went unanswered (two heartbeats missed): its consumer's leader is gone.
- * nats.js would check the consumer and pull again only after a 5 s request and a backoff of
- * `expires`; restarting the shard retries sooner, so it resumes right after the election.
- */
+/** The shard's pulls went unanswered (two heartbeats missed, see pullHeartbeatMs): it restarts. */
 export class ShardPullsUnansweredError extends Error {
   constructor(shard: number) {
     super(
