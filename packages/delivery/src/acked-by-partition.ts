@@ -12,11 +12,20 @@ const capacity = 8_192;
  * sequence: a router re-routes the events its last checkpoint did not cover after a nats-server
  * kill -9, and a delivery already consumed from the work-queue stream is no longer there for the
  * server's dedupe to match (ADR 0006), so it would reach the target again after newer events of
- * its key.
+ * its key. An id counts only within the delivery stream's dedupe window: a copy the server would
+ * have deduped had it still held the message; a later one is published anew, and delivered.
  */
 export class AckedMessages {
-  private readonly sequences = new RecentSet<number>(capacity);
-  private readonly ids = new RecentSet<string>(capacity);
+  private readonly sequences: RecentSet<number>;
+  private readonly ids: RecentSet<string>;
+
+  constructor(
+    private readonly dedupeWindowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.sequences = new RecentSet<number>(capacity, now);
+    this.ids = new RecentSet<string>(capacity, now);
+  }
 
   add(sequence: number, deliveryId: string | undefined): void {
     this.sequences.add(sequence);
@@ -24,10 +33,9 @@ export class AckedMessages {
   }
 
   has(sequence: number, deliveryId: string | undefined): boolean {
-    return (
-      this.sequences.has(sequence) ||
-      (deliveryId !== undefined && deliveryId !== '' && this.ids.has(deliveryId))
-    );
+    if (this.sequences.has(sequence)) return true;
+    const ackedAt = deliveryId ? this.ids.addedAt(deliveryId) : undefined;
+    return ackedAt !== undefined && this.now() - ackedAt < this.dedupeWindowMs;
   }
 }
 
@@ -44,14 +52,18 @@ export class AckedByPartition {
     { acked: AckedMessages; releasedAt: number | undefined }
   >();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    /** The delivery stream's dedupe window (see AckedMessages); 0: ids are not matched. */
+    private readonly dedupeWindowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** What this worker acked on the partition: the same record when it held it within the last minute. */
   acquired(partition: number | 'unordered'): AckedMessages {
     this.forgetOld();
     let entry = this.partitions.get(partition);
     if (!entry) {
-      entry = { acked: new AckedMessages(), releasedAt: undefined };
+      entry = { acked: new AckedMessages(this.dedupeWindowMs, this.now), releasedAt: undefined };
       this.partitions.set(partition, entry);
     }
     entry.releasedAt = undefined;

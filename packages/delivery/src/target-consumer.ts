@@ -115,7 +115,8 @@ export class TargetConsumer {
   private readonly flowClock: ServerClock | undefined;
   private readonly stats: TargetStats;
   private readonly lostAcks: LostAckRepair;
-  private readonly acked = new AckedByPartition();
+  /** Set at start, once the delivery stream's dedupe window is known. */
+  private acked = new AckedByPartition(0);
   private stopping = false;
   private readonly logger: Logger;
 
@@ -222,12 +223,26 @@ export class TargetConsumer {
     // Opening a partition's durable retries soon after a leader election (see failoverRequestTimeoutMs).
     const jsm = await jetstreamManager(this.options.nc, { timeout: failoverRequestTimeoutMs });
     this.clients = { nc: this.options.nc, js: jsm.jetstream(), jsm };
+    this.acked = new AckedByPartition(await this.dedupeWindowMs(jsm));
     this.lostAcks.watch(this.clients.nc, this.clients.jsm);
     this.unordered = this.partitionConsumer('unordered', openFence);
     this.unordered.start();
     await this.flowClock?.start();
     await this.leases.start();
     this.stats.start();
+  }
+
+  /** The delivery stream's dedupe window; unknown (NATS not answering): 0, delivery ids are not matched. */
+  private async dedupeWindowMs(jsm: JetStreamManager): Promise<number> {
+    try {
+      return (await jsm.streams.info(this.options.deliveryStream)).config.duplicate_window / 1e6;
+    } catch (err) {
+      this.logger.warn(
+        { err },
+        'cannot read the delivery stream dedupe window; acked delivery ids are not matched',
+      );
+      return 0;
+    }
   }
 
   /** Drains every partition at once (running attempts get `shutdownGraceMs`), then gives the leases back. */

@@ -3,7 +3,7 @@ import { AckedByPartition } from '../src/acked-by-partition.js';
 
 test('a partition taken back within a minute starts with what this worker acked on it; after that, and for other partitions, afresh', () => {
   let now = 0;
-  const byPartition = new AckedByPartition(() => now);
+  const byPartition = new AckedByPartition(120_000, () => now);
   byPartition.acquired(3).add(41, 'delivery-41');
   byPartition.acquired(4).add(42, 'delivery-42');
   byPartition.released(3);
@@ -20,8 +20,9 @@ test('a partition taken back within a minute starts with what this worker acked 
   expect(byPartition.acquired(3).has(41, undefined)).toBe(true);
 });
 
-test('a delivery is known by its sequence or by its id: the same delivery stored again under a new sequence is known', () => {
-  const acked = new AckedByPartition().acquired(0);
+test('a delivery is known by its sequence, or by its id within the dedupe window', () => {
+  let now = 0;
+  const acked = new AckedByPartition(120_000, () => now).acquired(0);
   acked.add(7, 'delivery-a');
   acked.add(8, undefined);
   expect(acked.has(7, undefined)).toBe(true);
@@ -30,4 +31,12 @@ test('a delivery is known by its sequence or by its id: the same delivery stored
   expect(acked.has(99, 'delivery-b')).toBe(false);
   expect(acked.has(99, '')).toBe(false);
   expect(acked.has(99, undefined)).toBe(false);
+  // Past the window the server would have stored it anew too: a new publish, delivered.
+  now += 120_000;
+  expect(acked.has(99, 'delivery-a')).toBe(false);
+  expect(acked.has(7, undefined)).toBe(true);
+  // Without a known window, ids are not matched.
+  const noWindow = new AckedByPartition(0, () => now).acquired(0);
+  noWindow.add(1, 'delivery-c');
+  expect(noWindow.has(2, 'delivery-c')).toBe(false);
 });

@@ -9,4 +9,16 @@ describe('RecentSet', () => {
     set.add(5);
     expect([2, 3, 4, 5].map((n) => set.has(n))).toEqual([false, true, true, true]);
   });
+
+  test('tells when an entry was added, the first time while it is remembered', () => {
+    let now = 10;
+    const set = new RecentSet<string>(2, () => now);
+    set.add('a');
+    now = 20;
+    set.add('a');
+    set.add('b');
+    expect([set.addedAt('a'), set.addedAt('b'), set.addedAt('c')]).toEqual([10, 20, undefined]);
+    set.add('c');
+    expect(set.addedAt('a')).toBeUndefined();
+  });
 });

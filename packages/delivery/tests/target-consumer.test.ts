@@ -69,9 +69,6 @@ describe('TargetConsumer', () => {
   test('a delivery stored again under a new sequence (re-routed after a nats-server restart, past the dedupe) is acked, not delivered twice', async () => {
     const prefix = await provisionStreams(nc);
     const jsm = await jetstreamManager(nc);
-    // The dedupe runs out at once: the same delivery published again is stored again, as when a
-    // restarted 2.9 server no longer holds a consumed work-queue message to dedupe against.
-    await jsm.streams.update(`${prefix}_DELIVERY`, { duplicate_window: nanos(100) });
     const arrivals: string[] = [];
     const worker = await startWorker(server.url, prefix, {
       target: 'once',
@@ -81,6 +78,10 @@ describe('TargetConsumer', () => {
         arrivals.push(`${key}-${n}`);
       },
     });
+    // The worker read the configured window (2 min); now the server's dedupe runs out at once: the
+    // same delivery published again is stored again, as when a restarted 2.9 server no longer
+    // holds a consumed work-queue message to dedupe against.
+    await jsm.streams.update(`${prefix}_DELIVERY`, { duplicate_window: nanos(100) });
     const first = deliveryEnvelope({ target: 'once', key: 'k', n: 1 });
     await publishDeliveries(publisher, prefix, 1, [first]);
     await waitFor(() => arrivals.length === 1, { timeoutMs: 10_000, message: 'the first delivery' });
