@@ -50,6 +50,7 @@ export {
   type PublisherOptions,
   type PublishRequest,
 } from './publisher.js';
+export { type PullWatch, watchPulls } from './pull-watch.js';
 export { openResumableDurable, type ResumableDurableOptions } from './resumable-durable.js';
 export {
   type BusRouting,

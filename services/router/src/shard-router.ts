@@ -5,6 +5,7 @@ import {
   type LeaseFence,
   openResumableDurable,
   pullHeartbeatMs,
+  watchPulls,
 } from '@fuze/bus';
 import {
   busOfEventSubject,
@@ -18,6 +19,7 @@ import {
 import { type DeliveryPlan, planDeliveries, planFailureDeadLetter, type RuleSnapshot } from '@fuze/routing';
 import { tracingActive } from '@fuze/telemetry';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { CheckpointedAcks } from './checkpointed-acks.js';
 import { RouteTrace } from './route-trace.js';
 
@@ -25,6 +27,7 @@ import { RouteTrace } from './route-trace.js';
 const nothingToPublish: DeliveryPlan = Object.freeze({ matchedRules: [], publishes: [], routes: [] });
 
 export interface ShardRouterDeps {
+  nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
   publisher: JetStreamPublisher;
@@ -65,12 +68,10 @@ export class ShardGapError extends Error {
   }
 }
 
-/** The shard's pulls went unanswered (two heartbeats missed, see pullHeartbeatMs): it restarts. */
+/** The shard's pulls can no longer be counted on (see watchPulls): it restarts. */
 export class ShardPullsUnansweredError extends Error {
-  constructor(shard: number) {
-    super(
-      `router shard ${shard}: pulls unanswered (the consumer may be electing a leader); restarting after the checkpoint`,
-    );
+  constructor(shard: number, reason: string) {
+    super(`router shard ${shard}: ${reason}; restarting after the checkpoint`);
     this.name = 'ShardPullsUnansweredError';
   }
 }
@@ -144,9 +145,9 @@ export class ShardRouter {
       maxAckPending: window * 2,
       checkpoint: this.deps.checkpoint,
     });
-    // A pull parked on a lost node is noticed after two missed heartbeats (half of `expires`
-    // each): 3 s instead of nats.js's 30 s default; and a paused owner's pull lapses before its
-    // shard can move (see DeliveryTuning.pullExpiresMs).
+    // A pull parked on a lost node is noticed after two missed heartbeats or on a reconnect (see
+    // watchPulls); and a paused owner's pull lapses (3 s) before its shard can move (see
+    // DeliveryTuning.pullExpiresMs).
     // The durable is kept when nothing was left unacked, and a fenced previous owner's pull may
     // still take a message from it: every message must come in delivery order, or the shard
     // restarts after its checkpoint (the durable is then recreated, and the taken one comes first).
@@ -162,9 +163,12 @@ export class ShardRouter {
     });
     this.messages = messages;
     let failure: unknown;
-    void this.watchStatuses(messages, () => {
-      failure ??= new ShardPullsUnansweredError(this.shard);
-      messages.stop();
+    void watchPulls(messages, this.deps.nc, {
+      seen: (status) => this.deps.logger.debug({ shard: this.shard, status: status.type }, 'pull status'),
+      unanswered: (reason) => {
+        failure ??= new ShardPullsUnansweredError(this.shard, reason);
+        messages.stop();
+      },
     });
     if (this.stopped) messages.stop();
     const inFlight = new Set<Promise<void>>();
@@ -201,14 +205,6 @@ export class ShardRouter {
       await acks.close();
     }
     if (failure !== undefined && !this.stopped) throw failure;
-  }
-
-  /** Logs what nats.js reports of the shard's pulls (read in a failover); `unanswered` on missed heartbeats. */
-  private async watchStatuses(messages: ConsumerMessages, unanswered: () => void): Promise<void> {
-    for await (const status of messages.status()) {
-      this.deps.logger.debug({ shard: this.shard, status: status.type }, 'pull status');
-      if (status.type === 'heartbeats_missed') unanswered();
-    }
   }
 
   /**

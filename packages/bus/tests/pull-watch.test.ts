@@ -1,0 +1,87 @@
+import { type NatsServerHandle, startNatsServer, waitFor } from '@fuze/test/harness';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { watchPulls } from '../src/index.js';
+
+let server: NatsServerHandle;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connect({
+    servers: server.url,
+    noAsyncTraces: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 100,
+  });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: 'WATCHED', subjects: ['watched.>'] });
+  await jsm.consumers.add('WATCHED', { durable_name: 'pulls', ack_policy: AckPolicy.Explicit });
+});
+afterAll(async () => {
+  await nc?.close();
+  await server?.[Symbol.asyncDispose]();
+});
+
+test('a consume is told once, when its connection is re-established, that its pulls must be reopened', async () => {
+  const consumer = await jetstream(nc).consumers.get('WATCHED', 'pulls');
+  const messages = await consumer.consume({
+    expires: 3_000,
+    idle_heartbeat: 1_000,
+    callback: (m) => m.ack(),
+  });
+  const seen: string[] = [];
+  const told: string[] = [];
+  const watching = watchPulls(messages, nc, {
+    seen: (status) => seen.push(status.type),
+    unanswered: (reason) => told.push(reason),
+  });
+  await waitFor(() => seen.includes('heartbeat'), { timeoutMs: 10_000, message: 'a heartbeat' });
+  expect(told).toEqual([]);
+
+  // The consumer is back at once after a restart of its only server: nats.js would pull again by
+  // itself and report nothing; the watch tells anyway (in a cluster, the consumer's leader may
+  // have died with that server, and nats.js waits it out without heartbeats).
+  await server.kill();
+  await server.restart();
+  await waitFor(() => told.length > 0, { timeoutMs: 20_000, message: 'told of the reconnect' });
+  expect(told).toEqual(['the NATS connection was re-established']);
+
+  let reconnects = 0;
+  void (async () => {
+    for await (const status of nc.status()) if (status.type === 'reconnect') reconnects += 1;
+  })();
+  await server.kill();
+  await server.restart();
+  await waitFor(() => reconnects === 1, { timeoutMs: 20_000, message: 'reconnected again' });
+  expect(told).toHaveLength(1);
+  // The watch ends with the consume.
+  messages.stop();
+  await watching;
+});
+
+test('a consume whose pulls go unanswered (two heartbeats missed) is told so', async () => {
+  const consumer = await jetstream(nc).consumers.get('WATCHED', 'pulls');
+  const messages = await consumer.consume({
+    expires: 3_000,
+    idle_heartbeat: 1_000,
+    callback: (m) => m.ack(),
+  });
+  const told: string[] = [];
+  const seen: string[] = [];
+  void watchPulls(messages, nc, {
+    seen: (status) => seen.push(status.type),
+    unanswered: (reason) => told.push(reason),
+  });
+  await waitFor(() => seen.includes('heartbeat'), { timeoutMs: 10_000, message: 'a heartbeat' });
+  // A hung server keeps the connection open and answers nothing.
+  await server.pause();
+  try {
+    await waitFor(() => told.length > 0, { timeoutMs: 20_000, message: 'told of the missed heartbeats' });
+  } finally {
+    server.resume();
+  }
+  expect(told).toEqual(['pulls unanswered (the consumer may be electing a leader)']);
+  messages.stop();
+});
