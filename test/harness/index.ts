@@ -15,6 +15,7 @@ export { type FuzeProcess, spawnFuze } from './fuze-process.js';
 export { type ServedFuze, serveFuze } from './fuze-serve.js';
 export { type InProcessFuze, startInProcessFuze } from './in-process-fuze.js';
 export { metricValue } from './metrics-text.js';
+export { connectTo } from './nats-client.js';
 export { type NatsClusterHandle, startNatsCluster } from './nats-cluster.js';
 export { type NatsServerHandle, type StartNatsServerOptions, startNatsServer } from './nats-server.js';
 export { freePort, freePorts } from './ports.js';

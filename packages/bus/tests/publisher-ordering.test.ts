@@ -1,7 +1,7 @@
 import { FuzeError } from '@fuze/core';
-import { type NatsServerHandle, startNatsServer } from '@fuze/test/harness';
+import { connectTo, type NatsServerHandle, startNatsServer } from '@fuze/test/harness';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { JetStreamPublisher } from '../src/index.js';
 
@@ -12,12 +12,7 @@ const text = new TextDecoder();
 
 beforeAll(async () => {
   server = await startNatsServer();
-  nc = await connect({
-    servers: server.url,
-    noAsyncTraces: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 100,
-  });
+  nc = await connectTo(server.url);
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: 'KEYED', subjects: ['keyed.>'] });
   await jsm.streams.add({ name: 'SMALL', subjects: ['small.>'], max_msg_size: 64 });

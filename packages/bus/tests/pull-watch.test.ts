@@ -1,6 +1,6 @@
-import { type NatsServerHandle, startNatsServer, waitFor } from '@fuze/test/harness';
+import { connectTo, type NatsServerHandle, startNatsServer, waitFor } from '@fuze/test/harness';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { watchPulls } from '../src/index.js';
 
@@ -9,12 +9,7 @@ let nc: NatsConnection;
 
 beforeAll(async () => {
   server = await startNatsServer();
-  nc = await connect({
-    servers: server.url,
-    noAsyncTraces: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 100,
-  });
+  nc = await connectTo(server.url);
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: 'WATCHED', subjects: ['watched.>'] });
   await jsm.consumers.add('WATCHED', { durable_name: 'pulls', ack_policy: AckPolicy.Explicit });
@@ -24,7 +19,8 @@ afterAll(async () => {
   await server?.[Symbol.asyncDispose]();
 });
 
-test('a consume is told once, when its connection is re-established, that its pulls must be reopened', async () => {
+/** A consume of the durable with 1 s heartbeats, watched: what it was told, once heartbeats flow. */
+async function watchedConsume() {
   const consumer = await jetstream(nc).consumers.get('WATCHED', 'pulls');
   const messages = await consumer.consume({
     expires: 3_000,
@@ -38,6 +34,11 @@ test('a consume is told once, when its connection is re-established, that its pu
     unanswered: (reason) => told.push(reason),
   });
   await waitFor(() => seen.includes('heartbeat'), { timeoutMs: 10_000, message: 'a heartbeat' });
+  return { messages, told, watching };
+}
+
+test('a consume is told once, when its connection is re-established, that its pulls must be reopened', async () => {
+  const { messages, told, watching } = await watchedConsume();
   expect(told).toEqual([]);
 
   // The consumer is back at once after a restart of its only server: nats.js would pull again by
@@ -62,19 +63,7 @@ test('a consume is told once, when its connection is re-established, that its pu
 });
 
 test('a consume whose pulls go unanswered (two heartbeats missed) is told so', async () => {
-  const consumer = await jetstream(nc).consumers.get('WATCHED', 'pulls');
-  const messages = await consumer.consume({
-    expires: 3_000,
-    idle_heartbeat: 1_000,
-    callback: (m) => m.ack(),
-  });
-  const told: string[] = [];
-  const seen: string[] = [];
-  void watchPulls(messages, nc, {
-    seen: (status) => seen.push(status.type),
-    unanswered: (reason) => told.push(reason),
-  });
-  await waitFor(() => seen.includes('heartbeat'), { timeoutMs: 10_000, message: 'a heartbeat' });
+  const { messages, told } = await watchedConsume();
   // A hung server keeps the connection open and answers nothing.
   await server.pause();
   try {

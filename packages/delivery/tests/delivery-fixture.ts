@@ -1,7 +1,7 @@
 import { JetStreamPublisher, openLeaseBuckets } from '@fuze/bus';
 import { createLogger } from '@fuze/core';
 import type { RetryPolicy } from '@fuze/rules';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connectTo } from '@fuze/test/harness';
 import {
   type DeliveryHandler,
   jetStreamDeadLetterSink,
@@ -10,9 +10,7 @@ import {
 } from '../src/index.js';
 
 export const silent = createLogger('silent');
-export function connectTo(url: string): Promise<NatsConnection> {
-  return connect({ servers: url, noAsyncTraces: true, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-}
+export { connectTo };
 
 export const fastRetry: RetryPolicy = {
   maxAttempts: 50,
