@@ -37,7 +37,7 @@ async function watchedConsume() {
   return { messages, told, watching };
 }
 
-test('a consume is told once, when its connection is re-established, that its pulls must be reopened', async () => {
+test('a consume is told once, when its connection is lost, that its pulls must be reopened', async () => {
   const { messages, told, watching } = await watchedConsume();
   expect(told).toEqual([]);
 
@@ -46,8 +46,8 @@ test('a consume is told once, when its connection is re-established, that its pu
   // have died with that server, and nats.js waits it out without heartbeats).
   await server.kill();
   await server.restart();
-  await waitFor(() => told.length > 0, { timeoutMs: 20_000, message: 'told of the reconnect' });
-  expect(told).toEqual(['the NATS connection was re-established']);
+  await waitFor(() => told.length > 0, { timeoutMs: 20_000, message: 'told of the lost connection' });
+  expect(told).toEqual(['the NATS connection was lost']);
 
   let reconnects = 0;
   void (async () => {

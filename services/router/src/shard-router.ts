@@ -145,8 +145,8 @@ export class ShardRouter {
       maxAckPending: window * 2,
       checkpoint: this.deps.checkpoint,
     });
-    // A pull parked on a lost node is noticed after two missed heartbeats or on a reconnect (see
-    // watchPulls); and a paused owner's pull lapses (3 s) before its shard can move (see
+    // A pull parked on a lost node is noticed after two missed heartbeats or when the connection
+    // drops (see watchPulls); and a paused owner's pull lapses (3 s) before its shard can move (see
     // DeliveryTuning.pullExpiresMs).
     // The durable is kept when nothing was left unacked, and a fenced previous owner's pull may
     // still take a message from it: every message must come in delivery order, or the shard
