@@ -50,7 +50,6 @@ export {
   type PublisherOptions,
   type PublishRequest,
 } from './publisher.js';
-export { type PullWatch, watchPulls } from './pull-watch.js';
 export { openResumableDurable, type ResumableDurableOptions } from './resumable-durable.js';
 export {
   type BusRouting,

@@ -77,7 +77,6 @@ export class PartitionConsumer {
         continue;
       }
       const session = new PartitionSession({
-        nc: this.options.nc,
         js: this.options.js,
         target: consumer.target,
         partition: consumer.partition,

@@ -1,7 +1,7 @@
 // Over 300 lines: one consumption's state machine (take, hold, process, settle, watch) shares
 // its fields throughout; split, each part would reach into the others' state.
 import { setMaxListeners } from 'node:events';
-import { failoverRequestTimeoutMs, type LeaseFence, pullHeartbeatMs, watchPulls } from '@fuze/bus';
+import { failoverRequestTimeoutMs, type LeaseFence, pullHeartbeatMs } from '@fuze/bus';
 import {
   type DeliveryEnvelope,
   decodeDeliveryMessage,
@@ -10,7 +10,6 @@ import {
   type Logger,
 } from '@fuze/core';
 import type { ConsumerInfo, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { AckedMessages } from './acked-by-partition.js';
 import type { Delivery, DeliveryHandler } from './delivery.js';
 import { isDeliveryAborted } from './errors.js';
@@ -19,7 +18,6 @@ import { KeyedQueue } from './keyed-queue.js';
 import type { DeliveryTuning } from './tuning.js';
 
 export interface SessionOptions {
-  nc: NatsConnection;
   js: JetStreamClient;
   target: string;
   partition: number | 'unordered';
@@ -304,15 +302,21 @@ export class PartitionSession {
   }
 
   private async watch(messages: ConsumerMessages): Promise<void> {
-    const { logger, target, partition } = this.options;
-    await watchPulls(messages, this.options.nc, {
-      seen: (status) => {
-        logger.debug({ target, partition, status: status.type }, 'pull status');
-        if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found')
-          this.endWith('consumer deleted');
-      },
-      unanswered: (reason) => this.endWith(reason),
-    });
+    for await (const status of messages.status()) {
+      this.options.logger.debug(
+        { target: this.options.target, partition: this.options.partition, status: status.type },
+        'pull status',
+      );
+      if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') {
+        this.endWith('consumer deleted');
+        return;
+      }
+      // Two heartbeats missed: the pull went to a leader that is gone (see pullHeartbeatMs).
+      if (status.type === 'heartbeats_missed') {
+        this.endWith('pulls unanswered (the consumer may be electing a leader)');
+        return;
+      }
+    }
   }
 }
 

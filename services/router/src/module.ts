@@ -102,7 +102,6 @@ export const routerModule: ServiceModule = {
           shards.set(
             shard,
             new ShardRouter(shard, {
-              nc: context.nats,
               js: openingJs,
               jsm: openingJsm,
               publisher: context.publisher,

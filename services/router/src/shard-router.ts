@@ -5,7 +5,6 @@ import {
   type LeaseFence,
   openResumableDurable,
   pullHeartbeatMs,
-  watchPulls,
 } from '@fuze/bus';
 import {
   busOfEventSubject,
@@ -19,7 +18,6 @@ import {
 import { type DeliveryPlan, planDeliveries, planFailureDeadLetter, type RuleSnapshot } from '@fuze/routing';
 import { tracingActive } from '@fuze/telemetry';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { CheckpointedAcks } from './checkpointed-acks.js';
 import { RouteTrace } from './route-trace.js';
 
@@ -27,7 +25,6 @@ import { RouteTrace } from './route-trace.js';
 const nothingToPublish: DeliveryPlan = Object.freeze({ matchedRules: [], publishes: [], routes: [] });
 
 export interface ShardRouterDeps {
-  nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
   publisher: JetStreamPublisher;
@@ -68,10 +65,12 @@ export class ShardGapError extends Error {
   }
 }
 
-/** The shard's pulls can no longer be counted on (see watchPulls): it restarts. */
+/** The shard's pulls went unanswered (two heartbeats missed, see pullHeartbeatMs): it restarts. */
 export class ShardPullsUnansweredError extends Error {
-  constructor(shard: number, reason: string) {
-    super(`router shard ${shard}: ${reason}; restarting after the checkpoint`);
+  constructor(shard: number) {
+    super(
+      `router shard ${shard}: pulls unanswered (the consumer may be electing a leader); restarting after the checkpoint`,
+    );
     this.name = 'ShardPullsUnansweredError';
   }
 }
@@ -145,8 +144,8 @@ export class ShardRouter {
       maxAckPending: window * 2,
       checkpoint: this.deps.checkpoint,
     });
-    // A pull parked on a lost node is noticed after two missed heartbeats or when the connection
-    // drops (see watchPulls); and a paused owner's pull lapses (3 s) before its shard can move (see
+    // A pull parked on a lost node is noticed after two missed heartbeats (see pullHeartbeatMs);
+    // and a paused owner's pull lapses (3 s) before its shard can move (see
     // DeliveryTuning.pullExpiresMs).
     // The durable is kept when nothing was left unacked, and a fenced previous owner's pull may
     // still take a message from it: every message must come in delivery order, or the shard
@@ -163,12 +162,9 @@ export class ShardRouter {
     });
     this.messages = messages;
     let failure: unknown;
-    void watchPulls(messages, this.deps.nc, {
-      seen: (status) => this.deps.logger.debug({ shard: this.shard, status: status.type }, 'pull status'),
-      unanswered: (reason) => {
-        failure ??= new ShardPullsUnansweredError(this.shard, reason);
-        messages.stop();
-      },
+    void this.watchStatuses(messages, () => {
+      failure ??= new ShardPullsUnansweredError(this.shard);
+      messages.stop();
     });
     if (this.stopped) messages.stop();
     const inFlight = new Set<Promise<void>>();
@@ -205,6 +201,14 @@ export class ShardRouter {
       await acks.close();
     }
     if (failure !== undefined && !this.stopped) throw failure;
+  }
+
+  /** Logs what nats.js reports of the shard's pulls (read in a failover); `unanswered` on missed heartbeats. */
+  private async watchStatuses(messages: ConsumerMessages, unanswered: () => void): Promise<void> {
+    for await (const status of messages.status()) {
+      this.deps.logger.debug({ shard: this.shard, status: status.type }, 'pull status');
+      if (status.type === 'heartbeats_missed') unanswered();
+    }
   }
 
   /**

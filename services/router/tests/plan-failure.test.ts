@@ -58,7 +58,6 @@ async function startRouter(prefix: string, rules: RuleSnapshot) {
   const shardSubject = requests[0]!.subject;
   const shard = Number(shardSubject.split('.')[3]);
   const router = new ShardRouter(shard, {
-    nc,
     js: jetstream(nc),
     jsm,
     publisher,
